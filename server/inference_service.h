@@ -1,0 +1,89 @@
+// uopd's implementation of inference.GRPCInferenceService (KServe v2).
+//
+// One handler method per RPC, each ending in ToGrpcStatus(...), the only
+// absl -> gRPC status conversion. Served now: ServerLive, ServerReady and
+// ServerMetadata. Every other RPC answers UNIMPLEMENTED with a message naming
+// the RPC, until model serving fills it in (one method here, one test).
+#ifndef UOP_SERVER_INFERENCE_SERVICE_H_
+#define UOP_SERVER_INFERENCE_SERVICE_H_
+
+#include <atomic>
+
+#include "proto/grpc_service.grpc.pb.h"
+
+namespace uop::server {
+
+class InferenceService final : public inference::GRPCInferenceService::Service {
+ public:
+  // Not ready until the daemon has started every listener; ready again after
+  // a drain only by a new process.
+  void SetReady(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
+
+  grpc::Status ServerLive(grpc::ServerContext* context, const inference::ServerLiveRequest* request,
+                          inference::ServerLiveResponse* response) override;
+  grpc::Status ServerReady(grpc::ServerContext* context,
+                           const inference::ServerReadyRequest* request,
+                           inference::ServerReadyResponse* response) override;
+  grpc::Status ServerMetadata(grpc::ServerContext* context,
+                              const inference::ServerMetadataRequest* request,
+                              inference::ServerMetadataResponse* response) override;
+
+  // Not served yet: UNIMPLEMENTED.
+  grpc::Status ModelReady(grpc::ServerContext* context, const inference::ModelReadyRequest* request,
+                          inference::ModelReadyResponse* response) override;
+  grpc::Status ModelMetadata(grpc::ServerContext* context,
+                             const inference::ModelMetadataRequest* request,
+                             inference::ModelMetadataResponse* response) override;
+  grpc::Status ModelInfer(grpc::ServerContext* context, const inference::ModelInferRequest* request,
+                          inference::ModelInferResponse* response) override;
+  grpc::Status ModelStreamInfer(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<inference::ModelStreamInferResponse, inference::ModelInferRequest>*
+          stream) override;
+  grpc::Status ModelConfig(grpc::ServerContext* context,
+                           const inference::ModelConfigRequest* request,
+                           inference::ModelConfigResponse* response) override;
+  grpc::Status ModelStatistics(grpc::ServerContext* context,
+                               const inference::ModelStatisticsRequest* request,
+                               inference::ModelStatisticsResponse* response) override;
+  grpc::Status RepositoryIndex(grpc::ServerContext* context,
+                               const inference::RepositoryIndexRequest* request,
+                               inference::RepositoryIndexResponse* response) override;
+  grpc::Status RepositoryModelLoad(grpc::ServerContext* context,
+                                   const inference::RepositoryModelLoadRequest* request,
+                                   inference::RepositoryModelLoadResponse* response) override;
+  grpc::Status RepositoryModelUnload(grpc::ServerContext* context,
+                                     const inference::RepositoryModelUnloadRequest* request,
+                                     inference::RepositoryModelUnloadResponse* response) override;
+  grpc::Status SystemSharedMemoryStatus(
+      grpc::ServerContext* context, const inference::SystemSharedMemoryStatusRequest* request,
+      inference::SystemSharedMemoryStatusResponse* response) override;
+  grpc::Status SystemSharedMemoryRegister(
+      grpc::ServerContext* context, const inference::SystemSharedMemoryRegisterRequest* request,
+      inference::SystemSharedMemoryRegisterResponse* response) override;
+  grpc::Status SystemSharedMemoryUnregister(
+      grpc::ServerContext* context, const inference::SystemSharedMemoryUnregisterRequest* request,
+      inference::SystemSharedMemoryUnregisterResponse* response) override;
+  grpc::Status CudaSharedMemoryStatus(grpc::ServerContext* context,
+                                      const inference::CudaSharedMemoryStatusRequest* request,
+                                      inference::CudaSharedMemoryStatusResponse* response) override;
+  grpc::Status CudaSharedMemoryRegister(
+      grpc::ServerContext* context, const inference::CudaSharedMemoryRegisterRequest* request,
+      inference::CudaSharedMemoryRegisterResponse* response) override;
+  grpc::Status CudaSharedMemoryUnregister(
+      grpc::ServerContext* context, const inference::CudaSharedMemoryUnregisterRequest* request,
+      inference::CudaSharedMemoryUnregisterResponse* response) override;
+  grpc::Status TraceSetting(grpc::ServerContext* context,
+                            const inference::TraceSettingRequest* request,
+                            inference::TraceSettingResponse* response) override;
+  grpc::Status LogSettings(grpc::ServerContext* context,
+                           const inference::LogSettingsRequest* request,
+                           inference::LogSettingsResponse* response) override;
+
+ private:
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace uop::server
+
+#endif  // UOP_SERVER_INFERENCE_SERVICE_H_
