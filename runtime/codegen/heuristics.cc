@@ -1,0 +1,138 @@
+#include "runtime/codegen/heuristics.h"
+
+#include <algorithm>
+
+namespace uop {
+namespace {
+
+// Below this many output elements a kernel is not worth waking other cores.
+constexpr int64_t kMinElementsPerThreadSplit = 1 << 15;
+
+int64_t Product(const std::vector<int64_t>& v) {
+  int64_t p = 1;
+  for (int64_t x : v) p *= x;
+  return p;
+}
+
+bool TryApply(Kernel& k, const Opt& opt, std::vector<Opt>& applied) {
+  if (!k.Apply(opt).ok()) return false;
+  applied.push_back(opt);
+  return true;
+}
+
+// Largest power of two <= limit dividing n (1 if none).
+int64_t Pow2Divisor(int64_t n, int64_t limit) {
+  int64_t best = 1;
+  for (int64_t p = 2; p <= limit; p *= 2)
+    if (n % p == 0) best = p;
+  return best;
+}
+
+std::optional<int64_t> Stride(const ShapeTracker& st, int axis) {
+  if (st.AxisIsMasked(axis)) return std::nullopt;
+  return st.RealStrides()[axis];
+}
+
+}  // namespace
+
+std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
+  std::vector<Opt> applied;
+  int lanes = std::max(1, k.caps().max_vector_bytes / std::max(1, k.output_dtype().itemsize()));
+  const auto& kinds = k.kinds();
+  int rank = static_cast<int>(kinds.size());
+
+  // The output's contiguous loop axis.
+  int out_axis = -1;
+  for (int a = rank - 1; a >= 0; --a) {
+    if (kinds[a] != AxisKind::kLoop) continue;
+    std::optional<int64_t> s = Stride(k.output_view(), a);
+    if (s && *s == 1) {
+      out_axis = a;
+      break;
+    }
+  }
+
+  if (k.has_reduce()) {
+    // Matmul-like: along the output's contiguous axis some input is constant
+    // (it broadcasts), and along another loop axis another input is constant.
+    // Tile both: registers hold an (m x n) block of accumulators.
+    int m_axis = -1;
+    if (out_axis >= 0) {
+      bool broadcast_on_n = false;
+      for (const ShapeTracker* st : k.input_views()) {
+        std::optional<int64_t> s = Stride(*st, out_axis);
+        broadcast_on_n |= s && *s == 0;
+      }
+      if (broadcast_on_n) {
+        for (int a = out_axis - 1; a >= 0 && m_axis < 0; --a) {
+          if (kinds[a] != AxisKind::kLoop) continue;
+          for (const ShapeTracker* st : k.input_views()) {
+            std::optional<int64_t> s = Stride(*st, a);
+            if (s && *s == 0) {
+              m_axis = a;
+              break;
+            }
+          }
+        }
+      }
+    }
+    if (m_axis >= 0) {
+      int64_t n = k.full_shape()[out_axis];
+      int64_t n_up = Pow2Divisor(n, 2 * lanes);
+      int64_t m_up = Pow2Divisor(k.full_shape()[m_axis], 4);
+      // Upcast m first (it keeps the axis numbering of n), then n last so it
+      // becomes the vector axis.
+      if (m_up > 1) TryApply(k, {OptOp::kUpcast, m_axis, m_up}, applied);
+      if (n_up > 1) {
+        // Split n into (n / n_up) x 2 x lanes style: the innermost upcast is the vector.
+        int64_t vec = std::min<int64_t>(n_up, lanes);
+        int axis = out_axis;
+        if (n_up > vec) {
+          if (TryApply(k, {OptOp::kUpcast, axis, n_up / vec}, applied)) {
+            // The split leaves the loop part at the same index.
+          }
+        }
+        TryApply(k, {OptOp::kUpcast, axis, vec}, applied);
+      }
+      int r = k.FirstOf(AxisKind::kReduce);
+      if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);
+    } else if (out_axis >= 0) {
+      int64_t up = Pow2Divisor(k.full_shape()[out_axis], lanes);
+      if (up > 1) TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);
+    } else {
+      // Reduce along an axis contiguous in the input: vector partial sums.
+      int r = -1;
+      for (int a = rank - 1; a >= 0 && r < 0; --a) {
+        if (kinds[a] != AxisKind::kReduce) continue;
+        for (const ShapeTracker* st : k.input_views()) {
+          std::optional<int64_t> s = Stride(*st, a);
+          if (s && *s == 1) {
+            r = a;
+            break;
+          }
+        }
+      }
+      if (r >= 0) {
+        int64_t up = Pow2Divisor(k.full_shape()[r], lanes);
+        if (up > 1) TryApply(k, {OptOp::kUnroll, r, up}, applied);
+      }
+    }
+  } else if (out_axis >= 0) {
+    int64_t up = Pow2Divisor(k.full_shape()[out_axis], lanes);
+    if (up > 1) TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);
+  }
+
+  // Threads: split the first loop axis the core count divides.
+  int threads = k.caps().max_threads;
+  if (k.caps().has_threads && threads > 1 &&
+      Product(k.full_shape()) >= kMinElementsPerThreadSplit) {
+    for (size_t a = 0; a < k.kinds().size(); ++a) {
+      if (k.kinds()[a] == AxisKind::kLoop && k.full_shape()[a] % threads == 0) {
+        if (TryApply(k, {OptOp::kThread, static_cast<int>(a), threads}, applied)) break;
+      }
+    }
+  }
+  return applied;
+}
+
+}  // namespace uop

@@ -1,0 +1,446 @@
+// Kernel::Lower: loops, index math, loads and stores for one kernel.
+//
+// Loop and reduce axes become RANGEs (thread axes the core_id SPECIAL).
+// Upcast and unroll axes are expanded: every value is computed once per
+// "slot" (a combination of their indices). One expanded axis may be the
+// vector axis: values then are W-lane vectors, and loads/stores along it are
+// vector accesses where the view's real stride is 1, broadcasts where it is
+// 0, and per-lane gathers otherwise.
+#include <algorithm>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/codegen/kernel.h"
+
+namespace uop {
+
+class Lowerer {
+ public:
+  explicit Lowerer(const Kernel& k) : k_(k), rank_(static_cast<int>(k.full_shape_.size())) {}
+  absl::StatusOr<UOpPtr> Run();
+
+ private:
+  struct Access {
+    UOpPtr idx;
+    UOpPtr valid;  // nullptr when always valid
+  };
+  enum class LaneMode { kScalar, kVector, kBroadcast, kGather };
+
+  void SetUpAxes();
+  std::vector<UOpPtr> Idxs(int slot, int64_t lane) const;
+  Access Index(const ShapeTracker& st, int slot, int64_t lane) const;
+  LaneMode ModeFor(int view) const;
+  int64_t SlotAxisValue(int slot, int axis) const;
+  bool SlotIsCanonicalFor(const ShapeTracker& st, int slot) const;
+
+  absl::StatusOr<const std::vector<UOpPtr>*> Val(const UOp* u);
+  absl::StatusOr<std::vector<UOpPtr>> Load(const UOp* u);
+  absl::StatusOr<std::vector<UOpPtr>> MaskedConst(const UOp* u);
+  absl::Status Store(const UOp* u, std::vector<UOpPtr>* out);
+  absl::Status LowerReduces();
+
+  UOpPtr Vectorize(const std::vector<UOpPtr>& lanes) const;
+  UOpPtr ScalarLoad(const UOpPtr& buf, DType d, const Access& a) const;
+  UOpPtr Combine(Op op, const UOpPtr& a, const UOpPtr& b) const;
+  UOpPtr Identity(Op op, DType d) const;
+  UOpPtr HorizontalReduce(Op op, const UOpPtr& v) const;
+
+  const Kernel& k_;
+  int rank_;
+  std::vector<UOpPtr> axis_idx_;      // RANGE/SPECIAL per loop axis
+  std::vector<int> expanded_;         // upcast/unroll axes except the vector axis
+  std::vector<int64_t> slot_stride_;  // mixed-radix stride per expanded_ entry
+  int num_slots_ = 1;
+  int vaxis_ = -1;
+  int width_ = 1;
+  std::vector<UOpPtr> loop_ranges_, reduce_ranges_;
+  std::vector<LaneMode> modes_;
+  absl::flat_hash_map<const UOp*, std::vector<UOpPtr>> memo_;
+  std::vector<const UOp*> reduces_in_progress_;
+  int next_reg_ = 0;
+};
+
+void Lowerer::SetUpAxes() {
+  const auto& full = k_.full_shape_;
+  const auto& kinds = k_.kinds_;
+  axis_idx_.assign(rank_, nullptr);
+  // The vector axis: the last upcast axis, else the last unroll axis, if its
+  // size is a power of two that fits the vector registers.
+  int max_lanes = std::max(1, k_.caps_.max_vector_bytes / std::max(1, k_.output_dtype_.itemsize()));
+  auto fits = [&](int a) { return full[a] <= max_lanes && (full[a] & (full[a] - 1)) == 0; };
+  for (AxisKind kind : {AxisKind::kUpcast, AxisKind::kUnroll}) {
+    if (vaxis_ >= 0) break;
+    for (int a = rank_ - 1; a >= 0; --a) {
+      if (kinds[a] == kind) {
+        if (fits(a)) vaxis_ = a;
+        break;
+      }
+    }
+  }
+  if (vaxis_ >= 0) width_ = static_cast<int>(full[vaxis_]);
+  for (int a = 0; a < rank_; ++a) {
+    switch (kinds[a]) {
+      case AxisKind::kThread:
+        axis_idx_[a] =
+            UOp::Create(Op::kSpecial, DType::Index(), {UOp::Index(full[a])}, Arg("core_id"));
+        break;
+      case AxisKind::kLoop:
+      case AxisKind::kReduce: {
+        UOpPtr r = UOp::Create(Op::kRange, DType::Index(), {UOp::Index(full[a])}, Arg(int64_t{a}));
+        axis_idx_[a] = r;
+        (kinds[a] == AxisKind::kLoop ? loop_ranges_ : reduce_ranges_).push_back(r);
+        break;
+      }
+      case AxisKind::kUpcast:
+      case AxisKind::kUnroll:
+        if (a != vaxis_) expanded_.push_back(a);
+        break;
+    }
+  }
+  slot_stride_.assign(expanded_.size(), 1);
+  for (int i = static_cast<int>(expanded_.size()) - 1; i >= 0; --i) {
+    slot_stride_[i] = num_slots_;
+    num_slots_ *= static_cast<int>(full[expanded_[i]]);
+  }
+  for (int v = 0; v < k_.num_views(); ++v) modes_.push_back(ModeFor(v));
+}
+
+int64_t Lowerer::SlotAxisValue(int slot, int axis) const {
+  for (size_t i = 0; i < expanded_.size(); ++i)
+    if (expanded_[i] == axis) return (slot / slot_stride_[i]) % k_.full_shape_[axis];
+  return 0;
+}
+
+std::vector<UOpPtr> Lowerer::Idxs(int slot, int64_t lane) const {
+  std::vector<UOpPtr> idxs(rank_);
+  for (int a = 0; a < rank_; ++a) {
+    if (axis_idx_[a]) {
+      idxs[a] = axis_idx_[a];
+    } else if (a == vaxis_) {
+      idxs[a] = UOp::Index(lane);
+    } else {
+      idxs[a] = UOp::Index(SlotAxisValue(slot, a));
+    }
+  }
+  return idxs;
+}
+
+Lowerer::Access Lowerer::Index(const ShapeTracker& st, int slot, int64_t lane) const {
+  std::vector<UOpPtr> idxs = Idxs(slot, lane);
+  // Axes where this view has size 1 always index 0.
+  for (int a = 0; a < rank_; ++a)
+    if (st.shape()[a] == 1) idxs[a] = UOp::Index(0);
+  auto [idx, valid] = st.ToIndexed(idxs);
+  if (valid->is_const() && valid->const_int() != 0) valid = nullptr;
+  return {idx, valid};
+}
+
+Lowerer::LaneMode Lowerer::ModeFor(int view) const {
+  if (vaxis_ < 0) return LaneMode::kScalar;
+  const ShapeTracker& st = k_.sts_[view];
+  if (st.shape()[vaxis_] == 1) return LaneMode::kBroadcast;
+  if (st.AxisIsMasked(vaxis_)) return LaneMode::kGather;
+  std::vector<std::optional<int64_t>> strides = st.RealStrides();
+  if (!strides[vaxis_]) return LaneMode::kGather;
+  if (*strides[vaxis_] == 1) return LaneMode::kVector;
+  if (*strides[vaxis_] == 0) return LaneMode::kBroadcast;
+  return LaneMode::kGather;
+}
+
+bool Lowerer::SlotIsCanonicalFor(const ShapeTracker& st, int slot) const {
+  for (int a : expanded_)
+    if (st.shape()[a] == 1 && SlotAxisValue(slot, a) != 0) return false;
+  return true;
+}
+
+UOpPtr Lowerer::Vectorize(const std::vector<UOpPtr>& lanes) const {
+  if (lanes.size() == 1) return lanes[0];
+  UOpList srcs(lanes.begin(), lanes.end());
+  return UOp::Create(Op::kVectorize, lanes[0]->dtype().Vec(static_cast<int>(lanes.size())), srcs);
+}
+
+UOpPtr Lowerer::ScalarLoad(const UOpPtr& buf, DType d, const Access& a) const {
+  if (a.valid && a.valid->is_const()) return UOp::Const(d, int64_t{0});  // never valid
+  if (!a.valid)
+    return UOp::Create(Op::kLoad, d, {UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx})});
+  UOpPtr index = UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx, a.valid});
+  return UOp::Create(Op::kLoad, d, {index, UOp::Const(d, int64_t{0})});
+}
+
+absl::StatusOr<std::vector<UOpPtr>> Lowerer::Load(const UOp* u) {
+  const UOpPtr& buf = u->src(0);
+  int view = k_.view_index_.at(u->src(1).get());
+  const ShapeTracker& st = k_.sts_[view];
+  DType d = u->dtype();
+  std::vector<UOpPtr> out(num_slots_);
+  for (int s = 0; s < num_slots_; ++s) {
+    switch (modes_[view]) {
+      case LaneMode::kScalar:
+        out[s] = ScalarLoad(buf, d, Index(st, s, 0));
+        break;
+      case LaneMode::kBroadcast:
+        out[s] = Vectorize(std::vector<UOpPtr>(width_, ScalarLoad(buf, d, Index(st, s, 0))));
+        break;
+      case LaneMode::kVector: {
+        Access a = Index(st, s, 0);
+        DType vd = d.Vec(width_);
+        if (a.valid && a.valid->is_const()) {
+          out[s] = UOp::Const(vd, int64_t{0});
+        } else if (!a.valid) {
+          out[s] =
+              UOp::Create(Op::kLoad, vd, {UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx})});
+        } else {
+          UOpPtr index = UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx, a.valid});
+          out[s] = UOp::Create(Op::kLoad, vd, {index, UOp::Const(vd, int64_t{0})});
+        }
+        break;
+      }
+      case LaneMode::kGather: {
+        std::vector<UOpPtr> lanes;
+        for (int l = 0; l < width_; ++l) lanes.push_back(ScalarLoad(buf, d, Index(st, s, l)));
+        out[s] = Vectorize(lanes);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<UOpPtr>> Lowerer::MaskedConst(const UOp* u) {
+  int view = k_.view_index_.at(u->src(0).get());
+  const ShapeTracker& st = k_.sts_[view];
+  DType d = u->dtype();
+  UOpPtr c = UOp::Create(Op::kConst, d, {}, u->arg());
+  UOpPtr zero = UOp::Const(d, int64_t{0});
+  std::vector<UOpPtr> out(num_slots_);
+  for (int s = 0; s < num_slots_; ++s) {
+    std::vector<UOpPtr> lanes;
+    int lanes_needed = modes_[view] == LaneMode::kGather ? width_ : 1;
+    for (int l = 0; l < lanes_needed; ++l) {
+      Access a = Index(st, s, l);
+      lanes.push_back(a.valid ? Where(a.valid, c, zero) : c);
+    }
+    if (lanes_needed == 1 && width_ > 1) lanes.assign(width_, lanes[0]);
+    out[s] = Vectorize(lanes);
+  }
+  return out;
+}
+
+absl::StatusOr<const std::vector<UOpPtr>*> Lowerer::Val(const UOp* u) {
+  if (auto it = memo_.find(u); it != memo_.end()) return &it->second;
+  std::vector<UOpPtr> out;
+  DType vd = u->dtype().Vec(width_);
+  switch (u->op()) {
+    case Op::kLoad: {
+      ASSIGN_OR_RETURN(out, Load(u));
+      break;
+    }
+    case Op::kConst:
+      if (u->num_srcs() == 1) {
+        ASSIGN_OR_RETURN(out, MaskedConst(u));
+      } else {
+        out.assign(num_slots_, UOp::Create(Op::kConst, vd, {}, u->arg()));
+      }
+      break;
+    case Op::kDefineVar: {
+      UOpPtr var = UOpPtr::FromBorrowed(u);
+      out.assign(num_slots_, Vectorize(std::vector<UOpPtr>(width_, var)));
+      break;
+    }
+    case Op::kReduceAxis:
+      return absl::UnimplementedError(
+          "Kernel: a reduction whose input contains another reduction must be split by the "
+          "scheduler");
+    default: {
+      if (!IsElementwise(u->op())) {
+        return absl::UnimplementedError(absl::StrCat("Kernel: cannot lower ", u->ShortString()));
+      }
+      std::vector<const std::vector<UOpPtr>*> srcs;
+      for (const UOpPtr& s : u->src()) {
+        ASSIGN_OR_RETURN(const std::vector<UOpPtr>* v, Val(s.get()));
+        srcs.push_back(v);
+      }
+      out.resize(num_slots_);
+      for (int s = 0; s < num_slots_; ++s) {
+        UOpList args;
+        for (const auto* v : srcs) args.push_back((*v)[s]);
+        out[s] = UOp::Create(u->op(), vd, args, u->arg());
+      }
+      break;
+    }
+  }
+  auto [it, _] = memo_.emplace(u, std::move(out));
+  return &it->second;
+}
+
+UOpPtr Lowerer::Combine(Op op, const UOpPtr& a, const UOpPtr& b) const {
+  return UOp::Create(op, a->dtype(), {a, b});
+}
+
+UOpPtr Lowerer::Identity(Op op, DType d) const {
+  if (op == Op::kAdd) return UOp::Const(d, int64_t{0});
+  if (op == Op::kMul) return UOp::Const(d, int64_t{1});
+  if (d.is_float()) return UOp::Const(d, -std::numeric_limits<double>::infinity());
+  return UOp::Const(d, d.min_int());
+}
+
+UOpPtr Lowerer::HorizontalReduce(Op op, const UOpPtr& v) const {
+  int n = v->dtype().count();
+  if (n == 1) return v;
+  DType s = v->dtype().Scalar();
+  UOpPtr acc;
+  for (int l = 0; l < n; ++l) {
+    UOpPtr lane = UOp::Create(Op::kGep, s, {v}, Arg(std::vector<int64_t>{l}));
+    acc = acc ? Combine(op, acc, lane) : lane;
+  }
+  return Vectorize(std::vector<UOpPtr>(n, acc));
+}
+
+absl::Status Lowerer::LowerReduces() {
+  struct Pending {
+    const UOp* node;
+    Op op;
+    std::vector<UOpPtr> acc_ptrs;  // per output slot (reduce-range case)
+    std::vector<UOpPtr> totals;    // per output slot (no-range case)
+    std::vector<int> out_slots;
+  };
+  std::vector<Pending> pending;
+  std::vector<UOpPtr> updates;
+  bool lanes_reduce = vaxis_ >= 0 && k_.kinds_[vaxis_] == AxisKind::kUnroll;
+  std::vector<const UOp*> reduces;
+  for (const UOp* u : k_.ast_->Toposort())
+    if (u->op() == Op::kReduceAxis) reduces.push_back(u);
+  for (const UOp* r : reduces) {
+    Op op = r->arg().get<ReduceArg>().op;
+    if (op != Op::kAdd && op != Op::kMul && op != Op::kMax) {
+      return absl::InvalidArgumentError(absl::StrCat("Kernel: unsupported reduce op ", OpName(op)));
+    }
+    ASSIGN_OR_RETURN(const std::vector<UOpPtr>* vals, Val(r->src(0).get()));
+    Pending p{r, op, {}, {}, {}};
+    DType vd = r->dtype().Vec(width_);
+    // Output slots: all unroll axes at 0; their group: every unroll value.
+    for (int s = 0; s < num_slots_; ++s) {
+      bool is_out = true;
+      for (int a : expanded_)
+        if (k_.kinds_[a] == AxisKind::kUnroll && SlotAxisValue(s, a) != 0) is_out = false;
+      if (!is_out) continue;
+      std::vector<UOpPtr> group;
+      for (int t = 0; t < num_slots_; ++t) {
+        bool same = true;
+        for (int a : expanded_)
+          if (k_.kinds_[a] == AxisKind::kUpcast && SlotAxisValue(t, a) != SlotAxisValue(s, a))
+            same = false;
+        if (same) group.push_back((*vals)[t]);
+      }
+      // Pairwise tree over the unrolled values: shorter dependency chains.
+      while (group.size() > 1) {
+        std::vector<UOpPtr> next;
+        for (size_t i = 0; i + 1 < group.size(); i += 2)
+          next.push_back(Combine(op, group[i], group[i + 1]));
+        if (group.size() % 2) next.push_back(group.back());
+        group = std::move(next);
+      }
+      p.out_slots.push_back(s);
+      if (reduce_ranges_.empty()) {
+        p.totals.push_back(group[0]);
+        continue;
+      }
+      UOpPtr reg =
+          UOp::Create(Op::kDefineReg, vd.Ptr(AddrSpace::kReg, 1), {}, Arg(int64_t{next_reg_++}));
+      UOpPtr ptr = UOp::Create(Op::kIndex, reg->dtype(), {reg, UOp::Index(0)});
+      UOpList init_srcs = {ptr, Identity(op, vd)};
+      for (const UOpPtr& lr : loop_ranges_) init_srcs.push_back(lr);
+      UOpPtr init = UOp::Create(Op::kStore, DType::Void(), init_srcs);
+      UOpList acc_srcs = {ptr, init};
+      for (const UOpPtr& rr : reduce_ranges_) acc_srcs.push_back(rr);
+      UOpPtr acc = UOp::Create(Op::kLoad, vd, acc_srcs);
+      updates.push_back(UOp::Create(Op::kStore, DType::Void(), {ptr, Combine(op, acc, group[0])}));
+      p.acc_ptrs.push_back(ptr);
+    }
+    pending.push_back(std::move(p));
+  }
+  UOpPtr end;
+  if (!reduce_ranges_.empty()) {
+    for (int i = static_cast<int>(reduce_ranges_.size()) - 1; i >= 0; --i) {
+      UOpList srcs = {reduce_ranges_[i]};
+      if (end) {
+        srcs.push_back(end);
+      } else {
+        for (const UOpPtr& u : updates) srcs.push_back(u);
+      }
+      end = UOp::Create(Op::kEndRange, DType::Void(), srcs);
+    }
+  }
+  for (Pending& p : pending) {
+    std::vector<UOpPtr> out(num_slots_);
+    DType vd = p.node->dtype().Vec(width_);
+    for (size_t i = 0; i < p.out_slots.size(); ++i) {
+      UOpPtr total = end ? UOp::Create(Op::kLoad, vd, {p.acc_ptrs[i], end}) : p.totals[i];
+      if (lanes_reduce) total = HorizontalReduce(p.op, total);
+      int s = p.out_slots[i];
+      for (int t = 0; t < num_slots_; ++t) {
+        bool same = true;
+        for (int a : expanded_)
+          if (k_.kinds_[a] == AxisKind::kUpcast && SlotAxisValue(t, a) != SlotAxisValue(s, a))
+            same = false;
+        if (same) out[t] = total;
+      }
+    }
+    memo_[p.node] = std::move(out);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Lowerer::Store(const UOp* u, std::vector<UOpPtr>* out) {
+  const UOpPtr& buf = u->src(0);
+  int view = k_.view_index_.at(u->src(1).get());
+  const ShapeTracker& st = k_.sts_[view];
+  ASSIGN_OR_RETURN(const std::vector<UOpPtr>* vals, Val(u->src(2).get()));
+  auto store = [&](const Access& a, const UOpPtr& v) {
+    if (a.valid && a.valid->is_const()) return;  // never valid
+    UOpList idx_srcs = {buf, a.idx};
+    if (a.valid) idx_srcs.push_back(a.valid);
+    out->push_back(UOp::Create(Op::kStore, DType::Void(),
+                               {UOp::Create(Op::kIndex, buf->dtype(), idx_srcs), v}));
+  };
+  for (int s = 0; s < num_slots_; ++s) {
+    if (!SlotIsCanonicalFor(st, s)) continue;
+    const UOpPtr& v = (*vals)[s];
+    DType sd = v->dtype().Scalar();
+    switch (modes_[view]) {
+      case LaneMode::kScalar:
+      case LaneMode::kVector:
+        store(Index(st, s, 0), v);
+        break;
+      case LaneMode::kBroadcast:
+        store(Index(st, s, 0),
+              width_ > 1 ? UOp::Create(Op::kGep, sd, {v}, Arg(std::vector<int64_t>{0})) : v);
+        break;
+      case LaneMode::kGather:
+        for (int l = 0; l < width_; ++l)
+          store(Index(st, s, l), UOp::Create(Op::kGep, sd, {v}, Arg(std::vector<int64_t>{l})));
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UOpPtr> Lowerer::Run() {
+  SetUpAxes();
+  RETURN_IF_ERROR(LowerReduces());
+  std::vector<UOpPtr> stores;
+  for (const UOpPtr& s : k_.ast_->src()) {
+    if (s->op() != Op::kStore) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Kernel: SINK source is not a STORE: ", s->ShortString()));
+    }
+    RETURN_IF_ERROR(Store(s.get(), &stores));
+  }
+  return UOp::Create(Op::kSink, DType::Void(), stores);
+}
+
+absl::StatusOr<UOpPtr> Kernel::Lower() const { return Lowerer(*this).Run(); }
+
+}  // namespace uop
