@@ -32,7 +32,7 @@ std::vector<float> Random(size_t n, int seed) {
 
 // Runs `ast` with `inputs` in slots 1.. and returns slot 0.
 std::vector<float> RunKernel(const UOpPtr& ast, const std::vector<std::vector<float>>& inputs,
-                       const std::optional<std::vector<Opt>>& opts) {
+                             const std::optional<std::vector<Opt>>& opts) {
   LlvmRenderer renderer(2, 64);
   absl::StatusOr<ProgramSpec> spec = RenderKernel(ast, renderer, opts);
   EXPECT_TRUE(spec.ok()) << spec.status();
@@ -61,7 +61,8 @@ class OptsParam : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(OptsParam, Matmul) {
-  for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{{64, 64, 64}, {3, 5, 7}, {128, 96, 80}, {33, 64, 17}}) {
+  for (auto [m, n, k] :
+       std::vector<std::array<int64_t, 3>>{{64, 64, 64}, {3, 5, 7}, {128, 96, 80}, {33, 64, 17}}) {
     std::vector<float> a = Random(m * k, 1), b = Random(k * n, 2), want(m * n, 0.0f);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
@@ -128,7 +129,8 @@ TEST_P(OptsParam, Transcendentals) {
   std::vector<float> in = Random(n, 7), want(n);
   for (int i = 0; i < n; ++i)
     want[i] = std::exp2(in[i]) + std::log2(in[i] * in[i] + 1.0f) + std::sin(in[i] * 100.0f);
-  ExpectNear(RunKernel(testing::SinkOf({testing::StoreAst(out, st, v)}), {in}, opts()), want, 1e-5f);
+  ExpectNear(RunKernel(testing::SinkOf({testing::StoreAst(out, st, v)}), {in}, opts()), want,
+             1e-5f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cpu, OptsParam, ::testing::Values(true, false),

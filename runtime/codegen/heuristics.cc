@@ -84,15 +84,12 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
       // becomes the vector axis.
       if (m_up > 1) TryApply(k, {OptOp::kUpcast, m_axis, m_up}, applied);
       if (n_up > 1) {
-        // Split n into (n / n_up) x 2 x lanes style: the innermost upcast is the vector.
+        // The contiguous lanes first (they become the vector axis), then the
+        // rest of the tile's n extent from the remaining loop axis.
         int64_t vec = std::min<int64_t>(n_up, lanes);
-        int axis = out_axis;
-        if (n_up > vec) {
-          if (TryApply(k, {OptOp::kUpcast, axis, n_up / vec}, applied)) {
-            // The split leaves the loop part at the same index.
-          }
+        if (TryApply(k, {OptOp::kUpcast, out_axis, vec}, applied) && n_up > vec) {
+          TryApply(k, {OptOp::kUpcast, out_axis, n_up / vec}, applied);
         }
-        TryApply(k, {OptOp::kUpcast, axis, vec}, applied);
       }
       int r = k.FirstOf(AxisKind::kReduce);
       if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);

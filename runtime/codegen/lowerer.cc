@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/kernel.h"
@@ -57,7 +58,8 @@ class Lowerer {
   int width_ = 1;
   std::vector<UOpPtr> loop_ranges_, reduce_ranges_;
   std::vector<LaneMode> modes_;
-  absl::flat_hash_map<const UOp*, std::vector<UOpPtr>> memo_;
+  // node_hash_map: Val returns pointers into it across recursive insertions.
+  absl::node_hash_map<const UOp*, std::vector<UOpPtr>> memo_;
   std::vector<const UOp*> reduces_in_progress_;
   int next_reg_ = 0;
 };
@@ -66,17 +68,28 @@ void Lowerer::SetUpAxes() {
   const auto& full = k_.full_shape_;
   const auto& kinds = k_.kinds_;
   axis_idx_.assign(rank_, nullptr);
-  // The vector axis: the last upcast axis, else the last unroll axis, if its
-  // size is a power of two that fits the vector registers.
+  // The vector axis: among upcast axes whose size is a power of two that fits
+  // the vector registers, the one the output is contiguous along (else the
+  // last); failing that, the unroll axis most inputs are contiguous along.
   int max_lanes = std::max(1, k_.caps_.max_vector_bytes / std::max(1, k_.output_dtype_.itemsize()));
   auto fits = [&](int a) { return full[a] <= max_lanes && (full[a] & (full[a] - 1)) == 0; };
-  for (AxisKind kind : {AxisKind::kUpcast, AxisKind::kUnroll}) {
-    if (vaxis_ >= 0) break;
-    for (int a = rank_ - 1; a >= 0; --a) {
-      if (kinds[a] == kind) {
-        if (fits(a)) vaxis_ = a;
-        break;
-      }
+  auto unit_stride = [&](const ShapeTracker& st, int a) {
+    if (st.AxisIsMasked(a)) return false;
+    std::optional<int64_t> s = st.RealStrides()[a];
+    return s && *s == 1;
+  };
+  int best_score = -1;
+  for (int a = 0; a < rank_; ++a) {
+    if (kinds[a] != AxisKind::kUpcast || !fits(a)) continue;
+    int score = unit_stride(k_.output_view(), a) ? 2 : 1;
+    if (score >= best_score) best_score = score, vaxis_ = a;
+  }
+  if (vaxis_ < 0) {
+    for (int a = 0; a < rank_; ++a) {
+      if (kinds[a] != AxisKind::kUnroll || !fits(a)) continue;
+      int score = 0;
+      for (const ShapeTracker* st : k_.input_views()) score += unit_stride(*st, a);
+      if (score >= best_score) best_score = score, vaxis_ = a;
     }
   }
   if (vaxis_ >= 0) width_ = static_cast<int>(full[vaxis_]);
@@ -334,17 +347,11 @@ absl::Status Lowerer::LowerReduces() {
             same = false;
         if (same) group.push_back((*vals)[t]);
       }
-      // Pairwise tree over the unrolled values: shorter dependency chains.
-      while (group.size() > 1) {
-        std::vector<UOpPtr> next;
-        for (size_t i = 0; i + 1 < group.size(); i += 2)
-          next.push_back(Combine(op, group[i], group[i + 1]));
-        if (group.size() % 2) next.push_back(group.back());
-        group = std::move(next);
-      }
       p.out_slots.push_back(s);
       if (reduce_ranges_.empty()) {
-        p.totals.push_back(group[0]);
+        UOpPtr total = group[0];
+        for (size_t i = 1; i < group.size(); ++i) total = Combine(op, total, group[i]);
+        p.totals.push_back(total);
         continue;
       }
       UOpPtr reg =
@@ -356,7 +363,11 @@ absl::Status Lowerer::LowerReduces() {
       UOpList acc_srcs = {ptr, init};
       for (const UOpPtr& rr : reduce_ranges_) acc_srcs.push_back(rr);
       UOpPtr acc = UOp::Create(Op::kLoad, vd, acc_srcs);
-      updates.push_back(UOp::Create(Op::kStore, DType::Void(), {ptr, Combine(op, acc, group[0])}));
+      // Accumulate the unrolled values one after another: with a multiply
+      // feeding each add this becomes a chain of FMAs into the register.
+      UOpPtr total = acc;
+      for (const UOpPtr& v : group) total = Combine(op, total, v);
+      updates.push_back(UOp::Create(Op::kStore, DType::Void(), {ptr, total}));
       p.acc_ptrs.push_back(ptr);
     }
     pending.push_back(std::move(p));
