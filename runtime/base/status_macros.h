@@ -2,7 +2,7 @@
 //
 // Debian's abseil (20220623) ships no status macros, so they live here once.
 //
-//   absl::StatusOr<int> Parse(std::string_view s);
+//   absl::StatusOr<int> Parse(absl::string_view s);
 //   absl::Status Use() {
 //     ASSIGN_OR_RETURN(int n, Parse("42"));
 //     RETURN_IF_ERROR(Check(n));
