@@ -1,0 +1,89 @@
+#include "runtime/engine/compiled_kernel.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/codegen/compile.h"
+#include "runtime/codegen/llvm_renderer.h"
+
+namespace uop {
+
+KernelCompiler::KernelCompiler(std::string cache_dir) {
+  if (!cache_dir.empty()) disk_.emplace(std::move(cache_dir));
+}
+
+absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
+  absl::MutexLock lock(&mu_);
+  auto it = renderers_.find(&device);
+  if (it != renderers_.end()) return it->second.get();
+  const DeviceInfo& info = device.info();
+  std::unique_ptr<Renderer> r;
+  if (info.language == "llvm-ir") {
+    r = std::make_unique<LlvmRenderer>(info.compute_units, info.max_vector_bytes);
+  } else {
+    return absl::UnimplementedError(
+        absl::StrCat("no renderer for language '", info.language, "' of device ", info.name));
+  }
+  const Renderer* out = r.get();
+  renderers_[&device] = std::move(r);
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Get(
+    const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts) {
+  if (!opts) {
+    absl::MutexLock lock(&mu_);
+    auto it = memory_.find(Key{ast.get(), &device});
+    if (it != memory_.end()) {
+      ++stats_.memory_hits;
+      return it->second.kernel;
+    }
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<CompiledKernel> k, Build(ast, device, opts));
+  if (!opts) {
+    absl::MutexLock lock(&mu_);
+    // Another thread may have built it meanwhile; keep the first.
+    auto [it, inserted] = memory_.try_emplace(Key{ast.get(), &device}, Entry{ast, k});
+    return it->second.kernel;
+  }
+  return k;
+}
+
+absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
+    const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts) {
+  ASSIGN_OR_RETURN(const Renderer* renderer, RendererFor(device));
+  auto k = std::make_shared<CompiledKernel>();
+  k->device = &device;
+  absl::Time t0 = absl::Now();
+  ASSIGN_OR_RETURN(k->spec, RenderKernel(ast, *renderer, opts));
+  absl::Time t1 = absl::Now();
+  k->render_seconds = absl::ToDoubleSeconds(t1 - t0);
+  bool hit = false;
+  std::string binary;
+  if (disk_) {
+    ASSIGN_OR_RETURN(binary,
+                     CompileCached(device.compiler(), &*disk_, k->spec.name, k->spec.source, &hit));
+  } else {
+    ASSIGN_OR_RETURN(binary, device.compiler().Compile(k->spec.name, k->spec.source));
+  }
+  k->disk_cache_hit = hit;
+  ProgramDesc desc;
+  desc.name = k->spec.name;
+  for (const ProgramBuffer& b : k->spec.buffers) {
+    desc.buffer_bytes.push_back(static_cast<uint64_t>(b.size) * b.dtype.itemsize());
+  }
+  desc.num_vars = static_cast<int>(k->spec.vars.size());
+  ASSIGN_OR_RETURN(k->program, device.LoadProgram(desc, binary));
+  k->compile_seconds = absl::ToDoubleSeconds(absl::Now() - t1);
+  absl::MutexLock lock(&mu_);
+  ++stats_.compiled;
+  if (hit) ++stats_.disk_hits;
+  return k;
+}
+
+KernelCompilerStats KernelCompiler::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace uop

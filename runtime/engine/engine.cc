@@ -1,0 +1,272 @@
+#include "runtime/engine/engine.h"
+
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "drivers/device_registry.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/schedule/memory_planner.h"
+#include "runtime/schedule/schedule.h"
+#include "runtime/tensor/tensor.h"
+
+namespace uop {
+namespace {
+
+std::string CacheDirFor(const EngineOptions& options) {
+  if (options.cache_dir == "-") return "";
+  if (!options.cache_dir.empty()) return options.cache_dir;
+  absl::StatusOr<std::string> dir = KernelCache::DefaultDir();
+  return dir.ok() ? *dir : "";
+}
+
+const std::string& DeviceOf(const UOp& buffer) {
+  static const std::string kCpu = "CPU";
+  if (buffer.num_srcs() > 0 && buffer.src(0)->op() == Op::kDevice)
+    if (const auto* s = buffer.src(0)->arg().get_if<std::string>()) return *s;
+  return kCpu;
+}
+
+int64_t BufferId(const UOp& buffer) { return buffer.arg().get<BufferArg>().id; }
+
+// A DeviceBuffer naming part of an arena allocation (never freed itself).
+std::unique_ptr<DeviceBuffer> SubBuffer(DeviceBuffer& arena, int64_t offset, int64_t bytes) {
+  void* host = arena.host_ptr() ? static_cast<uint8_t*>(arena.host_ptr()) + offset : nullptr;
+  uint64_t addr = arena.device_address() ? arena.device_address() + offset : 0;
+  return std::make_unique<DeviceBuffer>(arena.owner(), arena.id(), static_cast<size_t>(bytes),
+                                        arena.options(), host, addr);
+}
+
+// Frees an allocation when the last owner lets go (storages, JIT arenas).
+std::shared_ptr<DeviceBuffer> Owned(DeviceBuffer* b) {
+  return std::shared_ptr<DeviceBuffer>(b, [](DeviceBuffer* p) { p->owner()->Free(p); });
+}
+
+}  // namespace
+
+Engine::Engine(EngineOptions options) : options_(options), compiler_(CacheDirFor(options)) {}
+
+Engine::~Engine() {
+  for (auto& [device, arenas] : arenas_)
+    for (Arena& a : arenas)
+      if (a.buffer) device->allocator().Free(a.buffer);
+}
+
+std::shared_ptr<Engine> Engine::Install(EngineOptions options) {
+  auto engine = std::make_shared<Engine>(std::move(options));
+  Tensor::SetRealizer(engine);
+  return engine;
+}
+
+void Engine::SetRecorder(Recorder* recorder) {
+  absl::MutexLock lock(&mu_);
+  recorder_ = recorder;
+}
+
+EngineStats Engine::stats() const {
+  absl::MutexLock lock(&mu_);
+  EngineStats s = stats_;
+  s.compiler = compiler_.stats();
+  return s;
+}
+
+absl::StatusOr<DeviceBuffer*> Engine::DeviceBufferFor(Storage& storage) {
+  ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(storage.device()));
+  if (!storage.device_handle) {
+    ASSIGN_OR_RETURN(DeviceBuffer * b,
+                     device->allocator().Alloc(std::max<int64_t>(storage.nbytes(), 1)));
+    storage.device_handle = Owned(b);
+    storage.device_valid = false;
+  }
+  auto* buf = static_cast<DeviceBuffer*>(storage.device_handle.get());
+  if (!storage.device_valid && storage.host_valid) {
+    RETURN_IF_ERROR(device->allocator().CopyIn(*buf, 0, storage.host));
+    storage.device_valid = true;
+  }
+  return buf;
+}
+
+absl::Status Engine::CopyToHost(Storage& storage) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (recorder_) recorder_->OnHostRead(storage);
+  }
+  if (storage.host_valid) return absl::OkStatus();
+  if (!storage.device_valid || !storage.device_handle) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("CopyToHost: storage ", storage.id(), " is not realized"));
+  }
+  ASSIGN_OR_RETURN(Device * device, DeviceRegistry::Global().Get(storage.device()));
+  storage.host.resize(storage.nbytes());
+  auto* buf = static_cast<DeviceBuffer*>(storage.device_handle.get());
+  RETURN_IF_ERROR(device->allocator().CopyOut(*buf, 0, absl::MakeSpan(storage.host)));
+  storage.host_valid = true;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RunLaunch(const RecordedLaunch& launch) {
+  if (launch.is_copy) {
+    DeviceBuffer& dst = *launch.bufs[0];
+    const DeviceBuffer& src = *launch.bufs[1];
+    size_t bytes = std::min(dst.size(), src.size());
+    if (dst.owner() == src.owner()) {
+      absl::Status st = dst.owner()->CopyBetween(dst, 0, src, 0, bytes);
+      if (st.code() != absl::StatusCode::kUnimplemented) return st;
+    }
+    std::vector<uint8_t> staging(bytes);
+    RETURN_IF_ERROR(src.owner()->CopyOut(src, 0, absl::MakeSpan(staging)));
+    return dst.owner()->CopyIn(dst, 0, staging);
+  }
+  const ProgramSpec& spec = launch.kernel->spec;
+  LaunchDims global{spec.global_size[0], spec.global_size[1], spec.global_size[2]};
+  LaunchDims local{spec.local_size[0], spec.local_size[1], spec.local_size[2]};
+  return launch.kernel->program->Run(launch.bufs, {}, global, local);
+}
+
+absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {
+  absl::MutexLock lock(&realize_mu_);
+  for (const RecordedLaunch& l : launches) RETURN_IF_ERROR(RunLaunch(l));
+  absl::MutexLock s(&mu_);
+  stats_.kernels_run += launches.size();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Realize(const UOpPtr& sink) {
+  absl::MutexLock lock(&realize_mu_);
+  Recorder* recorder;
+  {
+    absl::MutexLock s(&mu_);
+    recorder = recorder_;
+    ++stats_.realizes;
+  }
+  ASSIGN_OR_RETURN(Schedule schedule, CreateSchedule(sink));
+  ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(schedule));
+
+  // Devices of the arenas, and of every item.
+  std::vector<Device*> arena_devices;
+  for (const MemoryArena& a : plan.arenas) {
+    ASSIGN_OR_RETURN(Device * d, DeviceRegistry::Global().Get(a.device));
+    arena_devices.push_back(d);
+  }
+
+  // Compile every kernel first, in parallel.
+  std::vector<std::shared_ptr<CompiledKernel>> kernels(schedule.items.size());
+  std::vector<absl::Status> errors(schedule.items.size());
+  {
+    std::vector<int> todo;
+    for (size_t i = 0; i < schedule.items.size(); ++i)
+      if (schedule.items[i].kind == ScheduleItem::Kind::kKernel)
+        todo.push_back(static_cast<int>(i));
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t j; (j = next.fetch_add(1)) < todo.size();) {
+        const ScheduleItem& item = schedule.items[todo[j]];
+        absl::StatusOr<Device*> device = DeviceRegistry::Global().Get(DeviceOf(*item.bufs[0]));
+        if (!device.ok()) {
+          errors[todo[j]] = device.status();
+          continue;
+        }
+        absl::StatusOr<std::shared_ptr<CompiledKernel>> k = compiler_.Get(item.ast, **device);
+        if (k.ok()) {
+          kernels[todo[j]] = *std::move(k);
+        } else {
+          errors[todo[j]] = k.status();
+        }
+      }
+    };
+    int threads =
+        std::min<int>(std::max(1, options_.compile_threads), static_cast<int>(todo.size()));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (!errors[i].ok()) {
+        return absl::Status(
+            errors[i].code(),
+            absl::StrCat("compiling kernel for ",
+                         schedule.items[i].root ? schedule.items[i].root->ShortString() : "?", ": ",
+                         errors[i].message()));
+      }
+    }
+  }
+
+  // Intermediate memory: the engine's reusable arenas, or fresh ones owned by
+  // the recorder so recorded launches stay valid.
+  absl::flat_hash_map<int64_t, DeviceBuffer*> buffers;
+  std::vector<std::unique_ptr<DeviceBuffer>> views;
+  std::vector<DeviceBuffer*> arena_bufs(plan.arenas.size(), nullptr);
+  for (size_t a = 0; a < plan.arenas.size(); ++a) {
+    Device* device = arena_devices[a];
+    int64_t size = std::max<int64_t>(plan.arenas[a].size, 1);
+    if (recorder) {
+      ASSIGN_OR_RETURN(DeviceBuffer * b, device->allocator().Alloc(size));
+      recorder->KeepAlive(Owned(b));
+      arena_bufs[a] = b;
+      continue;
+    }
+    std::vector<Arena>& list = arenas_[device];
+    // One engine arena per (device, arena index within the device).
+    int index = 0;
+    for (size_t p = 0; p < a; ++p) index += arena_devices[p] == device;
+    if (static_cast<int>(list.size()) <= index) list.resize(index + 1);
+    Arena& arena = list[index];
+    if (!arena.buffer || static_cast<int64_t>(arena.buffer->size()) < size) {
+      if (arena.buffer) device->allocator().Free(arena.buffer);
+      arena.buffer = nullptr;
+      ASSIGN_OR_RETURN(arena.buffer, device->allocator().Alloc(size));
+    }
+    arena_bufs[a] = arena.buffer;
+  }
+  for (const auto& [id, place] : plan.placements) {
+    views.push_back(SubBuffer(*arena_bufs[place.arena], place.offset, place.nbytes));
+    buffers[id] = views.back().get();
+  }
+  if (recorder) {
+    auto keep = std::make_shared<std::vector<std::unique_ptr<DeviceBuffer>>>(std::move(views));
+    recorder->KeepAlive(keep);
+  }
+
+  // External buffers (inputs, ASSIGN targets): their storages.
+  std::vector<std::shared_ptr<Storage>> written;
+  for (const ScheduleBuffer& b : schedule.buffers) {
+    int64_t id = BufferId(*b.buffer);
+    if (buffers.count(id)) continue;
+    std::shared_ptr<Storage> storage = LookupStorage(id);
+    if (!storage) {
+      return absl::InternalError(
+          absl::StrCat("Realize: buffer ", id, " (", b.buffer->ShortString(), ") has no storage"));
+    }
+    ASSIGN_OR_RETURN(DeviceBuffer * dbuf, DeviceBufferFor(*storage));
+    buffers[id] = dbuf;
+    written.push_back(storage);
+  }
+
+  // Run.
+  absl::flat_hash_set<int64_t> written_ids;
+  for (size_t i = 0; i < schedule.items.size(); ++i) {
+    const ScheduleItem& item = schedule.items[i];
+    RecordedLaunch launch;
+    launch.kernel = kernels[i];
+    launch.is_copy = item.kind == ScheduleItem::Kind::kCopy;
+    for (const UOpPtr& b : item.bufs) {
+      launch.bufs.push_back(buffers.at(BufferId(*b)));
+      launch.buffer_ids.push_back(BufferId(*b));
+    }
+    for (int o = 0; o < item.num_outputs; ++o) written_ids.insert(BufferId(*item.bufs[o]));
+    RETURN_IF_ERROR(RunLaunch(launch));
+    if (recorder) recorder->OnLaunch(launch);
+  }
+  for (const std::shared_ptr<Storage>& s : written) {
+    if (written_ids.count(s->id())) {
+      s->device_valid = true;
+      s->host_valid = false;
+    }
+  }
+  absl::MutexLock s(&mu_);
+  for (const ScheduleItem& item : schedule.items)
+    (item.kind == ScheduleItem::Kind::kCopy ? stats_.copies : stats_.kernels_run)++;
+  return absl::OkStatus();
+}
+
+}  // namespace uop

@@ -1,0 +1,112 @@
+// Engine: realizes tensor graphs on devices. It is the Realizer the Tensor API
+// uses outside of tests (Engine::Install()).
+//
+// Realize: schedule (runtime/schedule) -> memory plan -> compile every kernel
+// not yet compiled (in parallel, through the in-memory and disk caches) ->
+// upload inputs that live only on the host -> run the items in order ->
+// the written storages are now valid on the device.
+//
+//   Engine::Install();                          // Tensor::Realize now runs kernels
+//   Tensor y = (x * 2).Sum({1});
+//   ASSIGN_OR_RETURN(std::vector<float> v, y.ToVector<float>());
+//
+// Every launch can be recorded (Recorder) for the JIT, which replays the same
+// programs with new input buffers without scheduling again.
+//
+// Thread safety: Realize calls are serialized; CopyToHost may run any time.
+#ifndef UOP_RUNTIME_ENGINE_ENGINE_H_
+#define UOP_RUNTIME_ENGINE_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "drivers/device.h"
+#include "runtime/engine/compiled_kernel.h"
+#include "runtime/tensor/realizer.h"
+
+namespace uop {
+
+// One launch as it ran: the program and the device buffers by slot.
+struct RecordedLaunch {
+  std::shared_ptr<CompiledKernel> kernel;  // null for a copy
+  std::vector<DeviceBuffer*> bufs;         // slot order (a copy: {dst, src})
+  std::vector<int64_t> buffer_ids;         // BufferArg ids, slot order
+  bool is_copy = false;
+};
+
+// Receives every launch of a Realize while installed (JIT capture).
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual void OnLaunch(const RecordedLaunch& launch) = 0;
+  // The realize read tensor data back to the host (not replayable).
+  virtual void OnHostRead(const Storage& storage) = 0;
+  // Memory the recorded launches point into (intermediate arenas); the
+  // recorder keeps it alive for replays.
+  virtual void KeepAlive(std::shared_ptr<void> resource) = 0;
+};
+
+struct EngineOptions {
+  // Directory for compiled kernels; empty: KernelCache::DefaultDir(), and
+  // no disk cache when that fails. "-" disables the disk cache.
+  std::string cache_dir;
+  // Threads compiling kernels of one realize in parallel.
+  int compile_threads = 2;
+};
+
+struct EngineStats {
+  uint64_t realizes = 0;
+  uint64_t kernels_run = 0;
+  uint64_t copies = 0;
+  KernelCompilerStats compiler;
+};
+
+class Engine : public Realizer {
+ public:
+  explicit Engine(EngineOptions options = {});
+  ~Engine() override;
+
+  // Creates an Engine and makes it the Tensor API's realizer; returns it.
+  static std::shared_ptr<Engine> Install(EngineOptions options = {});
+
+  absl::string_view name() const override { return "engine"; }
+  absl::Status Realize(const UOpPtr& sink) override;
+  absl::Status CopyToHost(Storage& storage) override;
+
+  // The device buffer holding `storage` on its device, uploading host
+  // contents first when the device copy is missing or stale.
+  absl::StatusOr<DeviceBuffer*> DeviceBufferFor(Storage& storage);
+
+  void SetRecorder(Recorder* recorder);
+  KernelCompiler& compiler() { return compiler_; }
+  EngineStats stats() const;
+
+  // Runs recorded launches again (JIT replay): same programs, the given
+  // buffers. No scheduling, no compilation.
+  absl::Status Replay(const std::vector<RecordedLaunch>& launches);
+
+ private:
+  absl::Status RunLaunch(const RecordedLaunch& launch);
+
+  EngineOptions options_;
+  KernelCompiler compiler_;
+  absl::Mutex realize_mu_;
+  mutable absl::Mutex mu_;
+  Recorder* recorder_ ABSL_GUARDED_BY(mu_) = nullptr;
+  EngineStats stats_ ABSL_GUARDED_BY(mu_);
+  // Scratch arenas for intermediates, per device, reused across realizes.
+  struct Arena {
+    DeviceBuffer* buffer = nullptr;
+    std::vector<std::unique_ptr<DeviceBuffer>> views;  // sub-buffers of the last realize
+  };
+  absl::flat_hash_map<Device*, std::vector<Arena>> arenas_ ABSL_GUARDED_BY(realize_mu_);
+};
+
+}  // namespace uop
+
+#endif  // UOP_RUNTIME_ENGINE_ENGINE_H_
