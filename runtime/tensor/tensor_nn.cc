@@ -98,8 +98,9 @@ Tensor Tensor::Matmul(const Tensor& w, std::optional<DType> acc_dtype) const {
   ws.insert(ws.end(), w.shape().begin() + axis_w, w.shape().end());
   Tensor x = Reshape(xs);
   Tensor y = w.Reshape(ws).Transpose(-1, -static_cast<int64_t>(std::min<int64_t>(dw, 2)));
-  absl::StatusOr<Shape> batch = T::BroadcastShapes("Matmul", x.shape(), y.shape());
-  if (!batch.ok()) return Error(batch.status());
+  if (!T::BroadcastShapes("Matmul", x.shape(), y.shape()).ok())
+    return T::Fail("Matmul", "cannot broadcast the batch axes of ", ShapeToString(shape()), " and ",
+                   ShapeToString(w.shape()));
   DType out = acc_dtype ? *acc_dtype : Promote(dtype(), w.dtype());
   return x.Mul(y).Sum({-1}, false, acc_dtype).Cast(out);
 }
