@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include "absl/base/call_once.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -43,6 +47,25 @@ void InitializeLlvmOnce() {
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
   });
+}
+
+// LLVM 16 reports "generic" for CPUs newer than it (AMD family 0x1a, Zen 5),
+// which drops the scheduling model. The feature string stays exact (it lists
+// every feature as + or -), so naming the closest known CPU only changes
+// tuning, never the instructions used.
+std::string HostCpuName() {
+  std::string name = llvm::sys::getHostCPUName().str();
+#if defined(__x86_64__)
+  if (name.empty() || name == "generic") {
+    unsigned eax, ebx, ecx, edx;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx) && ebx == signature_AMD_ebx &&
+        __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+      const unsigned family = ((eax >> 8) & 0xf) + ((eax >> 20) & 0xff);
+      if (family >= 0x1a) return "znver4";
+    }
+  }
+#endif
+  return name.empty() ? "generic" : name;
 }
 
 std::string HostFeatures() {
@@ -118,7 +141,7 @@ absl::StatusOr<std::unique_ptr<LlvmCompiler>> LlvmCompiler::Create(const Options
     return absl::FailedPreconditionError(
         absl::StrCat("LlvmCompiler: no LLVM target for ", c->triple_, ": ", error));
   }
-  c->cpu_ = options.cpu.empty() ? llvm::sys::getHostCPUName().str() : options.cpu;
+  c->cpu_ = options.cpu.empty() ? HostCpuName() : options.cpu;
   c->features_ =
       options.cpu.empty() && options.features.empty() ? HostFeatures() : options.features;
   c->opt_level_ = options.opt_level;

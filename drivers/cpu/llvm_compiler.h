@@ -38,6 +38,7 @@ class LlvmCompiler final : public Compiler {
  public:
   struct Options {
     // Empty: the host's CPU name and features (what the code will run on).
+    // A CPU newer than LLVM 16 is tuned as the closest one it knows.
     std::string cpu;
     std::string features;
     int opt_level = 2;  // 1, 2 or 3
