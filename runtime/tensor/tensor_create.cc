@@ -1,4 +1,5 @@
 // Creation: constants, ranges and the identity matrix.
+#include <climits>
 #include <cmath>
 
 #include "runtime/tensor/tensor.h"
@@ -62,6 +63,22 @@ Tensor Tensor::Arange(Number start, Number stop, Number step, std::optional<DTyp
   }
   n = std::max<int64_t>(n, 0);
   if (n == 0) return Full({0}, 0, dt, std::move(device));
+  // A cumulative sum costs O(n^2) where it is not folded (the reference
+  // evaluator, unfused schedules), so long ranges are built as a (rows, k)
+  // grid of two short ranges, like tinygrad's split cumsum.
+  constexpr int64_t kMaxCumSum = 256;
+  if (n > kMaxCumSum) {
+    const int64_t k = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
+    const int64_t rows = (n + k - 1) / k;
+    DType idx_dtype = rows * k > INT32_MAX ? DType::Int64() : DType::Int32();
+    Tensor hi = Arange(0, rows * k, k, idx_dtype, device).Reshape({rows, 1});
+    Tensor lo = Arange(0, k, 1, idx_dtype, device).Reshape({1, k});
+    Tensor idx = hi.Add(lo).Flatten().Shrink({{0, n}});
+    if (ints && !dt.is_float())
+      return idx.Cast(DType::Int64()).Mul(step.AsInt()).Add(start.AsInt()).Cast(dt);
+    DType f = dt.is_float() ? dt : DType::Float64();
+    return idx.Cast(f).Mul(step.AsDouble()).Add(start.AsDouble()).Cast(dt);
+  }
   // tinygrad's form: a cumulative sum of `step`s, offset by start - step. The
   // scheduler sees a reduce over a pooled view (its arange folding applies).
   Number offset =

@@ -88,6 +88,19 @@ TEST(TensorCreate, Arange) {
   EXPECT_EQ(ErrorOf(Tensor::Arange(0, 3, 0)), "Arange: step must not be 0");
 }
 
+TEST(TensorCreate, LongArangeIsExact) {
+  std::vector<int32_t> v = *Tensor::Arange(-5, 100000, 3).ToVector<int32_t>();
+  ASSERT_EQ(v.size(), 33335u);
+  for (size_t i = 0; i < v.size(); ++i) ASSERT_EQ(v[i], -5 + 3 * static_cast<int32_t>(i));
+  std::vector<double> f = Values(Tensor::Arange(0.5, 300, 0.5));
+  ASSERT_EQ(f.size(), 599u);
+  for (size_t i = 0; i < f.size(); ++i) ASSERT_EQ(f[i], 0.5 + 0.5 * i);
+  std::vector<double> down = Values(Tensor::Arange(1000, 0, -1, DType::Int64()));
+  ASSERT_EQ(down.size(), 1000u);
+  EXPECT_EQ(down.front(), 1000);
+  EXPECT_EQ(down.back(), 1);
+}
+
 TEST(TensorCreate, ArangeIsAReduceNotABuffer) {
   Tensor a = Tensor::Arange(4);
   EXPECT_TRUE(a.storages().empty());
