@@ -78,6 +78,20 @@ struct BufferDeleter {
 };
 using ScopedBuffer = std::unique_ptr<DeviceBuffer, BufferDeleter>;
 
+// A view of bytes [offset, offset + bytes) of `base` (an allocation or a
+// view), sharing its memory and id: how the memory planner hands out parts of
+// one arena. A view is never passed to Free (allocators abort on it) and must
+// not outlive its allocation. OutOfRange when the range is outside `base`.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<DeviceBuffer> v, MakeSubBuffer(*arena, 4096, 1024));
+absl::StatusOr<std::unique_ptr<DeviceBuffer>> MakeSubBuffer(const DeviceBuffer& base, size_t offset,
+                                                            size_t bytes);
+
+// Aborts with a clear message if `buffer` is a view or belongs to another
+// allocator: freeing either would corrupt the allocator (a programmer error).
+void CheckFreeable(const DeviceBuffer& buffer, const Allocator* allocator,
+                   absl::string_view device);
+
 // Checks that [offset, offset + bytes) lies inside `buffer`; the error names
 // the operation, the buffer and the device.
 absl::Status CheckBufferRange(const DeviceBuffer& buffer, size_t offset, size_t bytes,

@@ -58,17 +58,24 @@ class DeviceBuffer {
   const BufferOptions& options() const { return options_; }
   // Host address of the first byte, or nullptr when not host-visible.
   void* host_ptr() const { return host_ptr_; }
-  // Address as the device sees it (the host address on the CPU; 0 on the
-  // null device).
+  // Address as the device sees it (the host address on the CPU; a fake
+  // unique address on the null device).
   uint64_t device_address() const { return device_address_; }
+  // For a view made by MakeSubBuffer (allocator.h): the allocation it lies
+  // in and its byte offset there; nullptr and 0 for an allocation.
+  const DeviceBuffer* parent() const { return parent_; }
+  size_t offset() const { return offset_; }
 
  private:
+  friend class SubBufferAccess;
   Allocator* owner_;
   uint64_t id_;
   size_t size_;
   BufferOptions options_;
   void* host_ptr_;
   uint64_t device_address_;
+  const DeviceBuffer* parent_ = nullptr;
+  size_t offset_ = 0;
 };
 
 // Views of typed host arrays as bytes, for CopyIn / CopyOut.

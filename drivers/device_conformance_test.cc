@@ -55,6 +55,17 @@ TEST_P(DeviceConformance, AllocatorTracksUseAndChecksRanges) {
   EXPECT_EQ(a.stats().bytes_in_use, before.bytes_in_use);
 }
 
+TEST_P(DeviceConformance, SubBuffersCopyWithinTheirRangeAndCannotBeFreed) {
+  Allocator& a = dev_->allocator();
+  ScopedBuffer arena(*a.Alloc(4096));
+  absl::StatusOr<std::unique_ptr<DeviceBuffer>> v = MakeSubBuffer(*arena, 1024, 256);
+  ASSERT_TRUE(v.ok());
+  std::vector<uint8_t> host(256, 7);
+  EXPECT_TRUE(a.CopyIn(**v, 0, host).ok());
+  EXPECT_EQ(a.CopyIn(**v, 1, host).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_DEATH(a.Free(v->get()), "is a sub-buffer view");
+}
+
 TEST_P(DeviceConformance, SignalsAreMonotonicAndWaitsBounded) {
   absl::StatusOr<std::unique_ptr<Signal>> s = dev_->CreateSignal("conformance", 2);
   ASSERT_TRUE(s.ok());

@@ -26,6 +26,29 @@ TEST(CheckBufferRange, AcceptsInsideAndRejectsOutsideWithoutOverflow) {
   EXPECT_FALSE(CheckBufferRange(b, 101, 0, "CopyOut", "CPU:0").ok());
 }
 
+TEST(MakeSubBuffer, ViewsShareMemoryAndNestWithOffsets) {
+  uint8_t memory[256];
+  DeviceBuffer arena(nullptr, 9, 256, BufferOptions{.host_visible = true}, memory, 0x1000);
+  absl::StatusOr<std::unique_ptr<DeviceBuffer>> v = MakeSubBuffer(arena, 64, 128);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ((*v)->size(), 128u);
+  EXPECT_EQ((*v)->host_ptr(), memory + 64);
+  EXPECT_EQ((*v)->device_address(), 0x1040u);
+  EXPECT_EQ((*v)->id(), 9u);
+  EXPECT_EQ((*v)->parent(), &arena);
+  EXPECT_EQ((*v)->offset(), 64u);
+  absl::StatusOr<std::unique_ptr<DeviceBuffer>> w = MakeSubBuffer(**v, 32, 16);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->parent(), &arena) << "a view of a view points at the allocation";
+  EXPECT_EQ((*w)->offset(), 96u);
+  EXPECT_EQ((*w)->host_ptr(), memory + 96);
+  EXPECT_EQ(MakeSubBuffer(**v, 120, 16).status().code(), absl::StatusCode::kOutOfRange);
+  // Without host memory (a GPU or the null device) only the address moves.
+  DeviceBuffer remote(nullptr, 3, 100, BufferOptions{}, nullptr, 0x2000);
+  EXPECT_EQ((*MakeSubBuffer(remote, 10, 10))->host_ptr(), nullptr);
+  EXPECT_EQ((*MakeSubBuffer(remote, 10, 10))->device_address(), 0x200au);
+}
+
 TEST(EffectiveAlignment, RaisesSmallAndRejectsNonPowerOfTwo) {
   EXPECT_EQ(*EffectiveAlignment(BufferOptions{.alignment = 8}, "X"), kMinBufferAlignment);
   EXPECT_EQ(*EffectiveAlignment(BufferOptions{.alignment = 4096}, "X"), 4096u);

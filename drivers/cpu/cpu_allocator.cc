@@ -83,12 +83,7 @@ absl::StatusOr<DeviceBuffer*> CpuAllocator::Alloc(size_t bytes, const BufferOpti
 
 void CpuAllocator::Free(DeviceBuffer* buffer) {
   if (buffer == nullptr) return;
-  if (buffer->owner() != this) {
-    // A programmer error: freeing into the wrong allocator corrupts both.
-    std::fprintf(stderr, "uop: %s: Free of buffer #%llu owned by another allocator\n",
-                 device_.c_str(), static_cast<unsigned long long>(buffer->id()));
-    std::abort();
-  }
+  CheckFreeable(*buffer, this, device_);
   auto* b = static_cast<CpuBuffer*>(buffer);
   void* block = b->host_ptr();
   bool keep;

@@ -37,11 +37,7 @@ class NullDevice::NullAllocator final : public Allocator {
 
   void Free(DeviceBuffer* buffer) override {
     if (buffer == nullptr) return;
-    if (buffer->owner() != this) {
-      std::fprintf(stderr, "uop: %s: Free of buffer #%llu owned by another allocator\n",
-                   device_.c_str(), static_cast<unsigned long long>(buffer->id()));
-      std::abort();
-    }
+    CheckFreeable(*buffer, this, device_);
     {
       absl::MutexLock lock(&mu_);
       stats_.bytes_in_use -= buffer->size();
@@ -106,10 +102,11 @@ class NullDevice::NullProgram final : public Program {
   absl::Status Run(absl::Span<DeviceBuffer* const> bufs, absl::Span<const int64_t> vars,
                    LaunchDims global, LaunchDims local, RunTiming* timing) override {
     RETURN_IF_ERROR(ValidateLaunch(desc_, device_->name(), bufs, vars, global, local));
-    LaunchRecord r{desc_.name, source_, global, local, {}, {}, {vars.begin(), vars.end()}};
+    LaunchRecord r{desc_.name, source_, global, local, {}, {}, {}, {vars.begin(), vars.end()}};
     for (const DeviceBuffer* b : bufs) {
       r.buffer_ids.push_back(b->id());
       r.buffer_sizes.push_back(b->size());
+      r.buffer_offsets.push_back(b->offset());
     }
     device_->Record(std::move(r));
     if (timing != nullptr) timing->seconds = 0;

@@ -31,8 +31,9 @@ struct LaunchRecord {
   std::string name;    // the program's entry name
   std::string source;  // what the program was compiled from
   LaunchDims global, local;
-  std::vector<uint64_t> buffer_ids;    // DeviceBuffer::id() per slot
-  std::vector<uint64_t> buffer_sizes;  // DeviceBuffer::size() per slot
+  std::vector<uint64_t> buffer_ids;      // DeviceBuffer::id() per slot
+  std::vector<uint64_t> buffer_sizes;    // DeviceBuffer::size() per slot
+  std::vector<uint64_t> buffer_offsets;  // DeviceBuffer::offset() per slot (0 unless a view)
   std::vector<int64_t> vars;
 };
 

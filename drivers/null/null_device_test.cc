@@ -83,9 +83,24 @@ TEST(NullDevice, CompileReturnsSourceAndLaunchesAreRecorded) {
   EXPECT_EQ(l[0].buffer_ids, (std::vector<uint64_t>{out->id(), in->id()}));
   EXPECT_EQ(l[0].buffer_sizes, (std::vector<uint64_t>{16, 8}));
   EXPECT_EQ(l[0].vars, (std::vector<int64_t>{7}));
+  EXPECT_EQ(l[0].buffer_offsets, (std::vector<uint64_t>{0, 0}));
   EXPECT_EQ(l[1].global, (LaunchDims{1, 1, 1}));
   d->ClearLaunches();
   EXPECT_TRUE(d->launches().empty());
+}
+
+TEST(NullDevice, LaunchRecordsShowArenaViews) {
+  std::unique_ptr<NullDevice> d = NullDevice::Create(0);
+  ScopedBuffer arena(*d->allocator().Alloc(1024));
+  std::unique_ptr<DeviceBuffer> a = *MakeSubBuffer(*arena, 0, 512);
+  std::unique_ptr<DeviceBuffer> b = *MakeSubBuffer(*arena, 512, 256);
+  std::unique_ptr<Program> p = *d->LoadProgram({"k", {512, 256}, 0}, "src");
+  DeviceBuffer* bufs[] = {a.get(), b.get()};
+  ASSERT_TRUE(p->Run(bufs, {}, {}, {}).ok());
+  const LaunchRecord r = d->launches().at(0);
+  EXPECT_EQ(r.buffer_ids, (std::vector<uint64_t>{arena->id(), arena->id()}));
+  EXPECT_EQ(r.buffer_offsets, (std::vector<uint64_t>{0, 512}));
+  EXPECT_EQ(r.buffer_sizes, (std::vector<uint64_t>{512, 256}));
 }
 
 TEST(NullDevice, BadLaunchesFailLikeOnRealDevices) {
