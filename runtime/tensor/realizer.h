@@ -15,6 +15,8 @@
 //   ASSIGN. ASSIGN nodes may also appear inside values: each one runs once,
 //   before its users, and its users read the buffer as written by it.
 // * Every BUFFER a value reads must be realized.
+// * An ASSIGN's arg is an int64 serial number, unique per write request. It
+//   only keeps distinct writes distinct nodes; realizers ignore it.
 //
 // Contract: on OK every target element has been written through its view
 // and the target Storage is realized (host_valid and/or device_valid); other

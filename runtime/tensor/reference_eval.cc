@@ -133,16 +133,16 @@ struct Step {
 };
 
 // Maps `idx` (an index of step.out) to step.in in place; false for padding.
-bool ApplyStep(const Step& s, std::vector<int64_t>& idx) {
+// `scratch` is reused storage, so the element loops do not allocate.
+bool ApplyStep(const Step& s, std::vector<int64_t>& idx, std::vector<int64_t>& scratch) {
   switch (s.op) {
     case Op::kReshape:
       Unravel(Ravel(idx, s.out), s.in, idx);
       return true;
-    case Op::kPermute: {
-      std::vector<int64_t> out = idx;
-      for (size_t k = 0; k < out.size(); ++k) idx[s.vec[k]] = out[k];
+    case Op::kPermute:
+      scratch.assign(idx.begin(), idx.end());
+      for (size_t k = 0; k < scratch.size(); ++k) idx[s.vec[k]] = scratch[k];
       return true;
-    }
     case Op::kExpand:
       for (size_t k = 0; k < idx.size(); ++k)
         if (s.in[k] == 1) idx[k] = 0;
@@ -185,7 +185,7 @@ class Reader {
     if (v_->steps.empty()) return j;
     Unravel(j, v_->shape, idx_);
     for (const Step& s : v_->steps)
-      if (!ApplyStep(s, idx_)) return -1;
+      if (!ApplyStep(s, idx_, scratch_)) return -1;
     return Ravel(idx_, v_->data_shape);
   }
   uint64_t Read(int64_t j) {
@@ -195,7 +195,7 @@ class Reader {
 
  private:
   const Value* v_;
-  std::vector<int64_t> idx_;
+  std::vector<int64_t> idx_, scratch_;
 };
 
 std::string NodeName(const UOp& u) { return std::string(u.ShortString()); }
@@ -645,8 +645,12 @@ double HostArray::AsDouble(int64_t i) const {
 
 int64_t HostArray::AsInt(int64_t i) const {
   uint64_t cell = LoadCell(&bytes[i * dtype.itemsize()], dtype);
-  if (dtype.is_float()) return static_cast<int64_t>(std::bit_cast<double>(cell));
-  return static_cast<int64_t>(cell);
+  if (!dtype.is_float()) return static_cast<int64_t>(cell);
+  double v = std::bit_cast<double>(cell);
+  // NaN and values outside int64 give INT64_MIN instead of undefined behavior.
+  if (!(v > -9.2233720368547758e18 && v < 9.2233720368547758e18))
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(v);
 }
 
 absl::StatusOr<HostArray> ReferenceEvaluate(const UOpPtr& root) {

@@ -51,7 +51,8 @@ struct HostArray {
   int64_t numel() const;
   // Element i converted to double (uint64/int64 past 2^53 round).
   double AsDouble(int64_t i) const;
-  // Element i as a canonical int64 (uint64 as its bit pattern); floats truncate.
+  // Element i as a canonical int64 (uint64 as its bit pattern); floats
+  // truncate, NaN and out-of-range floats give INT64_MIN.
   int64_t AsInt(int64_t i) const;
 };
 

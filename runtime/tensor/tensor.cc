@@ -184,11 +184,12 @@ Tensor Tensor::FromBytes(absl::Span<const uint8_t> bytes, DType dtype, Shape sha
   if (dtype.count() != 1 || dtype.is_ptr() || dtype.is_void() ||
       dtype.scalar_type() == ScalarType::kIndex)
     return TensorOps::Fail("FromBytes", "unsupported dtype ", dtype.ToString());
-  for (int64_t d : shape)
-    if (d < 0) return TensorOps::Fail("FromBytes", "negative dimension in ", ShapeToString(shape));
+  absl::StatusOr<int64_t> numel = TensorOps::CheckedNumel("FromBytes", shape);
+  if (!numel.ok()) return Error(numel.status());
   if (device.empty()) return TensorOps::Fail("FromBytes", "empty device name");
-  const int64_t n = TensorOps::Prod(shape);
-  if (static_cast<int64_t>(bytes.size()) != n * dtype.itemsize())
+  const int64_t n = *numel;
+  if (static_cast<int64_t>(bytes.size()) / dtype.itemsize() != n ||
+      static_cast<int64_t>(bytes.size()) % dtype.itemsize() != 0)
     return TensorOps::Fail("FromBytes", bytes.size(), " bytes given, ", dtype.ToString(), " ",
                            ShapeToString(shape), " needs ", n * dtype.itemsize());
   std::shared_ptr<Storage> storage = Storage::Create(dtype, n, device);
@@ -199,11 +200,13 @@ Tensor Tensor::FromBytes(absl::Span<const uint8_t> bytes, DType dtype, Shape sha
 }
 
 Tensor Tensor::Empty(Shape shape, DType dtype, std::string device) {
-  for (int64_t d : shape)
-    if (d < 0) return TensorOps::Fail("Empty", "negative dimension in ", ShapeToString(shape));
-  if (dtype.count() != 1 || dtype.is_ptr() || dtype.is_void())
+  absl::StatusOr<int64_t> numel = TensorOps::CheckedNumel("Empty", shape);
+  if (!numel.ok()) return Error(numel.status());
+  if (dtype.count() != 1 || dtype.is_ptr() || dtype.is_void() ||
+      dtype.scalar_type() == ScalarType::kIndex)
     return TensorOps::Fail("Empty", "unsupported dtype ", dtype.ToString());
-  const int64_t n = TensorOps::Prod(shape);
+  if (device.empty()) return TensorOps::Fail("Empty", "empty device name");
+  const int64_t n = *numel;
   std::shared_ptr<Storage> storage = Storage::Create(dtype, n, device);
   UOpPtr buf = UOp::Create(Op::kBuffer, dtype, {DeviceNode(device)}, BufferArg{storage->id(), n});
   if (shape != Shape{n}) buf = UOp::Create(Op::kReshape, dtype, {buf}, Arg(shape));
@@ -356,6 +359,19 @@ const Tensor* TensorOps::FirstError(std::initializer_list<const Tensor*> tensors
 int64_t TensorOps::Prod(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
+  return n;
+}
+
+absl::StatusOr<int64_t> TensorOps::CheckedNumel(absl::string_view op, const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": negative dimension in ", ShapeToString(shape)));
+    if (__builtin_mul_overflow(n, d, &n))
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": ", ShapeToString(shape), " has more than 2^63 elements"));
+  }
   return n;
 }
 

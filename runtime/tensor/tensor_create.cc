@@ -9,11 +9,7 @@ namespace uop {
 namespace {
 
 absl::Status CheckShape(absl::string_view op, const Shape& shape) {
-  for (int64_t d : shape)
-    if (d < 0)
-      return absl::InvalidArgumentError(
-          absl::StrCat(op, ": negative dimension in ", ShapeToString(shape)));
-  return absl::OkStatus();
+  return TensorOps::CheckedNumel(op, shape).status();
 }
 
 absl::Status CheckDType(absl::string_view op, DType dtype) {
@@ -58,7 +54,7 @@ Tensor Tensor::Arange(Number start, Number stop, Number step, std::optional<DTyp
     n = span / st + (span % st != 0 && ((span < 0) == (st < 0)) ? 1 : 0);
   } else {
     double c = std::ceil((stop.AsDouble() - start.AsDouble()) / step.AsDouble());
-    if (!std::isfinite(c)) return TensorOps::Fail("Arange", "the range is not finite");
+    if (!(c < 9.2e18)) return TensorOps::Fail("Arange", "the range is not finite or too long");
     n = static_cast<int64_t>(c);
   }
   n = std::max<int64_t>(n, 0);

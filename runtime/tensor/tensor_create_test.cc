@@ -67,7 +67,11 @@ TEST(TensorCreate, FullZerosOnesAreConstantsWithoutBuffers) {
   EXPECT_EQ(Values(Tensor::Ones({2, 1})), (std::vector<double>{1, 1}));
   EXPECT_EQ(Values(Tensor::Full({}, 2.0)), (std::vector<double>{2.0}));
   EXPECT_EQ(Tensor::Zeros({0, 3}).numel(), 0);
-  EXPECT_FALSE(Tensor::Full({-2}, 1).ok());
+  EXPECT_EQ(ErrorOf(Tensor::Full({-2}, 1)), "Full: negative dimension in (-2,)");
+  EXPECT_EQ(ErrorOf(Tensor::Zeros({int64_t{1} << 40, int64_t{1} << 40})),
+            "Full: (1099511627776, 1099511627776) has more than 2^63 elements");
+  EXPECT_FALSE(Tensor::Ones({1 << 20}).Expand({int64_t{1} << 50, 1 << 20}).ok());
+  EXPECT_FALSE(Tensor::Ones({2}).Reshape({int64_t{1} << 62, 8, 0}).ok());
   EXPECT_EQ(Values(Tensor::FromVector<int32_t>({1, 2}).FullLike(9)), (std::vector<double>{9, 9}));
 }
 

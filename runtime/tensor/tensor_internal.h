@@ -30,6 +30,9 @@ struct TensorOps {
   }
 
   static int64_t Prod(const Shape& s);
+  // The element count of `shape`, or an error naming `op` for a negative
+  // dimension or a count past int64.
+  static absl::StatusOr<int64_t> CheckedNumel(absl::string_view op, const Shape& shape);
 
   // `axis` in [-rank, rank) made non-negative, or an error naming `op`.
   static absl::StatusOr<int64_t> NormAxis(absl::string_view op, int64_t axis, int64_t rank);

@@ -56,8 +56,8 @@ Tensor Tensor::Reshape(const Shape& new_shape) const {
       infer = static_cast<int64_t>(k);
     } else if (s[k] < 0) {
       return T::Fail("Reshape", "negative dimension in ", ShapeToString(new_shape));
-    } else {
-      known *= s[k];
+    } else if (__builtin_mul_overflow(known, s[k], &known)) {
+      return T::Fail("Reshape", ShapeToString(new_shape), " has more than 2^63 elements");
     }
   }
   if (infer >= 0) {
@@ -124,6 +124,8 @@ Tensor Tensor::Expand(const Shape& new_shape) const {
       return T::Fail("Expand", "cannot expand ", ShapeToString(shape()), " to ",
                      ShapeToString(new_shape));
   }
+  if (absl::StatusOr<int64_t> n = T::CheckedNumel("Expand", target); !n.ok())
+    return Error(n.status());
   return T::BroadcastTo(*this, target);
 }
 
@@ -373,6 +375,8 @@ Tensor Tensor::Repeat(const std::vector<int64_t>& repeats) const {
     expanded.push_back(base[k]);
     final_shape.push_back(base[k] * repeats[k]);
   }
+  if (absl::StatusOr<int64_t> n = T::CheckedNumel("Repeat", final_shape); !n.ok())
+    return Error(n.status());
   return Reshape(unsqueezed).Expand(expanded).Reshape(final_shape);
 }
 

@@ -148,20 +148,44 @@ Tensor Tensor::LogSumExp(const std::vector<int64_t>& axes, bool keepdim) const {
   return keepdim ? r : r.Squeeze(*ax);
 }
 
+namespace {
+
+// Inclusive prefix sums along the last axis, in x's dtype. Window i of the
+// left-padded axis holds x[i - n + 1 .. i]; summing each window gives the
+// prefix (tinygrad's _cumalu). That is O(n^2) where it is not folded, so long
+// axes are split into blocks of kBlock: prefix sums within each block plus
+// the exclusive prefix sum of the block totals (tinygrad's _split_cumalu).
+Tensor PrefixSumLast(const Tensor& x) {
+  constexpr int64_t kBlock = 256;
+  const int64_t n = x.shape().back();
+  if (n <= 2 * kBlock) {
+    Tensor windows = T::Pool("CumSum", T::PadLast(x, {{n - 1, 0}}), {n}, {1}, {1});
+    return windows.Sum({-1}, false, x.dtype());
+  }
+  const int64_t blocks = (n + kBlock - 1) / kBlock, lead = blocks * kBlock - n;
+  Tensor within = PrefixSumLast(T::PadLast(x, {{lead, 0}}).Unflatten(-1, {blocks, kBlock}));
+  Tensor totals = within.Select(-1, kBlock - 1);
+  Tensor before = T::PadLast(PrefixSumLast(totals), {{1, -1}});
+  return within.Add(before.Unsqueeze(-1)).Flatten(-2).Slice(-1, lead, std::nullopt);
+}
+
+}  // namespace
+
 Tensor Tensor::CumSum(int64_t axis, bool exclusive, bool reverse) const {
   if (!ok()) return *this;
   absl::StatusOr<int64_t> a = T::NormAxis("CumSum", axis, ndim());
   if (!a.ok()) return Error(a.status());
   if (ndim() == 0) return exclusive ? ZerosLike().Sum() : Sum();
-  const int64_t n = shape()[*a];
-  Tensor x = reverse ? Flip({*a}) : *this;
-  if (n == 0) return x.Sum({}, false);
-  // Window i of the left-padded axis holds x[i - n + 1 .. i] (inclusive) or
-  // x[i - n .. i - 1] (exclusive); summing each window gives the prefix sums.
-  x = x.Transpose(*a, -1);
-  x = exclusive ? T::PadLast(x, {{n, -1}}) : T::PadLast(x, {{n - 1, 0}});
-  Tensor r = T::Pool("CumSum", x, {n}, {1}, {1}).Sum({-1}).Transpose(*a, -1);
-  return reverse ? r.Flip({*a}) : r;
+  const ScalarType s = dtype().scalar_type();
+  const bool cast_back = s == ScalarType::kFloat16 || s == ScalarType::kBFloat16;
+  Tensor x = (reverse ? Flip({*a}) : *this).Cast(T::SumAccDType(dtype()));
+  if (shape()[*a] == 0) return cast_back ? x.Cast(dtype()) : x;
+  Tensor r = PrefixSumLast(x.Transpose(*a, -1));
+  // Exclusive: shift right by one, 0 first.
+  if (exclusive) r = T::PadLast(r, {{1, -1}});
+  r = r.Transpose(*a, -1);
+  if (reverse) r = r.Flip({*a});
+  return cast_back ? r.Cast(dtype()) : r;
 }
 
 }  // namespace uop

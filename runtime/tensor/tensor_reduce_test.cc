@@ -129,6 +129,32 @@ TEST(TensorReduce, CumSum) {
             (std::vector<double>{0.5, 0.75}));
   EXPECT_EQ(Tensor::FromVector<int8_t>({1}).CumSum(0).dtype(), DType::Int32());
   EXPECT_FALSE(x.CumSum(2).ok());
+  EXPECT_EQ(Values(Tensor::Zeros({2, 0}).CumSum(1)).size(), 0u);
+}
+
+TEST(TensorReduce, LongCumSumIsSplitIntoBlocks) {
+  const int64_t n = 1500;
+  std::vector<int32_t> data(2 * n);
+  for (int64_t i = 0; i < 2 * n; ++i) data[i] = static_cast<int32_t>((i * 7919) % 23) - 11;
+  Tensor x = Tensor::FromVector(data, Shape{2, n});
+  std::vector<int32_t> inc = *x.CumSum(1).ToVector<int32_t>();
+  std::vector<int32_t> exc = *x.CumSum(1, true).ToVector<int32_t>();
+  std::vector<int32_t> rev = *x.CumSum(1, false, true).ToVector<int32_t>();
+  for (int64_t r = 0; r < 2; ++r) {
+    int32_t run = 0, back = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(exc[r * n + i], run) << i;
+      run += data[r * n + i];
+      ASSERT_EQ(inc[r * n + i], run) << i;
+    }
+    for (int64_t i = n - 1; i >= 0; --i) {
+      back += data[r * n + i];
+      ASSERT_EQ(rev[r * n + i], back) << i;
+    }
+  }
+  // Work stays linear in n: no window as long as the axis.
+  for (const UOp* u : x.CumSum(1).uop()->Toposort())
+    if (u->op() == Op::kExpand) EXPECT_LE(u->shape()->back(), 2 * 256 + 1);
 }
 
 }  // namespace
