@@ -7,6 +7,7 @@
 #include "runtime/schedule/memory_planner.h"
 #include "runtime/schedule/schedule.h"
 #include "runtime/schedule/test_graphs.h"
+#include "runtime/tensor/tensor.h"
 
 namespace uop {
 namespace {
@@ -49,6 +50,59 @@ TEST(ScheduleBench, ResNet50) {
     EXPECT_EQ(reduces, 56);
     EXPECT_EQ(s->items.size(), 55u);
     EXPECT_LT(plan->arena_bytes(), plan->unplanned_bytes / 4);
+  }
+}
+
+// ResNet-50 v1.5 through the Tensor API (unrealized weights: nothing runs).
+Tensor ConvBnT(const Tensor& x, int64_t cout, int64_t k, int64_t stride, bool relu) {
+  const int64_t cin = x.shape()[1];
+  ConvOptions o;
+  o.stride = {stride};
+  o.padding = {{k / 2, k / 2}};
+  auto channel = [&] { return Tensor::Empty({cout}); };
+  Tensor y = x.Conv2d(Tensor::Empty({cout, cin, k, k}), std::nullopt, o)
+                 .BatchNorm(channel(), channel(), channel(), channel());
+  return relu ? y.Relu() : y;
+}
+
+Tensor ResNet50T(int64_t batch) {
+  Tensor x = ConvBnT(Tensor::Empty({batch, 3, 224, 224}), 64, 7, 2, true);
+  x = x.MaxPool2d(PoolOptions{.kernel = {3, 3}, .stride = {2, 2}, .padding = {{1, 1}}});
+  const int64_t blocks[4] = {3, 4, 6, 3};
+  for (int layer = 0; layer < 4; ++layer) {
+    const int64_t width = int64_t{64} << layer;
+    for (int64_t b = 0; b < blocks[layer]; ++b) {
+      const int64_t stride = (b == 0 && layer > 0) ? 2 : 1;
+      Tensor out = ConvBnT(x, width, 1, 1, true);
+      out = ConvBnT(out, width, 3, stride, true);
+      out = ConvBnT(out, width * 4, 1, 1, false);
+      Tensor identity = b == 0 ? ConvBnT(x, width * 4, 1, stride, false) : x;
+      x = out.Add(identity).Relu();
+    }
+  }
+  return x.Mean({2, 3}).Linear(Tensor::Empty({1000, 2048}), Tensor::Empty({1000}));
+}
+
+TEST(ScheduleBench, ResNet50ThroughTensorApi) {
+  for (int run = 0; run < 3; ++run) {
+    auto t0 = std::chrono::steady_clock::now();
+    Tensor out = ResNet50T(64);
+    ASSERT_TRUE(out.ok()) << out.status();
+    UOpPtr sink = Sink({out.uop()});
+    const double build_ms = MsSince(t0);
+    auto t1 = std::chrono::steady_clock::now();
+    absl::StatusOr<Schedule> s = CreateSchedule(sink);
+    const double schedule_ms = MsSince(t1);
+    ASSERT_TRUE(s.ok()) << s.status();
+    absl::StatusOr<MemoryPlan> plan = PlanMemory(*s);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    std::printf(
+        "resnet50 b64 via Tensor (run %d): %zu nodes, build %.2f ms, schedule %.2f ms; "
+        "%zu kernels; intermediates %.1f MiB unplanned, %.1f MiB arena\n",
+        run, GraphSize(sink), build_ms, schedule_ms, s->items.size(),
+        plan->unplanned_bytes / 1048576.0, plan->arena_bytes() / 1048576.0);
+    EXPECT_GE(s->items.size(), 54u);
+    EXPECT_LE(s->items.size(), 60u);
   }
 }
 
