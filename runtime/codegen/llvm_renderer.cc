@@ -105,6 +105,7 @@ class Emitter {
   std::string ToMem(const std::string& v, DType d);
   std::string FromMem(const std::string& v, DType d);
   std::string Intrinsic(const std::string& base, DType d);
+  std::string MaskedIntrinsic(const std::string& kind, DType d);
   std::string SafeDivisor(const UOp* u);
 
   std::string body_;
@@ -133,6 +134,23 @@ std::string Emitter::Intrinsic(const std::string& base, DType d) {
   std::string tname = scalar == "float" ? "f32" : scalar == "double" ? "f64" : "f16";
   std::string fn = absl::StrCat("@llvm.", base, ".", suffix, tname);
   declares_[fn] = absl::StrCat("declare ", Reg(d), " ", fn, "(", Reg(d), ")");
+  return fn;
+}
+
+std::string Emitter::MaskedIntrinsic(const std::string& kind, DType d) {
+  std::string scalar = ScalarMem(d);
+  std::string t = scalar == "float"    ? "f32"
+                  : scalar == "double" ? "f64"
+                  : scalar == "half"   ? "f16"
+                                       : scalar;
+  std::string fn = absl::StrCat("@llvm.masked.", kind, ".v", d.count(), t, ".p0");
+  std::string mask = Reg(DType::Bool().Vec(d.count()));
+  if (kind == "load") {
+    declares_[fn] =
+        absl::StrCat("declare ", Mem(d), " ", fn, "(ptr, i32, ", mask, ", ", Mem(d), ")");
+  } else {
+    declares_[fn] = absl::StrCat("declare void ", fn, "(", Mem(d), ", ptr, i32, ", mask, ")");
+  }
   return fn;
 }
 
@@ -265,6 +283,13 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
     case Op::kConst:
       names_[u] = d.count() == 1 ? ScalarLiteral(*u) : Splat(d, ScalarLiteral(*u));
       return absl::OkStatus();
+    case Op::kVConst: {
+      std::vector<std::string> lanes;
+      for (int64_t v : u->arg().get<std::vector<int64_t>>())
+        lanes.push_back(absl::StrCat(ScalarReg(d), " ", v));
+      names_[u] = absl::StrCat("<", absl::StrJoin(lanes, ", "), ">");
+      return absl::OkStatus();
+    }
     case Op::kDefineGlobal:
       names_[u] = absl::StrCat("%data", u->arg().get<int64_t>());
       globals_.push_back({u->arg().get<int64_t>(), d});
@@ -312,6 +337,13 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
     case Op::kIndex: {
       DType elem = u->src(0)->dtype().Base().Scalar();
       std::string idx = src(1);
+      if (u->num_srcs() > 2 && u->src(2)->dtype().count() > 1) {
+        // Lane-masked vector access: the masked load/store never touches
+        // masked-off lanes, so the address may point outside the buffer.
+        Line(absl::StrCat(name, " = getelementptr ", ScalarMem(elem), ", ptr ", src(0), ", i64 ",
+                          idx));
+        break;
+      }
       if (u->num_srcs() > 2) {  // gated: point masked-off lanes at element 0
         std::string safe = Tmp();
         Line(absl::StrCat(safe, " = select i1 ", src(2), ", i64 ", idx, ", i64 0"));
@@ -323,6 +355,15 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
     }
     case Op::kLoad: {
       const UOpPtr& index_op = u->src(0);
+      if (index_op->num_srcs() > 2 && index_op->src(2)->dtype().count() > 1) {
+        std::string fn = MaskedIntrinsic("load", d);
+        std::string raw = Tmp();
+        Line(absl::StrCat(raw, " = call ", Mem(d), " ", fn, "(ptr ", Val(index_op), ", i32 ",
+                          std::max(1, d.itemsize()), ", ", TypedVal(index_op->src(2)), ", ", Mem(d),
+                          " ", ToMem(src(1), d), ")"));
+        names_[u] = FromMem(raw, d);
+        return absl::OkStatus();
+      }
       std::string raw = Tmp();
       Line(absl::StrCat(raw, " = load ", Mem(d), ", ptr ", Val(index_op), ", align ",
                         std::max(1, d.itemsize())));
@@ -341,6 +382,13 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
       const UOpPtr& index_op = u->src(0);
       DType vd = u->src(1)->dtype();
       std::string v = ToMem(src(1), vd);
+      if (index_op->num_srcs() > 2 && index_op->src(2)->dtype().count() > 1) {
+        Line(absl::StrCat("call void ", MaskedIntrinsic("store", vd), "(", Mem(vd), " ", v,
+                          ", ptr ", Val(index_op), ", i32 ", std::max(1, vd.itemsize()), ", ",
+                          TypedVal(index_op->src(2)), ")"));
+        names_[u] = "";
+        return absl::OkStatus();
+      }
       std::string store = absl::StrCat("store ", Mem(vd), " ", v, ", ptr ", Val(index_op),
                                        ", align ", std::max(1, vd.itemsize()));
       if (index_op->num_srcs() > 2) {

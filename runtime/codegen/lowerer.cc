@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/kernel.h"
+#include "runtime/uop/matcher.h"
+#include "runtime/uop/symbolic.h"
 
 namespace uop {
 
@@ -27,11 +29,19 @@ class Lowerer {
     UOpPtr idx;
     UOpPtr valid;  // nullptr when always valid
   };
-  enum class LaneMode { kScalar, kVector, kBroadcast, kGather };
+  // kMasked: unit stride along the vector axis but validity varies per lane:
+  // a masked vector access (lanes outside the mask are never touched).
+  enum class LaneMode { kScalar, kVector, kBroadcast, kMasked, kGather };
 
   void SetUpAxes();
   std::vector<UOpPtr> Idxs(int slot, int64_t lane) const;
   Access Index(const ShapeTracker& st, int slot, int64_t lane) const;
+  // The index of lane 0 and a per-lane validity vector (nullptr: all valid),
+  // for unit-stride accesses whose mask depends on the lane.
+  Access MaskedIndex(const ShapeTracker& st, int slot) const;
+  // `e` (an index/bool expression of the lane variable) evaluated for every
+  // lane at once: lane-dependent nodes become vector ops.
+  UOpPtr OverLanes(const UOpPtr& e) const;
   LaneMode ModeFor(int view) const;
   int64_t SlotAxisValue(int slot, int axis) const;
   bool SlotIsCanonicalFor(const ShapeTracker& st, int slot) const;
@@ -58,6 +68,7 @@ class Lowerer {
   int width_ = 1;
   std::vector<UOpPtr> loop_ranges_, reduce_ranges_;
   std::vector<LaneMode> modes_;
+  UOpPtr lane_;  // index of a lane along the vector axis, for masked accesses
   // node_hash_map: Val returns pointers into it across recursive insertions.
   absl::node_hash_map<const UOp*, std::vector<UOpPtr>> memo_;
   std::vector<const UOp*> reduces_in_progress_;
@@ -93,6 +104,7 @@ void Lowerer::SetUpAxes() {
     }
   }
   if (vaxis_ >= 0) width_ = static_cast<int>(full[vaxis_]);
+  if (vaxis_ >= 0) lane_ = UOp::Var("lane", 0, width_ - 1);
   for (int a = 0; a < rank_; ++a) {
     switch (kinds[a]) {
       case AxisKind::kThread:
@@ -150,11 +162,48 @@ Lowerer::Access Lowerer::Index(const ShapeTracker& st, int slot, int64_t lane) c
   return {idx, valid};
 }
 
+UOpPtr Lowerer::OverLanes(const UOpPtr& e) const {
+  absl::flat_hash_map<const UOp*, UOpPtr> vec;  // lane-dependent nodes only
+  std::vector<int64_t> iota(width_);
+  for (int l = 0; l < width_; ++l) iota[l] = l;
+  for (const UOp* u : e->Toposort()) {
+    if (u == lane_.get()) {
+      vec[u] = UOp::Create(Op::kVConst, DType::Index().Vec(width_), {}, Arg(iota));
+      continue;
+    }
+    bool depends = false;
+    for (const UOpPtr& s : u->src()) depends |= vec.count(s.get()) > 0;
+    if (!depends) continue;
+    UOpList srcs;
+    for (const UOpPtr& s : u->src()) {
+      auto it = vec.find(s.get());
+      srcs.push_back(it != vec.end() ? it->second : Vectorize(std::vector<UOpPtr>(width_, s)));
+    }
+    vec[u] = UOp::Create(u->op(), u->dtype().Vec(width_), srcs, u->arg());
+  }
+  auto it = vec.find(e.get());
+  return it != vec.end() ? it->second : Vectorize(std::vector<UOpPtr>(width_, e));
+}
+
+Lowerer::Access Lowerer::MaskedIndex(const ShapeTracker& st, int slot) const {
+  std::vector<UOpPtr> idxs = Idxs(slot, 0);
+  idxs[vaxis_] = lane_;
+  for (int a = 0; a < rank_; ++a)
+    if (st.shape()[a] == 1) idxs[a] = UOp::Index(0);
+  auto [idx, valid] = st.ToIndexed(idxs);
+  UOpPtr idx0 = Simplify(Substitute(idx, {{lane_, UOp::Index(0)}}));
+  if (valid->is_const()) return {idx0, valid->const_int() ? nullptr : valid};
+  return {idx0, Simplify(OverLanes(Simplify(valid)))};
+}
+
 Lowerer::LaneMode Lowerer::ModeFor(int view) const {
   if (vaxis_ < 0) return LaneMode::kScalar;
   const ShapeTracker& st = k_.sts_[view];
   if (st.shape()[vaxis_] == 1) return LaneMode::kBroadcast;
-  if (st.AxisIsMasked(vaxis_)) return LaneMode::kGather;
+  if (st.AxisIsMasked(vaxis_)) {
+    std::optional<int64_t> s = st.RealStrides(/*ignore_valid=*/true)[vaxis_];
+    return s && *s == 1 ? LaneMode::kMasked : LaneMode::kGather;
+  }
   std::vector<std::optional<int64_t>> strides = st.RealStrides();
   if (!strides[vaxis_]) return LaneMode::kGather;
   if (*strides[vaxis_] == 1) return LaneMode::kVector;
@@ -210,6 +259,20 @@ absl::StatusOr<std::vector<UOpPtr>> Lowerer::Load(const UOp* u) {
         }
         break;
       }
+      case LaneMode::kMasked: {
+        Access a = MaskedIndex(st, s);
+        DType vd = d.Vec(width_);
+        if (a.valid && a.valid->is_const()) {
+          out[s] = UOp::Const(vd, int64_t{0});
+        } else if (!a.valid) {
+          out[s] =
+              UOp::Create(Op::kLoad, vd, {UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx})});
+        } else {
+          UOpPtr index = UOp::Create(Op::kIndex, buf->dtype(), {buf, a.idx, a.valid});
+          out[s] = UOp::Create(Op::kLoad, vd, {index, UOp::Const(vd, int64_t{0})});
+        }
+        break;
+      }
       case LaneMode::kGather: {
         std::vector<UOpPtr> lanes;
         for (int l = 0; l < width_; ++l) lanes.push_back(ScalarLoad(buf, d, Index(st, s, l)));
@@ -229,6 +292,12 @@ absl::StatusOr<std::vector<UOpPtr>> Lowerer::MaskedConst(const UOp* u) {
   UOpPtr zero = UOp::Const(d, int64_t{0});
   std::vector<UOpPtr> out(num_slots_);
   for (int s = 0; s < num_slots_; ++s) {
+    if (modes_[view] == LaneMode::kMasked) {
+      Access a = MaskedIndex(st, s);
+      UOpPtr cv = UOp::Create(Op::kConst, d.Vec(width_), {}, u->arg());
+      out[s] = a.valid ? Where(a.valid, cv, UOp::Const(d.Vec(width_), int64_t{0})) : cv;
+      continue;
+    }
     std::vector<UOpPtr> lanes;
     int lanes_needed = modes_[view] == LaneMode::kGather ? width_ : 1;
     for (int l = 0; l < lanes_needed; ++l) {
@@ -428,6 +497,9 @@ absl::Status Lowerer::Store(const UOp* u, std::vector<UOpPtr>* out) {
       case LaneMode::kBroadcast:
         store(Index(st, s, 0),
               width_ > 1 ? UOp::Create(Op::kGep, sd, {v}, Arg(std::vector<int64_t>{0})) : v);
+        break;
+      case LaneMode::kMasked:
+        store(MaskedIndex(st, s), v);
         break;
       case LaneMode::kGather:
         for (int l = 0; l < width_; ++l)

@@ -1,5 +1,7 @@
 #include "runtime/engine/engine.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -104,6 +106,16 @@ absl::Status Engine::CopyToHost(Storage& storage) {
   return absl::OkStatus();
 }
 
+namespace {
+int DebugLevel() {
+  static const int level = [] {
+    const char* e = std::getenv("UOP_DEBUG");
+    return e ? std::atoi(e) : 0;
+  }();
+  return level;
+}
+}  // namespace
+
 absl::Status Engine::RunLaunch(const RecordedLaunch& launch) {
   if (launch.is_copy) {
     DeviceBuffer& dst = *launch.bufs[0];
@@ -120,7 +132,19 @@ absl::Status Engine::RunLaunch(const RecordedLaunch& launch) {
   const ProgramSpec& spec = launch.kernel->spec;
   LaunchDims global{spec.global_size[0], spec.global_size[1], spec.global_size[2]};
   LaunchDims local{spec.local_size[0], spec.local_size[1], spec.local_size[2]};
-  return launch.kernel->program->Run(launch.bufs, {}, global, local);
+  if (DebugLevel() < 2) return launch.kernel->program->Run(launch.bufs, {}, global, local);
+  RunTiming timing;
+  absl::Status st = launch.kernel->program->Run(launch.bufs, {}, global, local, &timing);
+  const CompiledKernel& k = *launch.kernel;
+  fprintf(stderr, "uop: %-32s run %8.3f ms  render %7.2f ms  %s %7.2f ms  %5zu source lines\n",
+          k.spec.name.c_str(), timing.seconds * 1e3, k.render_seconds * 1e3,
+          k.disk_cache_hit ? "load   " : "compile", k.compile_seconds * 1e3,
+          static_cast<size_t>(std::count(k.spec.source.begin(), k.spec.source.end(), '\n')));
+  if (DebugLevel() >= 3) {
+    std::string path = absl::StrCat("/tmp/", k.spec.name, ".ll");
+    if (FILE* f = fopen(path.c_str(), "w")) fputs(k.spec.source.c_str(), f), fclose(f);
+  }
+  return st;
 }
 
 absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {

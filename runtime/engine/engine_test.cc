@@ -111,3 +111,40 @@ TEST_F(EngineTest, RecordedLaunchesReplayWithNewInputs) {
 
 }  // namespace
 }  // namespace uop
+
+namespace uop {
+namespace {
+
+// The same graph through the engine and through the float64 reference.
+std::vector<float> Through(std::shared_ptr<Realizer> r, const std::function<Tensor()>& make) {
+  std::shared_ptr<Realizer> prev = Tensor::GetRealizer();
+  Tensor::SetRealizer(r);
+  absl::StatusOr<std::vector<float>> v = make().ToVector<float>();
+  Tensor::SetRealizer(prev);
+  EXPECT_TRUE(v.ok()) << v.status();
+  return v.ok() ? *v : std::vector<float>{};
+}
+
+TEST(EngineVsReference, ConvReluPoolNet) {
+  auto make = [] {
+    Tensor::ManualSeed(7);
+    Tensor x = Tensor::Randn({1, 3, 20, 24});
+    Tensor w1 = Tensor::Randn({8, 3, 3, 3}).Mul(0.3), b1 = Tensor::Randn({8});
+    Tensor w2 = Tensor::Randn({16, 8, 3, 3}).Mul(0.2), b2 = Tensor::Randn({16});
+    ConvOptions pad1;
+    pad1.padding = {{1, 1}, {1, 1}};
+    PoolOptions pool;
+    pool.kernel = {2, 2};
+    Tensor h = x.Conv2d(w1, b1, pad1).Relu().MaxPool2d(pool);
+    return h.Conv2d(w2, b2, pad1).Relu().MaxPool2d(pool);
+  };
+  std::vector<float> ref = Through(nullptr, make);
+  std::vector<float> got = Through(std::make_shared<Engine>(EngineOptions{.cache_dir = "-"}), make);
+  ASSERT_EQ(ref.size(), got.size());
+  ASSERT_EQ(ref.size(), 16u * 5 * 6);
+  for (size_t i = 0; i < ref.size(); ++i)
+    EXPECT_NEAR(got[i], ref[i], 1e-4 * (1 + std::abs(ref[i]))) << i;
+}
+
+}  // namespace
+}  // namespace uop
