@@ -98,6 +98,12 @@ void IndexExprBuilder::Narrow(int leaf, int64_t lo, int64_t hi) {
   if (l.lo > l.hi) empty_ = true;
 }
 
+bool IndexExprBuilder::HasOpaque(const Affine& a) const {
+  for (const AffineTerm& t : a.terms)
+    if (leaves_[t.leaf].op != Op::kNoop) return true;
+  return false;
+}
+
 void IndexExprBuilder::AddScaled(Affine* dst, const Affine& src, int64_t k) const {
   if (k == 0) return;
   for (const AffineTerm& t : src.terms) {
@@ -211,7 +217,22 @@ absl::InlinedVector<std::pair<Affine, Affine>, 3> IndexExprBuilder::Decompositio
   return reps;
 }
 
-Affine IndexExprBuilder::FloorDiv(const Affine& a, int64_t k) {
+Affine IndexExprBuilder::Fold(const Affine& a) const {
+  Affine out;
+  out.constant = a.constant;
+  for (const AffineTerm& t : a.terms) {
+    const LeafInfo& l = leaves_[t.leaf];
+    if (l.lo == l.hi) {
+      out.constant += t.coef * static_cast<int64_t>(l.lo);
+    } else {
+      out.terms.push_back(t);
+    }
+  }
+  return out;
+}
+
+Affine IndexExprBuilder::FloorDiv(const Affine& a_in, int64_t k) {
+  const Affine a = Fold(a_in);
   if (k == 1) return a;
   // floor((k*q + r) / k) = q + floor(r / k).
   auto reps = Decompositions(a, k);
@@ -268,7 +289,7 @@ Affine IndexExprBuilder::FloorDiv(const Affine& a, int64_t k) {
 
 Affine IndexExprBuilder::FloorMod(const Affine& a_in, int64_t k) {
   if (k == 1) return Affine{};
-  const Affine a = ModThroughLeaves(a_in, k);
+  const Affine a = ModThroughLeaves(Fold(a_in), k);
   // (k*q + r) mod k = r mod k.
   auto reps = Decompositions(a, k);
   for (auto& [q, r] : reps) {
@@ -308,6 +329,7 @@ Affine IndexExprBuilder::FloorMod(const Affine& a_in, int64_t k) {
 }
 
 bool IndexExprBuilder::ReduceBound(Affine* a, int64_t* bound, bool lower) const {
+  *a = Fold(*a);
   bool changed = false;
   for (bool again = true; again;) {
     again = false;
@@ -343,7 +365,8 @@ bool IndexExprBuilder::ReduceBound(Affine* a, int64_t* bound, bool lower) const 
   return changed;
 }
 
-UOpPtr IndexExprBuilder::ToUOp(const Affine& a) const {
+UOpPtr IndexExprBuilder::ToUOp(const Affine& a_in) const {
+  const Affine a = Fold(a_in);
   UOpPtr sum;
   for (const AffineTerm& t : a.terms) {
     UOpPtr x = leaves_[t.leaf].uop;

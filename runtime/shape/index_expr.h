@@ -56,6 +56,8 @@ class IndexExprBuilder {
   bool Empty() const { return empty_; }
 
   const UOpPtr& leaf_uop(int leaf) const { return leaves_[leaf].uop; }
+  // Whether `a` uses a div/mod leaf (an expression that did not fold).
+  bool HasOpaque(const Affine& a) const;
   int num_leaves() const { return static_cast<int>(leaves_.size()); }
 
   Affine Leaf(int leaf) const { return Affine{{AffineTerm{leaf, 1}}, 0}; }
@@ -63,6 +65,10 @@ class IndexExprBuilder {
   void AddScaled(Affine* dst, const Affine& src, int64_t k) const;
   // Sound range of `a` over the leaves' bounds.
   std::pair<i128, i128> Range(const Affine& a) const;
+
+  // `a` with terms over single-valued leaves (constants, or narrowed to one
+  // value) moved into the constant.
+  Affine Fold(const Affine& a) const;
 
   // floor(a / k) and a mod k (floor) for k > 0; may add opaque leaves.
   Affine FloorDiv(const Affine& a, int64_t k);
@@ -74,8 +80,8 @@ class IndexExprBuilder {
   // in [0, 4] becomes i >= 1. Returns whether it changed anything.
   bool ReduceBound(Affine* a, int64_t* bound, bool lower) const;
 
-  // The expression as UOps of dtype index: terms in order, `x` for a
-  // coefficient of 1, the constant last and only when non-zero.
+  // The expression (folded) as UOps of dtype index: terms in order, `x` for
+  // a coefficient of 1, the constant last and only when non-zero.
   UOpPtr ToUOp(const Affine& a) const;
 
  private:

@@ -76,6 +76,21 @@ std::vector<UOpPtr> AxisIndices(const Shape& shape, bool use_ranges) {
   return idxs;
 }
 
+// A node that simplification should never leave: x*1, x*0, x+0, x AND true.
+const UOp* TrivialNode(const UOpPtr& root) {
+  for (const UOp* u : root->Toposort()) {
+    for (const UOpPtr& s : u->src()) {
+      if (!s->is_const()) continue;
+      const int64_t v = s->const_int();
+      if ((u->op() == Op::kMul && (v == 0 || v == 1)) || (u->op() == Op::kAdd && v == 0) ||
+          (u->op() == Op::kAnd && v == 1)) {
+        return u;
+      }
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Reference Reference::Contiguous(const Shape& shape) {
@@ -253,6 +268,12 @@ absl::StatusOr<Applied> ApplyAll(const OpSequence& seq) {
   if (idx->dtype() != DType::Index() || valid->dtype() != DType::Bool()) {
     return ::testing::AssertionFailure()
            << "dtypes " << idx->dtype().ToString() << ", " << valid->dtype().ToString();
+  }
+  for (const UOpPtr& root : {idx, valid}) {
+    if (const UOp* t = TrivialNode(root)) {
+      return ::testing::AssertionFailure() << "trivial arithmetic " << t->ShortString() << " in\n"
+                                           << root->ToString();
+    }
   }
   IndexEvaluator eval({idx, valid}, idxs);
   if (!eval.status().ok()) return ::testing::AssertionFailure() << eval.status();

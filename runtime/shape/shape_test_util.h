@@ -62,7 +62,8 @@ struct Applied {
 absl::StatusOr<Applied> ApplyAll(const OpSequence& seq);
 
 // For every element, ToIndexed (evaluated numerically, with DEFINE_VAR or
-// RANGE indices) gives the reference's validity and, where valid, its index.
+// RANGE indices) gives the reference's validity and, where valid, its index;
+// and neither expression holds trivial arithmetic (x*1, x*0, x+0, x AND true).
 ::testing::AssertionResult IndexesMatch(const ShapeTracker& st, const Reference& ref,
                                         bool use_ranges);
 // Every stride RealStrides claims holds between all valid neighbours along

@@ -132,7 +132,7 @@ class OpGenerator {
   std::mt19937_64 rng_;
 };
 
-constexpr int kSequences = 4000;
+constexpr int kSequences = 10000;
 
 TEST(ShapeTrackerFuzz, MatchesBruteForceReference) {
   OpGenerator gen(0x5eed0001);

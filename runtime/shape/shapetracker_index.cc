@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/shape/index_expr.h"
 #include "runtime/shape/shapetracker.h"
+#include "runtime/uop/symbolic.h"
 
 namespace uop {
 
@@ -25,6 +26,7 @@ struct IndexResult {
   Affine idx;
   UOpPtr valid;  // constant false when no element is valid
   bool never_valid = false;
+  bool valid_has_opaque = false;  // a check uses a div/mod that did not fold
 };
 
 // x >= b, spelled (x < b) != true as tinygrad does, which is what valid
@@ -54,7 +56,7 @@ void NarrowByCheck(IndexExprBuilder& b, const Affine& x, int64_t bound, bool low
 // Emits the checks that `coord` lies in [begin, end) which can fail (each
 // reduced to as few terms as possible); false when it never can.
 bool AddRangeChecks(IndexExprBuilder& b, const Affine& coord, Interval mask,
-                    absl::InlinedVector<UOpPtr, 8>* checks) {
+                    absl::InlinedVector<UOpPtr, 8>* checks, bool* has_opaque) {
   const auto [lo, hi] = b.Range(coord);
   if (hi < mask.first || lo >= mask.second || mask.first >= mask.second) return false;
   if (lo < mask.first) {
@@ -62,6 +64,7 @@ bool AddRangeChecks(IndexExprBuilder& b, const Affine& coord, Interval mask,
     int64_t bound = mask.first;
     b.ReduceBound(&x, &bound, /*lower=*/true);
     if (b.Range(x).first < bound) {
+      *has_opaque |= b.HasOpaque(x);
       checks->push_back(AtLeast(b.ToUOp(x), bound));
       NarrowByCheck(b, x, bound, /*lower=*/true);
     }
@@ -71,6 +74,7 @@ bool AddRangeChecks(IndexExprBuilder& b, const Affine& coord, Interval mask,
     int64_t bound = mask.second;
     b.ReduceBound(&x, &bound, /*lower=*/false);
     if (b.Range(x).second >= bound) {
+      *has_opaque |= b.HasOpaque(x);
       checks->push_back(Lt(b.ToUOp(x), UOp::Index(bound)));
       NarrowByCheck(b, x, bound, /*lower=*/false);
     }
@@ -101,7 +105,9 @@ IndexResult BuildIndex(const ShapeTracker::ViewList& views, absl::Span<const UOp
   r.idx.constant = top.offset();
   for (int i = 0; i < n; ++i) {
     if (top.has_mask()) {
-      if (!AddRangeChecks(b, b.Leaf(leaf[i]), top.mask()[i], &checks)) return NeverValid();
+      if (!AddRangeChecks(b, b.Leaf(leaf[i]), top.mask()[i], &checks, &r.valid_has_opaque)) {
+        return NeverValid();
+      }
       // Only elements inside the mask matter from here on.
       b.Narrow(leaf[i], top.mask()[i].first, top.mask()[i].second - 1);
     }
@@ -125,7 +131,9 @@ IndexResult BuildIndex(const ShapeTracker::ViewList& views, absl::Span<const UOp
         Affine c = b.FloorDiv(r.idx, acc);
         if (d > 0) c = b.FloorMod(c, s);
         if (st != 0) b.AddScaled(&next, c, st);
-        if (masked && !AddRangeChecks(b, c, v.mask()[d], &checks)) return NeverValid();
+        if (masked && !AddRangeChecks(b, c, v.mask()[d], &checks, &r.valid_has_opaque)) {
+          return NeverValid();
+        }
       } else if (masked && v.mask()[d].first >= v.mask()[d].second) {
         return NeverValid();
       }
@@ -168,7 +176,11 @@ std::pair<UOpPtr, UOpPtr> ShapeTracker::ToIndexed(absl::Span<const UOpPtr> idxs)
   IndexExprBuilder b;
   IndexResult r = BuildIndex(views_, idxs, b);
   if (r.never_valid) return {UOp::Index(0), r.valid};
-  return {b.ToUOp(r.idx), r.valid};
+  // Affine sums come out folded; only divisions and modulos that did not fold
+  // can gain from the general rule set (which costs more than building them).
+  UOpPtr idx = b.ToUOp(r.idx);
+  if (b.HasOpaque(b.Fold(r.idx))) idx = uop::Simplify(idx);
+  return {idx, r.valid_has_opaque ? uop::Simplify(r.valid) : r.valid};
 }
 
 std::vector<std::optional<int64_t>> ShapeTracker::RealStrides(bool ignore_valid) const {
@@ -184,7 +196,7 @@ std::vector<std::optional<int64_t>> ShapeTracker::RealStrides(bool ignore_valid)
   IndexResult r = BuildIndex(views_, vars, b);
   if (r.never_valid) return ret;
   std::vector<bool> bad(rank(), false);
-  for (const auto& term : r.idx.terms) {
+  for (const auto& term : b.Fold(r.idx).terms) {
     if (term.leaf < rank()) {
       ret[term.leaf] = term.coef;
     } else {

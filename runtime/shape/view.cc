@@ -174,6 +174,9 @@ absl::StatusOr<View> View::Expand(absl::Span<const int64_t> new_shape) const {
           " and cannot expand to ", new_shape[i], " (only size-1 axes expand)"));
     }
   }
+  if (absl::Status s = CheckShape(new_shape); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("Expand: ", s.message()));
+  }
   if (size() == 0) return Create(new_shape);
   Intervals mask;
   if (!mask_.empty()) {
@@ -247,6 +250,11 @@ absl::StatusOr<View> View::Pad(absl::Span<const Interval> pads) const {
       return absl::InvalidArgumentError(absl::StrCat("Pad: padding on axis ", i, " of shape ",
                                                      FormatDims(shape_), " overflows int64"));
     }
+  }
+  Dims padded(shape_);
+  for (int i = 0; i < rank(); ++i) padded[i] += pads[i].first + pads[i].second;
+  if (absl::Status s = CheckShape(padded); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("Pad: ", s.message()));
   }
   return PadUnchecked(pads);
 }

@@ -151,6 +151,7 @@ TEST(View, ExpandRejectsBadShapes) {
   ExpectError(v.Expand({4, 3}).status(),
               {"Expand", "axis 0", "(2, 1)", "size 2", "cannot expand to 4"});
   ExpectError(v.Expand({2, -3}).status(), {"Expand", "negative size -3"});
+  ExpectError(View::Create({1, 1}).Expand({1LL << 40, 1LL << 40}).status(), {"Expand", "2^63"});
 }
 
 TEST(View, PadBecomesOffsetAndMask) {
@@ -173,6 +174,7 @@ TEST(View, PadRejectsNegativePadding) {
               {"Pad", "negative", "(-1, 0)", "axis 1", "(2, 3)"});
   ExpectError(v.Pad({{0, 0}}).status(), {"Pad", "expected 2 pairs", "got 1"});
   ExpectError(v.Pad({{0, 0}, {0, INT64_MAX}}).status(), {"Pad", "overflows"});
+  ExpectError(v.Pad({{0, 1LL << 40}, {0, 1LL << 40}}).status(), {"Pad", "2^63"});
 }
 
 TEST(View, ShrinkMovesOffsetAndNarrowsMask) {
