@@ -17,9 +17,10 @@ HostQueue::HostQueue(std::string device, std::string name, const QueueOptions& o
 
 HostQueue::~HostQueue() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
+  work_.notify_one();
   thread_.join();
 }
 
@@ -28,7 +29,7 @@ absl::Status HostQueue::Submit(std::shared_ptr<const CommandBuffer> commands) {
     return absl::InvalidArgumentError(absl::StrCat("queue '", name_, "': null command buffer"));
   }
   RETURN_IF_ERROR(commands->Validate(name_));
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (!error_.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("queue '", name_, "' failed earlier: ", error_.message()));
@@ -39,17 +40,19 @@ absl::Status HostQueue::Submit(std::shared_ptr<const CommandBuffer> commands) {
   }
   pending_.push_back(std::move(commands));
   ++submitted_;
+  lock.unlock();
+  work_.notify_one();
   return absl::OkStatus();
 }
 
 absl::Status HostQueue::Wait(absl::Duration timeout) {
   uint64_t target;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     target = submitted_;
   }
   RETURN_IF_ERROR(done_.Wait(target, timeout, absl::StrCat("host waiting on queue '", name_, "'")));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return error_;
 }
 
@@ -58,10 +61,8 @@ void HostQueue::Loop() {
     std::shared_ptr<const CommandBuffer> cb;
     bool failed;
     {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !pending_.empty() || stop_; };
-      mu_.Await(absl::Condition(&ready));
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [this] { return !pending_.empty() || stop_; });
       if (pending_.empty()) return;  // stop_ and drained
       cb = std::move(pending_.front());
       pending_.pop_front();
@@ -70,7 +71,7 @@ void HostQueue::Loop() {
     if (!failed) {
       absl::Status st = Execute(*cb);
       if (!st.ok()) {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         if (error_.ok()) error_ = st;
       }
     }

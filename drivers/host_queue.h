@@ -12,13 +12,14 @@
 #ifndef UOP_DRIVERS_HOST_QUEUE_H_
 #define UOP_DRIVERS_HOST_QUEUE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
 #include "drivers/host_signal.h"
 #include "drivers/queue.h"
 
@@ -45,11 +46,13 @@ class HostQueue final : public Queue {
   // Counts completed (or skipped after a failure) command buffers.
   HostSignal done_;
 
-  absl::Mutex mu_;
-  std::deque<std::shared_ptr<const CommandBuffer>> pending_ ABSL_GUARDED_BY(mu_);
-  uint64_t submitted_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status error_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;
+  std::condition_variable work_;  // pending_ gained an entry, or stop_
+  // Guarded by mu_:
+  std::deque<std::shared_ptr<const CommandBuffer>> pending_;
+  uint64_t submitted_ = 0;
+  absl::Status error_;
+  bool stop_ = false;
   std::thread thread_;
 };
 

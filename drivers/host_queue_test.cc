@@ -4,7 +4,6 @@
 #include <memory>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace uop {

@@ -1,5 +1,7 @@
 #include "drivers/host_signal.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 
@@ -9,28 +11,32 @@ HostSignal::HostSignal(std::string device, std::string name, uint64_t initial)
     : Signal(std::move(device), std::move(name)), value_(initial) {}
 
 absl::Status HostSignal::Set(uint64_t value) {
-  absl::MutexLock lock(&mu_);
-  const uint64_t current = value_.load(std::memory_order_relaxed);
-  if (value < current) {
-    return absl::InvalidArgumentError(absl::StrCat(device(), ": signal '", name(),
-                                                   "' is monotonic: cannot set ", value,
-                                                   " below its current value ", current));
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t current = value_.load(std::memory_order_relaxed);
+    if (value < current) {
+      return absl::InvalidArgumentError(absl::StrCat(device(), ": signal '", name(),
+                                                     "' is monotonic: cannot set ", value,
+                                                     " below its current value ", current));
+    }
+    value_.store(value, std::memory_order_release);
+    wake = waiters_ > 0 && value != current;
   }
-  // Waiters' conditions are re-evaluated when the lock is released.
-  value_.store(value, std::memory_order_release);
+  if (wake) cv_.notify_all();
   return absl::OkStatus();
 }
 
 absl::Status HostSignal::Wait(uint64_t value, absl::Duration timeout, absl::string_view waiter) {
   if (value_.load(std::memory_order_acquire) >= value) return absl::OkStatus();
   RETURN_IF_ERROR(ValidateWaitTimeout(timeout, absl::StrCat(device(), ": signal '", name(), "'")));
-  struct Reached {
-    const std::atomic<uint64_t>* v;
-    uint64_t target;
-    bool operator()() const { return v->load(std::memory_order_relaxed) >= target; }
-  } reached{&value_, value};
-  absl::MutexLock lock(&mu_);
-  if (mu_.AwaitWithTimeout(absl::Condition(&reached), timeout)) return absl::OkStatus();
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  ++waiters_;
+  const bool reached = cv_.wait_until(
+      lock, deadline, [&] { return value_.load(std::memory_order_relaxed) >= value; });
+  --waiters_;
+  if (reached) return absl::OkStatus();
   return TimeoutError(value, value_.load(std::memory_order_relaxed), timeout, waiter);
 }
 

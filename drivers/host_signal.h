@@ -2,8 +2,10 @@
 //
 // Used by the CPU and null devices, and by any driver whose completions the
 // host observes itself (an interrupt thread calling Set). value() and an
-// already-satisfied Wait are lock-free; a blocking Wait sleeps on the mutex's
-// condition and is woken by the Set that satisfies it — no polling.
+// already-satisfied Wait are lock-free; a blocking Wait sleeps on a
+// std::condition_variable and is woken by the Set that satisfies it — no
+// polling. (std, not absl::Mutex: ThreadSanitizer sees through pthreads but
+// not through the uninstrumented system abseil.)
 //
 //   HostSignal s("CPU:0", "done", 0);
 //   std::thread t([&] { (void)s.Set(1); });
@@ -12,10 +14,11 @@
 #define UOP_DRIVERS_HOST_SIGNAL_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "drivers/signal.h"
 
 namespace uop {
@@ -30,7 +33,9 @@ class HostSignal final : public Signal {
                     absl::string_view waiter = "host") override;
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int waiters_ = 0;              // guarded by mu_
   std::atomic<uint64_t> value_;  // written only under mu_
 };
 

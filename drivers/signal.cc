@@ -5,12 +5,12 @@
 namespace uop {
 
 void Signal::set_expected_signaler(absl::string_view queue) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (signaler_ != queue) signaler_ = std::string(queue);
 }
 
 std::string Signal::expected_signaler() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return signaler_;
 }
 

@@ -18,11 +18,11 @@
 #define UOP_DRIVERS_SIGNAL_H_
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace uop {
@@ -65,8 +65,8 @@ class Signal {
  private:
   const std::string device_;
   const std::string name_;
-  mutable absl::Mutex mu_;
-  std::string signaler_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  std::string signaler_;  // guarded by mu_
 };
 
 // InvalidArgument unless timeout is finite and >= 0 (waits are always bounded).

@@ -1,11 +1,11 @@
 #include "drivers/cpu/thread_pool.h"
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -27,14 +27,14 @@ TEST(ThreadPool, RunsEveryIndexExactlyOnce) {
 
 TEST(ThreadPool, UsesSeveralThreads) {
   ThreadPool pool(2, absl::Milliseconds(10));
-  absl::Mutex mu;
+  std::mutex mu;
   std::set<std::thread::id> ids;
   // Each item waits for the other, so both must run at once on two threads.
   std::atomic<int> arrived{0};
   pool.ParallelFor(2, [&](int64_t) {
     arrived.fetch_add(1);
     while (arrived.load() < 2) std::this_thread::yield();
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     ids.insert(std::this_thread::get_id());
   });
   EXPECT_EQ(ids.size(), 2u);
