@@ -10,7 +10,7 @@
 //
 //   ShapeTracker st = ShapeTracker::FromShape({4, 6});
 //   st = st.Permute({1, 0}).value();          // one view, strides (1, 6)
-//   st = st.Reshape({24}).value();            // two views: (4, 6) then (24,)
+//   st = st.Reshape({24}).value();            // two views: that one, then (24,)
 //   st.RealStrides()                          // {nullopt}: not affine in the axis
 //   auto [idx, valid] = st.ToIndexed({i});    // index math for codegen
 //
@@ -92,12 +92,15 @@ class ShapeTracker final : public ArgObject {
   // (index, valid) for the element at `idxs` (one index-dtype UOp per axis,
   // typically RANGE or DEFINE_VAR nodes, each taking values in [0, shape[i])):
   // the buffer index it reads, meaningful only where `valid` (a bool UOp) is
-  // true. Terms with stride 0 are left out, constants folded, and validity
-  // has only the checks that can fail (constant true without padding).
+  // true. Terms with stride 0 are left out, constants folded, divisions and
+  // modulos that cannot carry folded away (what remains goes through
+  // uop::Simplify), and validity has only the checks that can fail (constant
+  // true without padding, constant false when nothing is valid).
   // Precondition: idxs.size() == rank().
   std::pair<UOpPtr, UOpPtr> ToIndexed(absl::Span<const UOpPtr> idxs) const;
 
-  // ArgObject
+  // ArgObject. The hash is absl's: stable within a process only (use
+  // ToString for persistent keys).
   size_t Hash() const override { return hash_; }
   bool Equals(const ArgObject& other) const override;
   // tinygrad's repr: ShapeTracker(views=(View(...), ...))

@@ -186,11 +186,21 @@ std::pair<UOpPtr, UOpPtr> ShapeTracker::ToIndexed(absl::Span<const UOpPtr> idxs)
 std::vector<std::optional<int64_t>> ShapeTracker::RealStrides(bool ignore_valid) const {
   const View& top = views_.back();
   std::vector<std::optional<int64_t>> ret(rank(), int64_t{0});
-  if (views_.size() == 1 && !top.has_mask()) {
-    for (int i = 0; i < rank(); ++i) ret[i] = top.strides()[i];
+  if (size() == 0) return ret;
+  if (views_.size() == 1) {
+    // One view: its strides, except that validity depends on masked axes. A
+    // view with nothing valid reads nothing (all 0).
+    for (int i = 0; i < rank(); ++i) {
+      if (top.has_mask() && top.mask()[i].first >= top.mask()[i].second) {
+        return std::vector<std::optional<int64_t>>(rank(), int64_t{0});
+      }
+    }
+    for (int i = 0; i < rank(); ++i) {
+      const bool masked = top.has_mask() && top.mask()[i] != Interval{0, top.shape()[i]};
+      ret[i] = masked && !ignore_valid ? std::nullopt : std::optional<int64_t>(top.strides()[i]);
+    }
     return ret;
   }
-  if (size() == 0) return ret;
   const std::vector<UOpPtr> vars = AxisVars(shape_);
   IndexExprBuilder b;
   IndexResult r = BuildIndex(views_, vars, b);
