@@ -29,24 +29,29 @@ absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
   return out;
 }
 
+std::string KernelCompiler::OptsKey(const std::optional<std::vector<Opt>>& opts) {
+  if (!opts) return "h";
+  std::string key = "o";
+  for (const Opt& o : *opts) absl::StrAppend(&key, o.ToString(), ";");
+  return key;
+}
+
 absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Get(
     const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts) {
-  if (!opts) {
+  Key key{ast.get(), &device, OptsKey(opts)};
+  {
     absl::MutexLock lock(&mu_);
-    auto it = memory_.find(Key{ast.get(), &device});
+    auto it = memory_.find(key);
     if (it != memory_.end()) {
       ++stats_.memory_hits;
       return it->second.kernel;
     }
   }
   ASSIGN_OR_RETURN(std::shared_ptr<CompiledKernel> k, Build(ast, device, opts));
-  if (!opts) {
-    absl::MutexLock lock(&mu_);
-    // Another thread may have built it meanwhile; keep the first.
-    auto [it, inserted] = memory_.try_emplace(Key{ast.get(), &device}, Entry{ast, k});
-    return it->second.kernel;
-  }
-  return k;
+  absl::MutexLock lock(&mu_);
+  // Another thread may have built it meanwhile; keep the first.
+  auto [it, inserted] = memory_.try_emplace(std::move(key), Entry{ast, k});
+  return it->second.kernel;
 }
 
 absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(

@@ -61,14 +61,16 @@ class KernelCompiler {
   struct Key {
     const UOp* ast;
     Device* device;
+    std::string opts;  // "h" for the heuristics, else the opts list
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.ast, k.device);
+      return H::combine(std::move(h), k.ast, k.device, k.opts);
     }
     friend bool operator==(const Key& a, const Key& b) {
-      return a.ast == b.ast && a.device == b.device;
+      return a.ast == b.ast && a.device == b.device && a.opts == b.opts;
     }
   };
+  static std::string OptsKey(const std::optional<std::vector<Opt>>& opts);
   struct Entry {
     UOpPtr ast;  // keeps the key alive
     std::shared_ptr<CompiledKernel> kernel;

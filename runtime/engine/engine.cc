@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/engine/beam.h"
 #include "runtime/schedule/memory_planner.h"
 #include "runtime/schedule/schedule.h"
 #include "runtime/tensor/tensor.h"
@@ -46,7 +47,10 @@ std::shared_ptr<DeviceBuffer> Owned(DeviceBuffer* b) {
 
 }  // namespace
 
-Engine::Engine(EngineOptions options) : options_(options), compiler_(CacheDirFor(options)) {}
+Engine::Engine(EngineOptions options) : options_(options), compiler_(CacheDirFor(options)) {
+  beam_width_ = options_.beam;
+  if (const char* e = std::getenv("UOP_BEAM")) beam_width_ = std::atoi(e);
+}
 
 Engine::~Engine() {
   for (auto& [device, arenas] : arenas_)
@@ -190,7 +194,13 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
           errors[todo[j]] = device.status();
           continue;
         }
-        absl::StatusOr<std::shared_ptr<CompiledKernel>> k = compiler_.Get(item.ast, **device);
+        std::optional<std::vector<Opt>> opts;
+        if (beam_width_ > 0) {
+          BeamOptions bo{beam_width_, options_.beam_budget, CacheDirFor(options_)};
+          absl::StatusOr<BeamResult> found = BeamSearch(item.ast, **device, compiler_, bo);
+          if (found.ok()) opts = found->opts;  // else fall back to the heuristics
+        }
+        absl::StatusOr<std::shared_ptr<CompiledKernel>> k = compiler_.Get(item.ast, **device, opts);
         if (k.ok()) {
           kernels[todo[j]] = *std::move(k);
         } else {

@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "drivers/device.h"
 #include "runtime/engine/compiled_kernel.h"
 #include "runtime/tensor/realizer.h"
@@ -57,6 +58,11 @@ struct EngineOptions {
   std::string cache_dir;
   // Threads compiling kernels of one realize in parallel.
   int compile_threads = 2;
+  // BEAM search width for every kernel (0: hand-coded heuristics). The
+  // environment variable UOP_BEAM overrides it. Results persist in the cache
+  // directory, so each kernel is searched once per machine.
+  int beam = 0;
+  absl::Duration beam_budget = absl::Seconds(10);
 };
 
 struct EngineStats {
@@ -94,6 +100,7 @@ class Engine : public Realizer {
   absl::Status RunLaunch(const RecordedLaunch& launch);
 
   EngineOptions options_;
+  int beam_width_ = 0;
   KernelCompiler compiler_;
   absl::Mutex realize_mu_;
   mutable absl::Mutex mu_;
