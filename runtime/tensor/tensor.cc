@@ -12,6 +12,7 @@
 #include "runtime/tensor/reference_eval.h"
 #include "runtime/tensor/tensor_internal.h"
 #include "runtime/uop/const_fold.h"
+#include "runtime/uop/spec.h"
 
 namespace uop {
 namespace {
@@ -273,6 +274,10 @@ absl::Status Tensor::RealizeAll(absl::Span<Tensor* const> tensors) {
   }
   if (!sink_srcs.empty()) {
     UOpPtr sink = UOp::Create(Op::kSink, DType::Void(), sink_srcs);
+#ifndef NDEBUG
+    // Debug builds check the contract with the scheduler on every realize.
+    RETURN_IF_ERROR(VerifyTensorGraph(sink));
+#endif
     RETURN_IF_ERROR(GetRealizer()->Realize(sink));
     for (const UOpPtr& a : assigns) {
       std::shared_ptr<Storage> s = StorageOf(BaseBuffer(a->src(0).get()));
