@@ -60,10 +60,11 @@ absl::StatusOr<std::unique_ptr<CcCompiler>> CcCompiler::Create(const Options& op
   const int fd = mkstemp(tmp.data());
   if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp '", tmp, "': ", strerror(errno)));
   close(fd);
-  ASSIGN_OR_RETURN(int rc, Run({options.cc, "--version"}, tmp));
+  absl::StatusOr<int> rc = Run({options.cc, "--version"}, tmp);
   std::string version = ReadFile(tmp);
   std::filesystem::remove(tmp);
-  if (rc != 0) {
+  RETURN_IF_ERROR(rc.status());
+  if (*rc != 0) {
     return absl::FailedPreconditionError(absl::StrCat("'", options.cc, " --version' failed"));
   }
   version = std::string(absl::StripAsciiWhitespace(version.substr(0, version.find('\n'))));
