@@ -126,6 +126,31 @@ TEST(ShapeTracker, SimplifyMergesViewsThatComposeIntoOne) {
   EXPECT_EQ(merged.views()[0].offset(), 1);
 }
 
+// tinygrad keeps two views for these (its merge uses looser bounds); one
+// view expresses each exactly, checked element by element.
+TEST(ShapeTracker, SimplifyMergesWhereTinygradKeepsTwoViews) {
+  for (const char* text : {
+           "B 1,2,4,2 | E 3,2,4,2 | R 48 | S 39:46 | S 0:7",
+           "B 5,4,1,3 | P 3,2,0,1 | R 60 | S 47:58",
+           "B 2,4,2,1 | R 1,4,4 | F 0,1,1 | D 0:0,1:2,0:0 | R 2,14 | S 1:2,1:12 | S 0:1,0:11 | R "
+           "11",
+           "B 2,4,5,4 | R 4,1,2,10,2 | E 4,2,2,10,2 | R 1,40,2,2,2,1 | F 0,0,1,1,1,0 | "
+           "F 0,0,1,0,0,0 | S 0:1,17:19,0:2,0:2,0:2,0:1 | F 0,0,0,0,0,1",
+           "B 5,4,3,4 | D 0:2,0:0,0:1,2:2 | P 0,1,2,3 | R 1,1,28,1,8,2,1,2 | "
+           "P 3,1,5,4,6,7,0,2 | P 4,3,1,5,7,0,2,6 | P 3,0,1,5,6,4,2,7 | "
+           "S 1:2,0:1,0:8,0:1,0:2,11:26,0:1,0:1 | S 0:1,0:1,5:6,0:1,0:2,0:15,0:1,0:1",
+       }) {
+    ShapeTracker st = Checked(text);
+    EXPECT_EQ(st.views().size(), 2u) << text;
+    EXPECT_EQ(st.Simplify().views().size(), 1u) << text;
+  }
+  // (3, 2, 4, 2) broadcast on axis 0, elements 39..45 of the flat view: all
+  // inside the last copy, so one contiguous run from buffer element 7.
+  ShapeTracker run = Checked("B 1,2,4,2 | E 3,2,4,2 | R 48 | S 39:46 | S 0:7").Simplify();
+  EXPECT_EQ(run.views()[0].strides(), (Dims{1}));
+  EXPECT_EQ(run.views()[0].offset(), 7);
+}
+
 TEST(ShapeTracker, ComposeAppliesAnotherTrackerOnTop) {
   ShapeTracker lower = Ok(ShapeTracker::FromShape({4, 6}).Permute({1, 0}));
   ShapeTracker upper = Ok(ShapeTracker::FromShape({6, 4}).Shrink({{1, 3}, {0, 4}}));
