@@ -168,11 +168,14 @@ class Tensor {
   Tensor();
 
   // ---------------------------------------------------------------- creation
-  // Copies `data` into a new realized host buffer of `shape` (default: 1-D).
-  // T is bool, int8..int64, uint8..uint64, float or double.
+  // Copies `data` into a new realized host buffer of `shape` (1-D without
+  // one). Elem is bool, int8..int64, uint8..uint64, float or double.
   template <typename Elem>
-  static Tensor FromVector(const std::vector<Elem>& data, std::optional<Shape> shape = std::nullopt,
-                           std::string device = "CPU");
+  static Tensor FromVector(const std::vector<Elem>& data, Shape shape, std::string device = "CPU");
+  template <typename Elem>
+  static Tensor FromVector(const std::vector<Elem>& data) {
+    return FromVector(data, Shape{static_cast<int64_t>(data.size())});
+  }
   // Raw little-endian bytes of `dtype` (float16 as IEEE half bits, ...).
   static Tensor FromBytes(absl::Span<const uint8_t> bytes, DType dtype, Shape shape,
                           std::string device = "CPU");
@@ -444,7 +447,8 @@ class Tensor {
   static Tensor Cat(const std::vector<Tensor>& tensors, int64_t axis = 0);
   // Joins along a new axis (shapes must match).
   static Tensor Stack(const std::vector<Tensor>& tensors, int64_t axis = 0);
-  // Pieces of the given sizes (summing to the axis size) along `axis`.
+  // Pieces of the given sizes (summing to the axis size) along `axis`. On
+  // error the result is one error tensor.
   std::vector<Tensor> Split(const std::vector<int64_t>& sizes, int64_t axis = 0) const;
   // `chunks` near-equal pieces (the last may be smaller), like torch.chunk.
   std::vector<Tensor> Chunk(int64_t chunks, int64_t axis = 0) const;
@@ -564,8 +568,7 @@ constexpr std::optional<DType> DTypeOf() {
 // Template definitions.
 
 template <typename Elem>
-Tensor Tensor::FromVector(const std::vector<Elem>& data, std::optional<Shape> shape,
-                          std::string device) {
+Tensor Tensor::FromVector(const std::vector<Elem>& data, Shape shape, std::string device) {
   constexpr std::optional<DType> dtype = DTypeOf<Elem>();
   static_assert(dtype.has_value(), "FromVector: unsupported element type");
   std::vector<uint8_t> bytes(data.size() * sizeof(Elem));
@@ -573,8 +576,7 @@ Tensor Tensor::FromVector(const std::vector<Elem>& data, std::optional<Shape> sh
     Elem v = data[i];  // vector<bool> yields proxies: copy each element out
     std::memcpy(&bytes[i * sizeof(Elem)], &v, sizeof(Elem));
   }
-  Shape s = shape ? *shape : Shape{static_cast<int64_t>(data.size())};
-  return FromBytes(bytes, *dtype, std::move(s), std::move(device));
+  return FromBytes(bytes, *dtype, std::move(shape), std::move(device));
 }
 
 template <typename Elem>

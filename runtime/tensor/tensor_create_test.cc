@@ -35,6 +35,15 @@ TEST(TensorCreate, FromVectorShapes) {
   EXPECT_EQ(*scalar.Item<float>(), 7.0f);
 }
 
+TEST(TensorCreate, HeaderExampleWorks) {
+  Tensor x = Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor w = Tensor::Randn({3, 4}, DType::Float32(), {.seed = 7});
+  Tensor y = x.Matmul(w).Relu().Sum({1});
+  absl::StatusOr<std::vector<float>> v = y.ToVector<float>();
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->size(), 2u);
+}
+
 TEST(TensorCreate, FromVectorRejectsWrongSize) {
   Tensor t = Tensor::FromVector<float>({1, 2, 3}, Shape{2, 2});
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);

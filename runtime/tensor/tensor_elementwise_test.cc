@@ -11,10 +11,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Tensor F(std::vector<float> v, std::optional<Shape> s = std::nullopt) {
-  return Tensor::FromVector(v, s);
+  return s ? Tensor::FromVector(v, *s) : Tensor::FromVector(v);
 }
 Tensor I(std::vector<int32_t> v, std::optional<Shape> s = std::nullopt) {
-  return Tensor::FromVector(v, s);
+  return s ? Tensor::FromVector(v, *s) : Tensor::FromVector(v);
 }
 
 TEST(TensorElementwise, BroadcastsLikeNumpy) {

@@ -7,10 +7,10 @@ namespace uop {
 namespace {
 
 Tensor I(std::vector<int32_t> v, std::optional<Shape> s = std::nullopt) {
-  return Tensor::FromVector(v, s);
+  return s ? Tensor::FromVector(v, *s) : Tensor::FromVector(v);
 }
 Tensor F(std::vector<float> v, std::optional<Shape> s = std::nullopt) {
-  return Tensor::FromVector(v, s);
+  return s ? Tensor::FromVector(v, *s) : Tensor::FromVector(v);
 }
 
 TEST(TensorIndex, CatStack) {
