@@ -6,6 +6,7 @@
 #include "runtime/schedule/schedule.h"
 #include "runtime/schedule/test_graphs.h"
 #include "runtime/shape/shapetracker.h"
+#include "runtime/uop/spec.h"
 
 namespace uop {
 namespace {
@@ -19,6 +20,8 @@ UOpPtr OnlyKernel(const UOpPtr& out) {
     ADD_FAILURE() << "expected one item";
     return nullptr;
   }
+  absl::Status spec = VerifyKernelAst(s->items[0].ast);
+  EXPECT_TRUE(spec.ok()) << spec;
   return s->items[0].ast;
 }
 

@@ -13,6 +13,7 @@
 #include "runtime/schedule/grouping.h"
 #include "runtime/schedule/kernel_builder.h"
 #include "runtime/shape/view.h"
+#include "runtime/uop/spec.h"
 
 namespace uop {
 
@@ -189,6 +190,11 @@ class Assembler {
                                 {KernelRead{Stop(src), src}}});
       } else if (Prod(*u->shape()) != 0) {
         ASSIGN_OR_RETURN(BuiltKernel k, builder_.Build(i, value_view_[i], read_view_));
+#ifndef NDEBUG
+        // Debug builds check every AST against the IR spec where it is built.
+        if (absl::Status s = VerifyKernelAst(k.ast); !s.ok())
+          return absl::InternalError(absl::StrCat(NodeName(u, i), ": ", s.message()));
+#endif
         for (const KernelRead& h : k.hazards) force->push_back(h.chain_top);
         producer_[i] = AddItem({ScheduleItem::Kind::kKernel, std::move(k.ast), std::move(k.bufs), i,
                                 std::move(k.reads)});

@@ -8,6 +8,7 @@
 #include "runtime/schedule/schedule.h"
 #include "runtime/schedule/test_graphs.h"
 #include "runtime/tensor/tensor.h"
+#include "runtime/uop/spec.h"
 
 namespace uop {
 namespace {
@@ -34,8 +35,11 @@ TEST(ScheduleBench, ResNet50) {
     ASSERT_TRUE(plan.ok()) << plan.status();
 
     int reduces = 0;
-    for (const ScheduleItem& item : s->items)
+    for (const ScheduleItem& item : s->items) {
       for (const UOp* u : item.ast->Toposort()) reduces += u->op() == Op::kReduceAxis;
+      if (run == 0) EXPECT_TRUE(VerifyKernelAst(item.ast).ok()) << VerifyKernelAst(item.ast);
+    }
+    if (run == 0) EXPECT_TRUE(VerifyTensorGraph(sink).ok()) << VerifyTensorGraph(sink);
     std::printf(
         "resnet50 b64 (run %d): %zu nodes, build %.2f ms, schedule %.2f ms, plan %.3f ms; "
         "%zu kernels (%d reduces); intermediates %.1f MiB unplanned, %.1f MiB arena, "

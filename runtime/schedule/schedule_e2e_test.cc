@@ -84,6 +84,11 @@ const Case kCases[] = {
     {"MatmulBiasRelu",
      {{6, 5}, {5, 7}, {7}},
      [](const Ts& in) { return Ts{in[0].Matmul(in[1]).Add(in[2]).Relu()}; }},
+    {"ReduceThenPermuteFuses",
+     {{2, 3, 4}, {4, 2, 1}},
+     [](const Ts& in) {
+       return Ts{in[0].Sum({1}, true).Permute({2, 0, 1}).Add(in[1])};
+     }},
     {"BatchedMatmulTransposed",
      {{2, 3, 4}, {2, 5, 4}},
      [](const Ts& in) { return Ts{in[0].Matmul(in[1].Transpose(-1, -2))}; }},

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "runtime/schedule/test_graphs.h"
 #include "runtime/shape/shapetracker.h"
+#include "runtime/uop/spec.h"
 
 namespace uop {
 namespace {
@@ -42,6 +43,8 @@ void ExpectWellFormed(const Schedule& s) {
   for (size_t i = 0; i < s.items.size(); ++i) {
     for (int d : s.items[i].deps) EXPECT_LT(d, static_cast<int>(i));
     if (!s.items[i].ast) continue;
+    absl::Status spec = VerifyKernelAst(s.items[i].ast);
+    EXPECT_TRUE(spec.ok()) << spec << "\n" << s.items[i].ast->ToString();
     int rank = -1;
     for (const UOp* v : OfOp(s.items[i].ast, Op::kView)) {
       int r = v->arg().object<ShapeTracker>()->rank();
