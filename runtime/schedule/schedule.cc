@@ -4,13 +4,13 @@
 #include <atomic>
 #include <deque>
 #include <functional>
-#include <queue>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/schedule/graph.h"
 #include "runtime/schedule/grouping.h"
+#include "runtime/schedule/item_order.h"
 #include "runtime/schedule/kernel_builder.h"
 #include "runtime/shape/view.h"
 #include "runtime/uop/spec.h"
@@ -220,87 +220,47 @@ class Assembler {
     return absl::OkStatus();
   }
 
-  // Topological order of the items (earliest built first among the ready),
-  // with data edges (producer -> reader), write-after-write edges between
-  // ASSIGNs to one buffer, and anti edges (reader of a version -> the ASSIGN
-  // that overwrites it). A cycle means some item must read a version that
-  // is overwritten before it can run: its reads of that version are forced
-  // into snapshot copies.
+  // Orders the items (item_order.h). A cycle means an item must read a
+  // version of a buffer that is overwritten before it can run: its reads of
+  // that version are forced into snapshot copies.
   absl::Status Order(std::vector<int>* order, std::vector<NodeId>* force) {
     const int m = static_cast<int>(items_.size());
-    std::vector<std::vector<int>> succ(m);
-    std::vector<int> indeg(m, 0);
-    std::vector<std::vector<int>> preds(m);
-    auto add = [&](int from, int to) {
-      if (from < 0 || from == to) return;
-      if (std::find(preds[to].begin(), preds[to].end(), from) != preds[to].end()) return;
-      preds[to].push_back(from);
-      succ[from].push_back(to);
-      ++indeg[to];
-    };
-    struct Anti {
-      int reader, writer;
-      NodeId version;
-    };
-    std::vector<Anti> antis;
+    std::vector<OrderEdge> edges, anti;
+    std::vector<NodeId> anti_version;
     for (int i = 0; i < m; ++i) {
       for (const KernelRead& r : items_[i].reads) {
-        add(Producer(r.leaf, items_[i].snapshot), i);
+        edges.push_back({Producer(r.leaf, items_[i].snapshot), i});
         NodeId v = Version(r.leaf, items_[i].snapshot);
         if (v == kNoNode) continue;
+        // The ASSIGN that overwrites version v (the k-th write of its buffer).
         NodeId buffer = g_.op(v) == Op::kBuffer ? v : g_.base(g_.src(v, 0));
         int k = g_.op(v) == Op::kBuffer ? 0 : write_rank_.at(v);
         auto it = writers_.find(buffer);
         if (it == writers_.end() || k >= static_cast<int>(it->second.size())) continue;
         int w = producer_[it->second[k]];
         if (w == i) continue;  // an ASSIGN reading what it overwrites, in place
-        add(i, w);
-        antis.push_back({i, w, v});
+        anti.push_back({i, w});
+        anti_version.push_back(v);
       }
     }
     for (const auto& [buffer, ws] : writers_)
-      for (size_t k = 1; k < ws.size(); ++k) add(producer_[ws[k - 1]], producer_[ws[k]]);
+      for (size_t k = 1; k < ws.size(); ++k)
+        edges.push_back({producer_[ws[k - 1]], producer_[ws[k]]});
 
-    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-    for (int i = 0; i < m; ++i)
-      if (indeg[i] == 0) ready.push(i);
-    std::vector<bool> placed(m, false);
-    while (!ready.empty()) {
-      int i = ready.top();
-      ready.pop();
-      placed[i] = true;
-      order->push_back(i);
-      for (int s : succ[i])
-        if (--indeg[s] == 0) ready.push(s);
-    }
-    if (static_cast<int>(order->size()) == m) {
-      deps_ = std::move(preds);
+    ItemOrder o = OrderItems(m, edges, anti);
+    if (!o.has_cycle) {
+      *order = std::move(o.order);
+      deps_ = std::move(o.preds);
       return absl::OkStatus();
     }
-    for (const Anti& a : antis) {
-      if (placed[a.reader] || placed[a.writer] || !Reaches(succ, placed, a.writer, a.reader))
-        continue;
-      for (const KernelRead& r : items_[a.reader].reads)
-        if (Version(r.leaf, items_[a.reader].snapshot) == a.version) force->push_back(r.chain_top);
+    for (int a : o.cyclic_anti) {
+      const PendingItem& reader = items_[anti[a].before];
+      for (const KernelRead& r : reader.reads)
+        if (Version(r.leaf, reader.snapshot) == anti_version[a]) force->push_back(r.chain_top);
     }
     if (force->empty())
       return absl::InternalError("CreateSchedule: dependency cycle between items");
     return absl::OkStatus();
-  }
-
-  static bool Reaches(const std::vector<std::vector<int>>& succ, const std::vector<bool>& placed,
-                      int from, int to) {
-    std::vector<bool> seen(succ.size(), false);
-    std::vector<int> stack = {from};
-    seen[from] = true;
-    while (!stack.empty()) {
-      int i = stack.back();
-      stack.pop_back();
-      if (i == to) return true;
-      for (int s : succ[i])
-        if (!placed[s] && !seen[s]) seen[s] = true, stack.push_back(s);
-    }
-    return false;
   }
 
   void Finish(const UOpPtr& sink, const std::vector<int>& order, Schedule* out) {
