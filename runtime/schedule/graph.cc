@@ -229,6 +229,8 @@ absl::Status SchedGraph::Validate(const ScheduleOptions& options) {
         RETURN_IF_ERROR(need_srcs(1));
         const auto* b = u->arg().get_if<BufferArg>();
         if (b == nullptr || b->size < 0) return fail(i, "BUFFER needs a BufferArg with size >= 0");
+        // Negative ids name the scheduler's own buffers while it works.
+        if (b->id < 0) return fail(i, "buffer id ", b->id, " is negative");
         if (!IsValueDType(u->dtype())) return fail(i, "bad buffer dtype ", u->dtype().ToString());
         ASSIGN_OR_RETURN(device_[i], DeviceIndex(i, node(s[0]), options));
         continue;

@@ -74,6 +74,21 @@ TEST(GraphErrors, Devices) {
   ExpectError(Error(unnamed * unnamed), absl::StatusCode::kInvalidArgument, "expected a DEVICE");
 }
 
+TEST(GraphErrors, BadBuffers) {
+  UOpPtr negative_id =
+      UOp::Create(Op::kBuffer, DType::Float32(), {DeviceNode()}, Arg(BufferArg{-1, 4}));
+  ExpectError(Error(negative_id * negative_id), absl::StatusCode::kInvalidArgument,
+              "buffer id -1 is negative");
+  UOpPtr negative_size =
+      UOp::Create(Op::kBuffer, DType::Float32(), {DeviceNode()}, Arg(BufferArg{3, -4}));
+  ExpectError(Error(negative_size * negative_size), absl::StatusCode::kInvalidArgument,
+              "size >= 0");
+  UOpPtr void_buffer =
+      UOp::Create(Op::kBuffer, DType::Void(), {DeviceNode()}, Arg(BufferArg{3, 4}));
+  ExpectError(CreateSchedule(Sink({void_buffer})).status(), absl::StatusCode::kInvalidArgument,
+              "bad buffer dtype");
+}
+
 TEST(GraphErrors, BadAssign) {
   UOpPtr b = Input({4});
   ExpectError(Error(Assign(Expand(Reshape(b, {1, 4}), {2, 4}), Input({2, 4}))),

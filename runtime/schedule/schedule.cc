@@ -6,6 +6,7 @@
 #include <functional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/schedule/graph.h"
@@ -286,7 +287,7 @@ class Assembler {
     };
     std::vector<int> position(items_.size());
     for (size_t p = 0; p < order.size(); ++p) position[order[p]] = static_cast<int>(p);
-    absl::flat_hash_map<const UOp*, bool> listed;
+    absl::flat_hash_set<const UOp*> listed;
     out->items.reserve(order.size());
     for (int i : order) {
       PendingItem& pi = items_[i];
@@ -297,7 +298,7 @@ class Assembler {
       for (const UOpPtr& b : pi.bufs) {
         const UOpPtr& r = resolve(b);
         item.bufs.push_back(r);
-        if (!listed.emplace(r.get(), true).second) continue;
+        if (!listed.insert(r.get()).second) continue;
         auto it = fresh_index_.find(b.get());
         BufferRole role = it == fresh_index_.end()    ? BufferRole::kExternal
                           : fresh_[it->second].output ? BufferRole::kOutput
@@ -309,7 +310,7 @@ class Assembler {
       out->items.push_back(std::move(item));
     }
     for (size_t i = 0; i < fresh_.size(); ++i)  // outputs of empty kernels
-      if (fresh_[i].output && listed.emplace(real[i].get(), true).second)
+      if (fresh_[i].output && listed.insert(real[i].get()).second)
         out->buffers.push_back({real[i], BufferRole::kOutput});
 
     // becomes: what each output and ASSIGN is now.
