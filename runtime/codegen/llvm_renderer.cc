@@ -228,6 +228,16 @@ std::string Emitter::CastValue(const std::string& v, DType from, DType to) {
       if (to_bf16 && from.scalar_type() != ScalarType::kBFloat16) return RoundToBFloat16(v, to);
       return v;  // bf16 -> float32 or same type: registers already agree
     }
+    if (from.scalar_type() == ScalarType::kFloat64 && to.scalar_type() == ScalarType::kFloat16) {
+      // x86 has no double->half instruction (LLVM would call __truncdfhf2):
+      // go through float, as the reference's conversion does.
+      std::string mid = Tmp();
+      Line(absl::StrCat(mid, " = fptrunc ", tf, " ", x, " to ",
+                        Reg(DType::Float32().Vec(to.count()))));
+      Line(absl::StrCat(out, " = fptrunc ", Reg(DType::Float32().Vec(to.count())), " ", mid, " to ",
+                        tt));
+      return out;
+    }
     Line(absl::StrCat(out, " = ", fb < tb ? "fpext " : "fptrunc ", tf, " ", x, " to ", tt));
     return to_bf16 ? RoundToBFloat16(out, to) : out;
   }
@@ -582,6 +592,13 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
     default:
       return absl::UnimplementedError(
           absl::StrCat("LLVM renderer: cannot render ", u->ShortString()));
+  }
+  // bfloat16 values live in float registers: round every arithmetic result
+  // to bfloat16 precision, as a bfloat16 device would.
+  if (d.scalar_type() == ScalarType::kBFloat16 && IsAlu(u->op()) && !HasTrait(u->op(), kCompare) &&
+      u->op() != Op::kWhere && u->op() != Op::kMax && u->op() != Op::kNeg) {
+    names_[u] = RoundToBFloat16(name, d);
+    return absl::OkStatus();
   }
   names_[u] = name;
   return absl::OkStatus();
