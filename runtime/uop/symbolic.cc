@@ -423,6 +423,20 @@ std::vector<Rule> IndexRules() {
          return UOp::Alu(m.root()->op(), {m["x"], ConstOf(*Get(m, "x"), b / a)});
        },
        "cmp_eq_mul_const"},
+      // where(v, x, y) -> where(v, x', y): x simplified given v (bounds from v's clauses)
+      {UPat(Op::kWhere).WithSrcs({UPat::Var("v"), xi, y}),
+       [](const Captures& m) {
+         UOpPtr nx = SimplifyGiven(m["x"], m["v"]);
+         return nx == m["x"] ? UOpPtr() : Where(m["v"], nx, m["y"]);
+       },
+       "where_valid"},
+      // INDEX(buf, idx, v) -> INDEX(buf, idx', v): idx only matters where v holds
+      {UPat(Op::kIndex).WithSrcs({UPat::Var("buf"), xi, UPat::Var("v")}),
+       [](const Captures& m) {
+         UOpPtr nx = SimplifyGiven(m["x"], m["v"]);
+         return nx == m["x"] ? UOpPtr() : m.root()->Replace({m["buf"], nx, m["v"]});
+       },
+       "index_valid"},
       // x | (x & y) -> x;  x & (x | y) -> x
       {Alu(Op::kOr, {xint, Alu(Op::kAnd, {x, y})}), [](const Captures& m) { return m["x"]; },
        "absorb_or"},

@@ -54,6 +54,17 @@ const PatternMatcher& Symbolic();
 // GraphRewrite(root, Symbolic()): the fixed point of the full rule set.
 UOpPtr Simplify(const UOpPtr& root);
 
+// `x` simplified under the assumption that the bool `valid` holds: the clauses
+// of `valid` (X < c, c < X and their negations, joined by AND) narrow the
+// bounds of X while x is simplified. X is either a node of x, or a sum with a
+// +-1 term v in x, which is then rewritten as v = +-(X - rest). Used for the
+// value of where(valid, x, y) and the index of a gated INDEX(buf, idx,
+// valid): a padded view's index folds once the padding is excluded.
+//   i in [0, 9]:  SimplifyGiven((i - 1) % 8, Lt(I(0), i) & Lt(i, 9)) == i - 1
+// Returns x unless the result has fewer divisions and modulos (or as many
+// and fewer nodes), so rules built on it terminate.
+UOpPtr SimplifyGiven(const UOpPtr& x, const UOpPtr& valid);
+
 // Logical not of a bool value as the rules spell it: CMPNE(x, true).
 UOpPtr LogicalNot(const UOpPtr& x);
 

@@ -5,6 +5,7 @@
 // int64 C semantics. Samples where the original overflows are skipped; the
 // simplified tree must then agree, must not overflow or divide by zero, and
 // every node of both trees must lie within its vmin/vmax.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -51,21 +52,28 @@ class Program {
 
   static int VarIndex(const std::string& name) { return name[1] - '0'; }
 
-  // Evaluates every node. Returns an error string on overflow, division by
-  // zero or an unexpected op; values_ holds the results.
+  // Evaluates every node; a node that overflows int64 or divides by zero is
+  // poison, and so is every user of a poison value except a WHERE whose
+  // taken side is fine (WHERE selects). Returns an error string when a node
+  // the result depends on is poison, or an op is unexpected.
   std::string Run(const std::vector<int64_t>& vars) {
-    values_.resize(nodes_.size());
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      const Node& n = nodes_[i];
-      const UOp& u = *n.u;
-      auto s = [&](int k) { return values_[n.srcs[k]]; };
-      i128 v;
+    const size_t n = nodes_.size();
+    values_.assign(n, 0);
+    poison_.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const Node& node = nodes_[i];
+      const UOp& u = *node.u;
+      auto s = [&](int k) { return values_[node.srcs[k]]; };
+      auto bad = [&](int k) { return poison_[node.srcs[k]] != 0; };
+      bool poison = false;
+      for (size_t k = 0; k < node.srcs.size(); ++k) poison |= bad(k);
+      i128 v = 0;
       switch (u.op()) {
         case Op::kConst:
           v = u.const_int();
           break;
         case Op::kDefineVar:
-          v = vars[n.var];
+          v = vars[node.var];
           break;
         case Op::kAdd:
           v = s(0) + s(1);
@@ -81,7 +89,10 @@ class Program {
           break;
         case Op::kIdiv:
         case Op::kMod:
-          if (s(1) == 0) return absl::StrCat("division by zero at ", u.ShortString());
+          if (s(1) == 0) {
+            poison = true;
+            break;
+          }
           v = u.op() == Op::kIdiv ? s(0) / s(1) : s(0) % s(1);  // C truncation
           break;
         case Op::kMax:
@@ -105,14 +116,35 @@ class Program {
         case Op::kXor:
           v = s(0) ^ s(1);
           break;
-        case Op::kWhere:
-          v = s(0) != 0 ? s(1) : s(2);
+        case Op::kWhere: {
+          int taken = s(0) != 0 ? 1 : 2;
+          poison = bad(0) || bad(taken);
+          v = s(taken);
           break;
+        }
         default:
           return absl::StrCat("unexpected op ", u.ShortString());
       }
-      if (v < kMin || v > kMax) return absl::StrCat("int64 overflow at ", u.ShortString());
-      values_[i] = v;
+      if (v < kMin || v > kMax) poison = true;
+      values_[i] = poison ? 0 : v;
+      poison_[i] = poison;
+    }
+    // The nodes the result depends on: everything below the root except
+    // the side a WHERE does not take.
+    std::vector<char> needed(n, 0);
+    needed[n - 1] = 1;
+    for (size_t i = n; i-- > 0;) {
+      if (!needed[i]) continue;
+      const Node& node = nodes_[i];
+      if (poison_[i]) {
+        return absl::StrCat("int64 overflow or division by zero at ", node.u->ShortString());
+      }
+      if (node.u->op() == Op::kWhere) {
+        needed[node.srcs[0]] = 1;
+        needed[node.srcs[values_[node.srcs[0]] != 0 ? 1 : 2]] = 1;
+      } else {
+        for (int k : node.srcs) needed[k] = 1;
+      }
     }
     return "";
   }
@@ -123,6 +155,7 @@ class Program {
   std::string CheckBounds() const {
     for (size_t i = 0; i < nodes_.size(); ++i) {
       const UOp& u = *nodes_[i].u;
+      if (poison_[i]) continue;
       if (values_[i] < u.vmin() || values_[i] > u.vmax())
         return absl::StrCat(u.ShortString(), " = ", Str(values_[i]), " outside [", u.vmin(), ", ",
                             u.vmax(), "]");
@@ -140,6 +173,7 @@ class Program {
   UOpPtr root_;
   std::vector<Node> nodes_;
   std::vector<i128> values_;
+  std::vector<char> poison_;
 };
 
 struct Var {
@@ -192,12 +226,24 @@ class TreeGen {
       case 7:
         return Max(Int(depth - 1), Int(depth - 1));
       case 8:
+        if (Uniform(0, 1)) return Where(ValidCond(), Int(depth - 1), Int(depth - 1));
         return Where(Cond(depth - 1), Int(depth - 1), Int(depth - 1));
       case 9:
         return -Int(depth - 1);
       default:
         return Int(depth - 1) + Const();
     }
+  }
+
+  // A padding-style validity condition: c1 < X and X < c2 for X a variable
+  // or a sum of two, with c1 and c2 inside X's range.
+  UOpPtr ValidCond() {
+    UOpPtr x = vars_[Uniform(0, vars_.size() - 1)].node;
+    if (Uniform(0, 2) == 0) x = x + vars_[Uniform(0, vars_.size() - 1)].node;
+    int64_t lo = x->vmin(), hi = x->vmax();
+    int64_t a = lo + Uniform(-1, 3), b = hi - Uniform(-1, 3);
+    if (Uniform(0, 3) == 0) return Lt(x, UOp::Index(b));
+    return LogicalAnd(Lt(UOp::Index(a), x), Lt(x, UOp::Index(b)));
   }
 
   UOpPtr Cond(int depth) {
@@ -208,7 +254,13 @@ class TreeGen {
   // sum(v_i * stride_i) + offset, then a few of %, //, * and + by constants.
   UOpPtr IndexExpr() {
     UOpPtr e = UOp::Index(Uniform(-4, 4));
-    for (const Var& v : vars_) e = e + v.node * SmallConst(1, 64);
+    // A padded axis: the first variable shifted by the padding, valid
+    // strictly inside its range.
+    bool padded = Uniform(0, 2) == 0;
+    for (const Var& v : vars_) {
+      UOpPtr axis = padded && &v == &vars_[0] ? v.node - UOp::Index(Uniform(1, 2)) : v.node;
+      e = e + axis * SmallConst(1, 64);
+    }
     int steps = Uniform(1, 4);
     for (int i = 0; i < steps; ++i) {
       switch (Uniform(0, 4)) {
@@ -228,6 +280,12 @@ class TreeGen {
           e = Where(Lt(e, UOp::Index(Uniform(-10, 200))), e, UOp::Index(0));
           break;
       }
+    }
+    if (padded) {
+      const Var& v = vars_[0];
+      UOpPtr valid = LogicalAnd(Lt(UOp::Index(v.lo + Uniform(0, 2)), v.node),
+                                Lt(v.node, UOp::Index(v.hi - Uniform(0, 2))));
+      e = Where(valid, e, UOp::Index(0));
     }
     return e;
   }
@@ -378,7 +436,7 @@ TEST(SymbolicFuzz, RandomTreesMatchBruteForce) {
   TreeGen gen(0x5eed1234);
   FuzzStats stats;
   auto start = std::chrono::steady_clock::now();
-  for (int t = 0; t < 3000 && stats.failures < 3; ++t) {
+  for (int t = 0; t < 10000 && stats.failures < 3; ++t) {
     int nvars = static_cast<int>(gen.Uniform(2, 3));
     std::vector<Var> vars = gen.MakeVars(nvars);
     std::vector<Var> divisors = gen.MakeDivisors(nvars);
@@ -397,8 +455,10 @@ TEST(SymbolicFuzz, RandomTreesMatchBruteForce) {
 TEST(SymbolicFuzz, IndexExpressionsMatchBruteForce) {
   TreeGen gen(0xfeed5678);
   FuzzStats stats;
+  PatternMatcher::EnableStats(true);
+  Symbolic().ResetStats();
   auto start = std::chrono::steady_clock::now();
-  for (int t = 0; t < 3000 && stats.failures < 3; ++t) {
+  for (int t = 0; t < 10000 && stats.failures < 3; ++t) {
     int nvars = static_cast<int>(gen.Uniform(2, 3));
     std::vector<Var> vars = gen.MakeVars(nvars);
     gen.SetVars(vars, gen.MakeDivisors(nvars));
@@ -406,6 +466,14 @@ TEST(SymbolicFuzz, IndexExpressionsMatchBruteForce) {
   }
   Report("index expressions", stats,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  PatternMatcher::EnableStats(false);
+  std::vector<RuleStats> rules = Symbolic().Stats();
+  std::sort(rules.begin(), rules.end(),
+            [](const RuleStats& a, const RuleStats& b) { return a.rewrites > b.rewrites; });
+  std::cout << "rule rewrites (tries) on index expressions:\n";
+  for (const RuleStats& r : rules)
+    if (r.rewrites > 0)
+      std::cout << "  " << r.name << " " << r.rewrites << " (" << r.tries << ")\n";
   // The folders must actually fire on index math, not just stay correct.
   EXPECT_LT(stats.nodes_after, stats.nodes_before);
 }

@@ -322,6 +322,51 @@ TEST(Symbolic, LtFolding) {
   EXPECT_SIMPLIFIES(Eq(s * 4, I(6)), False());
 }
 
+// --- validity conditions -----------------------------------------------------
+
+TEST(SimplifyGiven, NarrowsAVariable) {
+  UOpPtr x = V("x", 0, 9);
+  UOpPtr valid = LogicalAnd(Lt(I(0), x), Lt(x, 9));  // 1 <= x <= 8
+  EXPECT_EQ(SimplifyGiven((x - 1) % 8, valid), x + -1);
+  EXPECT_EQ(SimplifyGiven((x - 1) / 8, valid), I(0));
+  // !(x < 5) means x >= 5.
+  EXPECT_EQ(SimplifyGiven(x / 5, LogicalNot(Lt(x, 5))), I(1));
+  // Without the condition, x - 1 may be -1: nothing folds.
+  EXPECT_SIMPLIFIES((x - 1) % 8, (x + -1) % 8);
+}
+
+TEST(SimplifyGiven, NarrowsASumThroughOneOfItsTerms) {
+  UOpPtr a = V("a", 0, 9), b = V("b", 0, 2);
+  UOpPtr valid = LogicalAnd(Lt(I(0), a + b), Lt(a + b, 9));  // 1 <= a + b <= 8
+  // (b + a) is not the node (a + b): a is rewritten as (a + b) - b.
+  UOpPtr x = Simplify((b + a + -1) % 8);
+  EXPECT_EQ(SimplifyGiven(x, valid), Simplify(a + b - 1));
+}
+
+TEST(SimplifyGiven, KeepsXWhenNothingImproves) {
+  UOpPtr x = V("x", 0, 9);
+  UOpPtr valid = Lt(x, 5);
+  EXPECT_EQ(SimplifyGiven(x * 2, valid), x * 2);
+  EXPECT_EQ(SimplifyGiven(x % 8, Lt(x, 100)), x % 8);  // no tighter bound
+  EXPECT_EQ(SimplifyGiven(x % 8, Lt(x, 0)), x % 8);    // never valid: x is unused
+}
+
+TEST(Symbolic, WhereValueSimplifiedGivenItsCondition) {
+  UOpPtr x = V("x", 0, 9);
+  UOpPtr valid = LogicalAnd(Lt(I(0), x), Lt(x, 9));
+  EXPECT_SIMPLIFIES(Where(valid, (x - 1) % 8, I(0)), Where(valid, x + -1, I(0)));
+}
+
+TEST(Symbolic, GatedIndexSimplifiedGivenItsValid) {
+  UOpPtr x = V("x", 0, 9);
+  UOpPtr valid = LogicalAnd(Lt(I(0), x), Lt(x, 9));
+  UOpPtr buf = UOp::Create(Op::kDefineGlobal, DType::Float32().Ptr(AddrSpace::kGlobal, 8), {},
+                           Arg(int64_t{0}));
+  auto index = [&](UOpList srcs) { return UOp::Create(Op::kIndex, buf->dtype(), srcs); };
+  EXPECT_SIMPLIFIES(index({buf, (x - 1) % 8, valid}), index({buf, x + -1, valid}));
+  EXPECT_UNCHANGED(index({buf, (x + -1) % 8}));  // ungated: every x counts
+}
+
 // --- statistics and timing ---------------------------------------------------
 
 TEST(Symbolic, RulesAreNamedForStatistics) {
