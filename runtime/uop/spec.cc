@@ -367,14 +367,20 @@ Status LoweredEndRange(const UOp& u, SpecCtx& c) {
   return kOk;
 }
 
-// INDEX(buffer, idx[, valid]): a pointer like the buffer's.
+// INDEX(buffer, idx[, valid]): a pointer like the buffer's. A vector idx
+// addresses one element per lane (gather/scatter) and its valid has the same
+// width; a scalar idx with a vector valid is a masked contiguous access.
 Status LoweredIndex(const UOp& u, SpecCtx& c) {
   if (u.num_srcs() != 2 && u.num_srcs() != 3) return Fail(c, u, "2 or 3 sources");
-  DType buf = u.src(0)->dtype();
+  DType buf = u.src(0)->dtype(), idx = u.src(1)->dtype();
   if (!buf.is_ptr()) return Fail(c, u, "src[0] a pointer, got ", SrcString(u, 0));
-  if (!IsIntScalar(u.src(1)->dtype())) return Fail(c, u, "an integer index, got ", SrcString(u, 1));
-  if (u.num_srcs() == 3 && u.src(2)->dtype() != DType::Bool())
-    return Fail(c, u, "a bool valid, got ", SrcString(u, 2));
+  if (!idx.is_int() || idx.is_ptr()) return Fail(c, u, "an integer index, got ", SrcString(u, 1));
+  if (u.num_srcs() == 3) {
+    DType valid = u.src(2)->dtype();
+    if (!valid.is_bool() || valid.is_ptr() || (idx.count() > 1 && valid.count() != idx.count()))
+      return Fail(c, u, "a bool valid (of the index's width for a vector index), got ",
+                  SrcString(u, 2));
+  }
   if (u.dtype() != buf) return Fail(c, u, "dtype ", buf.ToString(), " of ", SrcString(u, 0));
   return kOk;
 }
@@ -408,6 +414,17 @@ Status LoweredStore(const UOp& u, SpecCtx& c) {
   DType elem = u.src(0)->dtype().Base(), v = u.src(1)->dtype();
   if (v.is_ptr() || v.scalar_type() != elem.scalar_type())
     return Fail(c, u, "a value of ", elem.Scalar().ToString(), " elements, got ", SrcString(u, 1));
+  return kOk;
+}
+
+// VCONST: a vector constant with one int64 per lane.
+Status LoweredVConst(const UOp& u, SpecCtx& c) {
+  RETURN_IF_ERROR(CheckSrcCount(u, c, 0));
+  const auto* lanes = u.arg().get_if<std::vector<int64_t>>();
+  DType d = u.dtype();
+  if (d.is_ptr() || !(d.is_int() || d.is_bool()) || lanes == nullptr ||
+      static_cast<int>(lanes->size()) != d.count())
+    return Fail(c, u, "an integer vector dtype and one int64 per lane");
   return kOk;
 }
 
@@ -453,6 +470,7 @@ const RuleTable& LoweredRules() {
           {Op::kDefineLocal, LoweredDefineLocal},  // local pointer, arg = id
           {Op::kDefineVar, CheckDefineVar},        // symbolic launch value
           {Op::kConst, CheckConst},                // vector CONST is a splat
+          {Op::kVConst, LoweredVConst},            // VCONST: arg = one value per lane
           {Op::kSpecial, LoweredLoopIndex},        // SPECIAL(end): arg = name
           {Op::kRange, LoweredLoopIndex},          // RANGE(end): arg = loop id
           {Op::kEndRange, LoweredEndRange},        // ENDRANGE(RANGE, deps...)

@@ -46,7 +46,9 @@ absl::Status VerifyTensorGraph(const UOpPtr& root);
 absl::Status VerifyKernelAst(const UOpPtr& sink);
 
 // Lowered kernel DAG (codegen's IR, docs/compiler.md "Lowered kernel"):
-// INDEX(buffer pointer, int index[, bool valid]), LOAD(INDEX[, alt], deps),
+// INDEX(buffer pointer, int index[, bool valid]) (a vector index addresses
+// one element per lane and its valid has its width; a scalar index may have a
+// lane mask), LOAD(INDEX[, alt], deps),
 // STORE(INDEX, value, deps), RANGE(int end), ENDRANGE(RANGE, ...), SPECIAL,
 // DEFINE_REG, VECTORIZE, GEP and ALU dtype consistency.
 absl::Status VerifyLoweredKernel(const UOpPtr& sink);

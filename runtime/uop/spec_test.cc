@@ -325,6 +325,18 @@ TEST(VerifyLoweredKernel, AcceptsLoopsAccumulatorsGatesAndVectors) {
   EXPECT_TRUE(VerifyLoweredKernel(
                   Sink({Store(Index(Global(0), core * 4), Max(vx, UOp::Const(v4, 0.0)) + vec)}))
                   .ok());
+  // A lane-index vector (VCONST) added to a splat of the base index.
+  DType i4 = DType::Index().Vec(4);
+  UOpPtr iota = UOp::Create(Op::kVConst, i4, {}, Arg(std::vector<int64_t>{0, 1, 2, 3}));
+  UOpPtr idx = UOp::Create(Op::kVectorize, i4, {core, core, core, core}) + iota;
+  UOpPtr lane0 = UOp::Create(Op::kGep, DType::Index(), {idx}, Arg(std::vector<int64_t>{0}));
+  EXPECT_TRUE(VerifyLoweredKernel(Sink({Store(Index(Global(0), lane0), lane)})).ok());
+  UOpPtr short_iota = UOp::Create(Op::kVConst, i4, {}, Arg(std::vector<int64_t>{0, 1}));
+  ExpectError(VerifyLoweredKernel(
+                  Sink({Store(Index(Global(0), UOp::Create(Op::kGep, DType::Index(), {short_iota},
+                                                           Arg(std::vector<int64_t>{0}))),
+                              lane)})),
+              {"VCONST", "one int64 per lane"});
 }
 
 TEST(VerifyLoweredKernel, IndexSources) {
@@ -338,6 +350,15 @@ TEST(VerifyLoweredKernel, IndexSources) {
               {"INDEX", "integer index"});
   ExpectError(store_at(UOp::Create(Op::kIndex, Global(0)->dtype(), {Global(0), i, i})),
               {"INDEX", "bool valid"});
+  // A vector index needs a valid of its width; a scalar one may have a lane mask.
+  UOpPtr b4 = UOp::Const(DType::Bool().Vec(4), int64_t{1});
+  UOpPtr i2 = UOp::Create(Op::kVectorize, DType::Index().Vec(2), {i, i + 1});
+  ExpectError(store_at(UOp::Create(Op::kIndex, Global(0)->dtype(), {Global(0), i2, b4})),
+              {"INDEX", "of the index's width", "boolx4"});
+  EXPECT_TRUE(VerifyLoweredKernel(
+                  Sink({Store(UOp::Create(Op::kIndex, Global(0)->dtype(), {Global(0), i, b4}),
+                              UOp::Const(f32.Vec(4), 1.0))}))
+                  .ok());
   ExpectError(store_at(UOp::Create(Op::kIndex, f32, {Global(0), i})), {"INDEX", "dtype float32*"});
 }
 
