@@ -1,5 +1,9 @@
 #include "runtime/uop/spec_common.h"
 
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include "absl/strings/str_join.h"
 #include "runtime/base/status_macros.h"
 
@@ -142,6 +146,36 @@ absl::Status CheckDefineGlobal(const UOp& u, SpecCtx& c) {
                 it->second->ShortString());
   return absl::OkStatus();
 }
+
+namespace {
+bool IsReduceOp(Op op) { return op == Op::kAdd || op == Op::kMul || op == Op::kMax; }
+}  // namespace
+
+absl::Status CheckReduceArg(const UOp& u, SpecCtx& c, size_t rank) {
+  const auto* r = u.arg().get_if<ReduceArg>();
+  if (r == nullptr) return Fail(c, u, "a ReduceArg");
+  if (!IsReduceOp(r->op)) return Fail(c, u, "reduce op ADD, MUL or MAX, got ", OpName(r->op));
+  std::vector<int64_t> seen;
+  for (int64_t a : r->axes) {
+    if (a < 0 || a >= static_cast<int64_t>(rank))
+      return Fail(c, u, "reduce axes in [0, ", rank, "), got ", a);
+    if (std::find(seen.begin(), seen.end(), a) != seen.end())
+      return Fail(c, u, "each reduce axis once, got ", a, " twice");
+    seen.push_back(a);
+  }
+  if (u.src(0)->dtype() != u.dtype())
+    return Fail(c, u, "the source's dtype, got ", SrcString(u, 0));
+  return absl::OkStatus();
+}
+
+absl::Status ViewArg(const UOp& u, SpecCtx& c) {
+  const auto* obj = u.arg().get_if<std::shared_ptr<const ArgObject>>();
+  if (obj == nullptr || *obj == nullptr || (*obj)->Shape() == nullptr)
+    return Fail(c, u, "arg = a ShapeTracker (an ArgObject with a shape)");
+  return absl::OkStatus();
+}
+
+absl::Status Unchecked(const UOp&, SpecCtx&) { return absl::OkStatus(); }
 
 absl::Status VerifyGraph(const UOpPtr& root, const RuleTable& table, SpecCtx& c) {
   if (!root) return absl::InvalidArgumentError(absl::StrCat(c.level, ": null graph"));

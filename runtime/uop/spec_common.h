@@ -64,6 +64,14 @@ absl::Status CheckDefineVar(const UOp& u, SpecCtx& c);
 // DEFINE_GLOBAL: a global pointer dtype, arg = slot >= 0, unique per slot.
 absl::Status CheckDefineGlobal(const UOp& u, SpecCtx& c);
 
+// REDUCE_AXIS / REDUCE: ReduceArg{ADD|MUL|MAX, unique axes in [0, rank)}, and
+// the source's dtype.
+absl::Status CheckReduceArg(const UOp& u, SpecCtx& c, size_t rank);
+// VIEW: arg = a ShapeTracker (an ArgObject with a shape).
+absl::Status ViewArg(const UOp& u, SpecCtx& c);
+// Ops a level allows without checking them (owned by another layer).
+absl::Status Unchecked(const UOp& u, SpecCtx& c);
+
 // Runs `table` on every node reachable from `root`, sources first.
 absl::Status VerifyGraph(const UOpPtr& root, const RuleTable& table, SpecCtx& c);
 
