@@ -172,6 +172,17 @@ TEST(Symbolic, BoundsFoldToConstants) {
   EXPECT_UNCHANGED(Max(i, j));
 }
 
+TEST(Symbolic, UnsignedBoundsPastInt64AreNotFolded) {
+  // v * 2^62 in uint64 is 2^63 or 3 * 2^62; vmin/vmax saturate at INT64_MAX
+  // (bounds.h), which must not read as "one value".
+  UOpPtr v = Cast(V("v", 2, 3), DType::UInt64());
+  UOpPtr e = v * UOp::Const(DType::UInt64(), int64_t{1} << 62);
+  ASSERT_EQ(e->vmin(), e->vmax());
+  EXPECT_UNCHANGED(e);
+  // Below INT64_MAX unsigned bounds are exact and fold.
+  EXPECT_SIMPLIFIES(Lt(v, UOp::Const(DType::UInt64(), int64_t{4})), True());
+}
+
 TEST(Symbolic, ModAndDivOfSmallValues) {
   EXPECT_SIMPLIFIES(j % 8, j);
   EXPECT_SIMPLIFIES(j / 8, I(0));
