@@ -163,6 +163,13 @@ Bounds ComputeBounds(const UOp& u) {
     return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
   }
   Range r = Compute(u);
+  // uint64 values past INT64_MAX cannot be expressed in int64 bounds: report
+  // [0, INT64_MAX] ("unknown") rather than a saturated range that could look
+  // like a constant.
+  if (u.dtype().scalar_type() == ScalarType::kUInt64 &&
+      r.hi > static_cast<i128>(std::numeric_limits<int64_t>::max())) {
+    return {0, std::numeric_limits<int64_t>::max()};
+  }
   auto sat = [](i128 v) -> int64_t {
     if (v < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
     if (v > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();

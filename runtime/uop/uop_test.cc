@@ -69,6 +69,13 @@ TEST(UOp, BoundsSaturateOnOverflow) {
   EXPECT_EQ(x->vmin(), std::numeric_limits<int32_t>::min());  // may wrap: full range
 }
 
+TEST(UOp, Uint64BoundsPastInt64AreUnknownNotConstant) {
+  UOpPtr big = UOp::Const(DType::UInt64(), static_cast<int64_t>(uint64_t{1} << 63));
+  UOpPtr x = UOp::Create(Op::kAdd, DType::UInt64(), {big, UOp::Const(DType::UInt64(), int64_t{5})});
+  EXPECT_NE(x->vmin(), x->vmax());
+  EXPECT_NE(big->vmin(), big->vmax());
+}
+
 TEST(UOp, TensorShapesPropagate) {
   UOpPtr buf = UOp::Create(Op::kBuffer, DType::Float32(), {}, BufferArg{1, 12});
   ASSERT_NE(buf->shape(), nullptr);
