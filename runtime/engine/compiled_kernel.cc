@@ -79,6 +79,7 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
   }
   desc.num_vars = static_cast<int>(k->spec.vars.size());
   ASSIGN_OR_RETURN(k->program, device.LoadProgram(desc, binary));
+  k->binary = std::move(binary);
   k->compile_seconds = absl::ToDoubleSeconds(absl::Now() - t1);
   absl::MutexLock lock(&mu_);
   ++stats_.compiled;

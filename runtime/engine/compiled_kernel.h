@@ -26,6 +26,7 @@ struct CompiledKernel {
   std::vector<Opt> opts;
   Device* device = nullptr;
   std::unique_ptr<Program> program;
+  std::string binary;  // what `program` was loaded from (for artifacts)
   bool disk_cache_hit = false;
   double render_seconds = 0;
   double compile_seconds = 0;  // 0 on a disk-cache hit (load time only)

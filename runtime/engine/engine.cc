@@ -228,6 +228,10 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
   // Intermediate memory: the engine's reusable arenas, or fresh ones owned by
   // the recorder so recorded launches stay valid.
   absl::flat_hash_map<int64_t, DeviceBuffer*> buffers;
+  // Arena of each intermediate, with a process-unique id per arena of this realize.
+  static std::atomic<int64_t> next_arena_uid{1};
+  std::vector<int64_t> arena_uids(plan.arenas.size());
+  for (int64_t& uid : arena_uids) uid = next_arena_uid.fetch_add(1);
   std::vector<std::unique_ptr<DeviceBuffer>> views;
   std::vector<DeviceBuffer*> arena_bufs(plan.arenas.size(), nullptr);
   for (size_t a = 0; a < plan.arenas.size(); ++a) {
@@ -236,6 +240,7 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     if (recorder) {
       ASSIGN_OR_RETURN(DeviceBuffer * b, device->allocator().Alloc(size));
       recorder->KeepAlive(Owned(b));
+      recorder->OnArena(arena_uids[a], *device, size);
       arena_bufs[a] = b;
       continue;
     }
@@ -286,6 +291,10 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     for (const UOpPtr& b : item.bufs) {
       launch.bufs.push_back(buffers.at(BufferId(*b)));
       launch.buffer_ids.push_back(BufferId(*b));
+      auto place = plan.placements.find(BufferId(*b));
+      launch.arena_ids.push_back(place == plan.placements.end() ? -1
+                                                                : arena_uids[place->second.arena]);
+      launch.arena_offsets.push_back(place == plan.placements.end() ? -1 : place->second.offset);
     }
     for (int o = 0; o < item.num_outputs; ++o) written_ids.insert(BufferId(*item.bufs[o]));
     RETURN_IF_ERROR(RunLaunch(launch));

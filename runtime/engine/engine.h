@@ -37,6 +37,10 @@ struct RecordedLaunch {
   std::shared_ptr<CompiledKernel> kernel;  // null for a copy
   std::vector<DeviceBuffer*> bufs;         // slot order (a copy: {dst, src})
   std::vector<int64_t> buffer_ids;         // BufferArg ids, slot order
+  // Per slot, for intermediates: the realize-unique arena id and the byte
+  // offset in it (-1: the slot is a storage's own buffer).
+  std::vector<int64_t> arena_ids;
+  std::vector<int64_t> arena_offsets;
   bool is_copy = false;
 };
 
@@ -50,6 +54,9 @@ class Recorder {
   // Memory the recorded launches point into (intermediate arenas); the
   // recorder keeps it alive for replays.
   virtual void KeepAlive(std::shared_ptr<void> resource) = 0;
+  // An intermediate arena the recorded launches point into: its id (as in
+  // RecordedLaunch::arena_ids), device and size. Optional to handle.
+  virtual void OnArena(int64_t arena_id, Device& device, int64_t bytes) {}
 };
 
 struct EngineOptions {

@@ -10,7 +10,11 @@ class Jit::CaptureRecorder : public Recorder {
   void OnLaunch(const RecordedLaunch& l) override { launches.push_back(l); }
   void OnHostRead(const Storage& s) override { host_reads.push_back(s.id()); }
   void KeepAlive(std::shared_ptr<void> r) override { kept.push_back(std::move(r)); }
+  void OnArena(int64_t id, Device& device, int64_t bytes) override {
+    arenas.push_back({id, {&device, bytes}});
+  }
   std::vector<RecordedLaunch> launches;
+  std::vector<std::pair<int64_t, Jit::ArenaInfo>> arenas;
   std::vector<int64_t> host_reads;
   std::vector<std::shared_ptr<void>> kept;
 };
@@ -30,6 +34,16 @@ Jit::Jit(std::shared_ptr<Engine> engine, Fn fn) : engine_(std::move(engine)), fn
 Jit::~Jit() = default;
 
 size_t Jit::num_launches() const { return capture_ ? capture_->launches.size() : 0; }
+
+const std::vector<RecordedLaunch>& Jit::launches() const {
+  static const std::vector<RecordedLaunch> kNone;
+  return capture_ ? capture_->launches : kNone;
+}
+
+const std::vector<std::pair<int64_t, Jit::ArenaInfo>>& Jit::arenas() const {
+  static const std::vector<std::pair<int64_t, ArenaInfo>> kNone;
+  return capture_ ? capture_->arenas : kNone;
+}
 
 absl::Status Jit::CheckInputs(const std::vector<Tensor>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) RETURN_IF_ERROR(inputs[i].status());
@@ -118,6 +132,7 @@ absl::StatusOr<std::vector<Tensor>> Jit::Call(const std::vector<Tensor>& inputs_
             bindings_.push_back({l, s, i});
     capture_ = std::move(recorder);
     outputs_ = outs;
+    for (const std::shared_ptr<Storage>& st : storages) input_ids_.push_back(st->id());
     captured_ = true;
     return outs;
   }

@@ -41,6 +41,19 @@ class Jit {
   absl::StatusOr<std::vector<Tensor>> Call(const std::vector<Tensor>& inputs);
 
   bool captured() const { return captured_; }
+
+  // What the capture recorded (valid once captured()): the launches, the
+  // storage id bound to each input, the output tensors, and the
+  // intermediate arenas (id -> device, bytes). For ahead-of-time artifacts.
+  struct ArenaInfo {
+    Device* device;
+    int64_t bytes;
+  };
+  const std::vector<RecordedLaunch>& launches() const;
+  const std::vector<int64_t>& input_storage_ids() const { return input_ids_; }
+  const std::vector<Shape>& input_shapes() const { return shapes_; }
+  const std::vector<Tensor>& outputs() const { return outputs_; }
+  const std::vector<std::pair<int64_t, ArenaInfo>>& arenas() const;
   // Launches each replay runs.
   size_t num_launches() const;
 
@@ -60,6 +73,7 @@ class Jit {
   std::unique_ptr<CaptureRecorder> warmup_;
   std::unique_ptr<CaptureRecorder> capture_;
   std::vector<Tensor> outputs_;
+  std::vector<int64_t> input_ids_;
   // Where each input's buffer is bound: (launch, slot, input index).
   struct Binding {
     size_t launch;

@@ -1,0 +1,120 @@
+// Ahead-of-time artifacts: a captured JIT program (compiled kernels, launch
+// list, buffer plan, weights) as one versioned, checksummed file, and its
+// loaded, runnable form. `uoprun compile` writes them; `uoprun run` and
+// embedders load them and run without any compiler work.
+//
+//   ASSIGN_OR_RETURN(Artifact a, Artifact::FromJit(jit, *engine, {"x"}, {"y"}));
+//   ASSIGN_OR_RETURN(std::string bytes, a.Serialize());
+//   ...
+//   ASSIGN_OR_RETURN(Artifact b, Artifact::Parse(bytes));          // validates everything
+//   ASSIGN_OR_RETURN(auto run, LoadedArtifact::Load(b, *device));  // device must match
+//   RETURN_IF_ERROR(run->SetInput(0, input_bytes));
+//   RETURN_IF_ERROR(run->Run());
+//   ASSIGN_OR_RETURN(std::vector<uint8_t> y, run->ReadOutput(0));
+//
+// File layout (little endian): magic "UOPAOT" 0x00 0x01, u32 format version,
+// u32 0, SHA-256 of the payload, u64 payload length, payload. A wrong magic,
+// version, length or checksum, or a payload that does not parse, is an
+// InvalidArgument naming what is wrong; loading on a device or compiler
+// other than the one it was built for is FailedPrecondition.
+#ifndef UOP_RUNTIME_ENGINE_ARTIFACT_H_
+#define UOP_RUNTIME_ENGINE_ARTIFACT_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "drivers/device.h"
+#include "runtime/dtype/dtype.h"
+#include "runtime/engine/jit.h"
+
+namespace uop {
+
+struct ArtifactTensor {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  int buffer;  // index into Artifact::buffers
+};
+
+struct ArtifactBuffer {
+  enum class Kind : uint8_t { kInput, kOutput, kState, kScratch };
+  Kind kind;
+  int64_t bytes;
+  int arena = -1;             // kScratch: index into arenas
+  int64_t offset = 0;         // kScratch: byte offset in the arena
+  std::vector<uint8_t> data;  // kState: initial contents (weights)
+};
+
+struct ArtifactKernel {
+  std::string name;
+  std::string binary;
+  std::vector<uint64_t> buffer_bytes;
+  int num_vars = 0;
+  std::array<int64_t, 3> global = {1, 1, 1};
+  std::array<int64_t, 3> local = {1, 1, 1};
+};
+
+struct ArtifactLaunch {
+  bool is_copy = false;
+  int kernel = -1;
+  std::vector<int> buffers;
+};
+
+struct Artifact {
+  static constexpr uint32_t kFormatVersion = 1;
+
+  std::string device;        // e.g. "CPU:0"
+  std::string compiler_key;  // the device compiler's CacheKey at build time
+  std::vector<ArtifactTensor> inputs, outputs;
+  std::vector<int64_t> arenas;  // bytes
+  std::vector<ArtifactBuffer> buffers;
+  std::vector<ArtifactKernel> kernels;
+  std::vector<ArtifactLaunch> launches;
+
+  // From a captured Jit (jit.captured()): reads weights and state back to
+  // the host. Names default to "input_<i>" / "output_<i>".
+  static absl::StatusOr<Artifact> FromJit(const Jit& jit, Engine& engine,
+                                          std::vector<std::string> input_names = {},
+                                          std::vector<std::string> output_names = {});
+  absl::StatusOr<std::string> Serialize() const;
+  static absl::StatusOr<Artifact> Parse(absl::string_view bytes);
+};
+
+class LoadedArtifact {
+ public:
+  static absl::StatusOr<std::unique_ptr<LoadedArtifact>> Load(const Artifact& artifact,
+                                                              Device& device);
+  ~LoadedArtifact();
+
+  const Artifact& artifact() const { return artifact_; }
+  // Device buffers of inputs and outputs: on a host-visible device a caller
+  // may write inputs / read outputs through host_ptr() with no copy.
+  DeviceBuffer* input(int i) const { return bufs_[artifact_.inputs[i].buffer]; }
+  DeviceBuffer* output(int i) const { return bufs_[artifact_.outputs[i].buffer]; }
+  absl::Status SetInput(int i, absl::Span<const uint8_t> bytes);
+  // Reads input `i` from caller memory from now on (zero copy). The memory
+  // must stay valid and be at least the input's size; host-visible devices only.
+  absl::Status BindInputMemory(int i, void* host_ptr, size_t bytes);
+  absl::Status Run();
+  absl::StatusOr<std::vector<uint8_t>> ReadOutput(int i) const;
+
+ private:
+  LoadedArtifact() = default;
+  void Rebuild();
+
+  Artifact artifact_;
+  Device* device_ = nullptr;
+  std::vector<std::unique_ptr<Program>> programs_;
+  std::vector<DeviceBuffer*> owned_;                  // freed on destruction
+  std::vector<std::unique_ptr<DeviceBuffer>> views_;  // scratch and bound memory
+  std::vector<DeviceBuffer*> bufs_;                   // by artifact buffer index
+  std::vector<std::vector<DeviceBuffer*>> launch_bufs_;
+};
+
+}  // namespace uop
+
+#endif  // UOP_RUNTIME_ENGINE_ARTIFACT_H_
