@@ -1,4 +1,4 @@
-// matmul_1024 / matmul_2048: fp32 GEMM through uop's codegen on all CPU cores
+// matmul_1024 / matmul_2048: fp32 GEMM through uop on all CPU cores
 // against numpy (OpenBLAS) in the same run. Prints BENCH lines (bench/run.py).
 #include <cstdio>
 #include <cstdlib>
@@ -8,11 +8,9 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "drivers/cpu/cpu_device.h"
-#include "runtime/codegen/ast_builder_for_test.h"
-#include "runtime/codegen/compile.h"
-#include "runtime/codegen/device_runner_for_test.h"
-#include "runtime/codegen/llvm_renderer.h"
+#include "runtime/engine/engine.h"
+#include "runtime/engine/jit.h"
+#include "runtime/tensor/tensor.h"
 
 namespace uop {
 namespace {
@@ -39,44 +37,41 @@ std::map<int64_t, double> NumpyPeer(const std::vector<int64_t>& sizes) {
 }
 
 int Main() {
-  absl::StatusOr<std::unique_ptr<CpuDevice>> cpu = CpuDevice::Create();
-  if (!cpu.ok()) {
-    fprintf(stderr, "matmul_bench: %s\n", std::string(cpu.status().message()).c_str());
-    return 1;
-  }
-  int threads = (*cpu)->info().compute_units;
+  // Through the whole stack: Tensor API -> schedule (with the CPU panel
+  // packing pass) -> codegen -> LLVM, captured by the JIT so each timed call
+  // is a replay: the packing kernel and the GEMM kernel, no graph work.
+  auto engine = Engine::Install({.cache_dir = "-"});
   std::vector<int64_t> sizes = {1024, 2048};
   std::map<int64_t, double> peer = NumpyPeer(sizes);
-  LlvmRenderer renderer(threads, (*cpu)->info().max_vector_bytes);
   for (int64_t n : sizes) {
-    absl::StatusOr<ProgramSpec> spec = RenderKernel(testing::MatmulAst(n, n, n), renderer);
-    if (!spec.ok()) {
-      fprintf(stderr, "matmul_bench: %s\n", std::string(spec.status().message()).c_str());
-      return 1;
-    }
-    if (const char* dump = std::getenv("UOP_DUMP_SOURCE")) {
-      std::string path = absl::StrFormat("%s/%s.ll", dump, spec->name);
-      if (FILE* f = fopen(path.c_str(), "w")) fputs(spec->source.c_str(), f), fclose(f);
-    }
-    absl::StatusOr<testing::LoadedKernel> k = testing::LoadedKernel::Load(**cpu, *spec);
-    if (!k.ok()) {
-      fprintf(stderr, "matmul_bench: %s\n", std::string(k.status().message()).c_str());
-      return 1;
-    }
     std::mt19937 rng(0);
     std::normal_distribution<float> d;
     std::vector<float> a(n * n), b(n * n);
     for (float& x : a) x = d(rng);
     for (float& x : b) x = d(rng);
-    (void)k->SetInput(1, testing::Bytes(a));
-    (void)k->SetInput(2, testing::Bytes(b));
-    (void)k->Run();  // warm-up
+    Tensor ta = Tensor::FromVector(a, Shape{n, n}), tb = Tensor::FromVector(b, Shape{n, n});
+    Jit jit(engine,
+            [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].Matmul(in[1])}; });
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<std::vector<Tensor>> out = jit.Call({ta, tb});
+      if (!out.ok()) {
+        fprintf(stderr, "matmul_bench: %s\n", std::string(out.status().message()).c_str());
+        return 1;
+      }
+    }
+    // Spot-check one element against a double-precision dot product.
+    std::vector<float> c = *jit.outputs()[0].ToVector<float>();
+    double ref = 0;
+    for (int64_t k = 0; k < n; ++k) ref += static_cast<double>(a[7 * n + k]) * b[k * n + 5];
+    if (std::abs(c[7 * n + 5] - ref) > 1e-3 * (1 + std::abs(ref))) {
+      fprintf(stderr, "matmul_bench: wrong result %f vs %f\n", c[7 * n + 5], ref);
+      return 1;
+    }
     double best = 1e30;
     int reps = std::max<int>(3, static_cast<int>(2e10 / (2.0 * n * n * n)));
     for (int r = 0; r < reps; ++r) {
       absl::Time t0 = absl::Now();
-      absl::Status st = k->Run();
-      if (!st.ok()) return 1;
+      if (!jit.Call({ta, tb}).ok()) return 1;
       best = std::min(best, absl::ToDoubleSeconds(absl::Now() - t0));
     }
     double gflops = 2.0 * n * n * n / best / 1e9;
@@ -85,8 +80,8 @@ int Main() {
       line += absl::StrFormat(" peer=numpy:%.1f ratio=%.3f", peer[n], gflops / peer[n]);
     }
     printf("%s\n", line.c_str());
-    fprintf(stderr, "# %s threads=%d opts:", spec->name.c_str(), threads);
-    fprintf(stderr, "\n");
+    fprintf(stderr, "# matmul %ld: %zu kernels per call\n", static_cast<long>(n),
+            jit.num_launches());
   }
   return 0;
 }

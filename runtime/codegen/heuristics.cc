@@ -56,24 +56,29 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
     // Matmul-like: along the output's contiguous axis some input is constant
     // (it broadcasts), and along another loop axis another input is constant.
     // Tile both: registers hold an (m x n) block of accumulators.
+    // `x` is an input constant along n (it broadcasts across the output's
+    // contiguous axis); m is a loop axis x varies along while another input
+    // is constant along it. Tiling m x n reuses each loaded x value across n
+    // and each loaded vector of the other input across m.
     int m_axis = -1;
     if (out_axis >= 0) {
-      bool broadcast_on_n = false;
-      for (const ShapeTracker* st : k.input_views()) {
-        std::optional<int64_t> s = Stride(*st, out_axis);
-        broadcast_on_n |= s && *s == 0;
-      }
-      if (broadcast_on_n) {
+      std::vector<const ShapeTracker*> inputs = k.input_views();
+      for (const ShapeTracker* x : inputs) {
+        std::optional<int64_t> xn = Stride(*x, out_axis);
+        if (!xn || *xn != 0) continue;
         for (int a = out_axis - 1; a >= 0 && m_axis < 0; --a) {
           if (kinds[a] != AxisKind::kLoop) continue;
-          for (const ShapeTracker* st : k.input_views()) {
-            std::optional<int64_t> s = Stride(*st, a);
-            if (s && *s == 0) {
+          std::optional<int64_t> xs = Stride(*x, a);
+          if (xs && *xs == 0) continue;
+          for (const ShapeTracker* y : inputs) {
+            std::optional<int64_t> ys = Stride(*y, a);
+            if (y != x && ys && *ys == 0) {
               m_axis = a;
               break;
             }
           }
         }
+        if (m_axis >= 0) break;
       }
     }
     if (m_axis >= 0) {
@@ -92,6 +97,23 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
         }
       }
       int r = k.FirstOf(AxisKind::kReduce);
+      // When the input constant along m is laid out in panels (its step
+      // along the reduce axis is the tile's n extent), loop over the panels
+      // outside m: each panel then stays in L2 while every m tile reads it.
+      if (r >= 0 && m_up > 1 && n_up > 1) {
+        for (const ShapeTracker* y : k.input_views()) {
+          std::optional<int64_t> ym = Stride(*y, m_axis), yr = Stride(*y, r);
+          if (!ym || *ym != 0 || !yr || *yr != n_up) continue;
+          for (int a = 0; a < static_cast<int>(k.kinds().size()); ++a) {
+            std::optional<int64_t> ya = Stride(*y, a);
+            if (a > m_axis && k.kinds()[a] == AxisKind::kLoop && ya && *ya != 0) {
+              TryApply(k, {OptOp::kSwap, m_axis, a}, applied);
+              break;
+            }
+          }
+          break;
+        }
+      }
       if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);
     } else if (out_axis >= 0) {
       int64_t up = Pow2Divisor(k.full_shape()[out_axis], lanes);

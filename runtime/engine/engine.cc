@@ -10,6 +10,7 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/beam.h"
 #include "runtime/schedule/memory_planner.h"
+#include "runtime/schedule/pack_panels.h"
 #include "runtime/schedule/schedule.h"
 #include "runtime/tensor/tensor.h"
 
@@ -168,6 +169,13 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     ++stats_.realizes;
   }
   ASSIGN_OR_RETURN(Schedule schedule, CreateSchedule(sink));
+  // CPU layout pass: large matmuls read their right-hand side in panels.
+  PackPanelsOptions pack;
+  pack.device_filter = [](absl::string_view name) {
+    absl::StatusOr<Device*> d = DeviceRegistry::Global().Get(name);
+    return d.ok() && (*d)->info().language == "llvm-ir";
+  };
+  RETURN_IF_ERROR(PackPanels(schedule, pack).status());
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(schedule));
 
   // Devices of the arenas, and of every item.

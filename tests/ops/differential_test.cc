@@ -399,6 +399,12 @@ std::vector<OpCase> Cases() {
   add(
       "Matmul_big", {{{64, 96}, f32}, {{96, 80}, f32}},
       [](auto& in) { return in[0].Matmul(in[1]); }, 1e-4, 1e-4);
+  add(
+      "Matmul_packed_panels", {{{64, 128}, f32}, {{128, 256}, f32}},
+      [](auto& in) { return in[0].Matmul(in[1]); }, 1e-4, 1e-4);
+  add(
+      "Matmul_packed_bias_relu", {{{40, 256}, f32}, {{256, 512}, f32}, {{512}, f32}},
+      [](auto& in) { return in[0].Matmul(in[1]).Add(in[2]).Relu(); }, 1e-4, 1e-4);
   add("Matmul_batched_broadcast", {{{2, 1, 4, 6}, f32}, {{3, 6, 5}, f32}},
       [](auto& in) { return in[0].Matmul(in[1]); });
   add("Matmul_vector", {{{6}, f32}, {{6, 4}, f32}}, [](auto& in) { return in[0].Matmul(in[1]); });
