@@ -245,6 +245,7 @@ absl::Status Tensor::RealizeAll(absl::Span<Tensor* const> tensors) {
     UOpPtr graph = StripStaleAssigns(t->uop_, &assigns);
     if (IsRealizedWholeBuffer(graph.get())) {
       t->uop_ = graph;
+      t->SyncGradSlot();
       continue;
     }
     if (auto it = target_of.find(graph.get()); it != target_of.end()) {
@@ -289,6 +290,7 @@ absl::Status Tensor::RealizeAll(absl::Span<Tensor* const> tensors) {
   for (const Job& job : jobs) {
     job.tensor->uop_ = job.target;
     job.tensor->refs_ = StorageRefs(StorageOf(BaseBuffer(job.target.get())));
+    job.tensor->SyncGradSlot();
   }
   return absl::OkStatus();
 }
@@ -325,7 +327,10 @@ Tensor Tensor::Assign(const Tensor& value) {
   Tensor v = TensorOps::BroadcastTo(value, shape());
   UOpPtr node =
       UOp::Create(Op::kAssign, dtype(), {target, v.uop_}, Arg(g_assign_serial.fetch_add(1) + 1));
+  std::shared_ptr<GradSlot> slot = std::move(grad_slot_);
   *this = Derive(std::move(node), v);
+  grad_slot_ = std::move(slot);
+  SyncGradSlot();
   return *this;
 }
 
@@ -350,6 +355,69 @@ Tensor Tensor::To(const std::string& device) const {
   Tensor t = Derive(UOp::Create(Op::kCopy, dtype(), {uop_, DeviceNode(device)}));
   t.device_ = device;
   return t;
+}
+
+// ---------------------------------------------------------------------------
+// Gradient marks (Backward in gradient.h reads them)
+
+namespace {
+
+struct GradRegistry {
+  std::mutex mu;
+  std::vector<std::weak_ptr<GradSlot>> slots;
+};
+
+GradRegistry& Registry() {
+  static auto* r = new GradRegistry();
+  return *r;
+}
+
+}  // namespace
+
+Tensor& Tensor::RequiresGrad(bool on) {
+  if (!on) {
+    grad_slot_.reset();
+    return *this;
+  }
+  if (grad_slot_ || !ok()) return *this;
+  grad_slot_ = std::make_shared<GradSlot>();
+  grad_slot_->node = uop_;
+  GradRegistry& r = Registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  // Drop the slots of destroyed tensors while registering, so the list stays
+  // proportional to the live marked tensors.
+  r.slots.erase(std::remove_if(r.slots.begin(), r.slots.end(),
+                               [](const std::weak_ptr<GradSlot>& w) { return w.expired(); }),
+                r.slots.end());
+  r.slots.push_back(grad_slot_);
+  return *this;
+}
+
+std::optional<Tensor> Tensor::grad() const {
+  if (!grad_slot_) return std::nullopt;
+  std::lock_guard<std::mutex> lock(grad_slot_->mu);
+  return grad_slot_->grad;
+}
+
+void Tensor::SetGrad(std::optional<Tensor> grad) {
+  if (!grad_slot_) return;
+  std::lock_guard<std::mutex> lock(grad_slot_->mu);
+  grad_slot_->grad = std::move(grad);
+}
+
+std::vector<std::shared_ptr<GradSlot>> Tensor::LiveGradSlots() {
+  GradRegistry& r = Registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  std::vector<std::shared_ptr<GradSlot>> out;
+  for (const std::weak_ptr<GradSlot>& w : r.slots)
+    if (std::shared_ptr<GradSlot> s = w.lock()) out.push_back(std::move(s));
+  return out;
+}
+
+void Tensor::SyncGradSlot() const {
+  if (!grad_slot_) return;
+  std::lock_guard<std::mutex> lock(grad_slot_->mu);
+  grad_slot_->node = uop_;
 }
 
 // ---------------------------------------------------------------------------

@@ -58,6 +58,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -162,6 +163,8 @@ struct RandOptions {
   std::string device = "CPU";
 };
 
+struct GradSlot;
+
 class Tensor {
  public:
   // An error tensor ("uninitialized Tensor"); assign a real one over it.
@@ -254,6 +257,21 @@ class Tensor {
   // error tensor is returned.
   Tensor Assign(const Tensor& value);
   Tensor Assign(Number value);
+  // -------------------------------------------------------------- gradients
+  // Gradient(loss, targets) (gradient.h) needs none of this; it is the state
+  // behind Backward(loss), which fills `grad` on marked tensors.
+  // RequiresGrad marks this tensor; its copies share the mark and the grad
+  // (a parameter held by a module and by an optimizer is one tensor), while
+  // tensors computed from it by ops are not marked.
+  Tensor& RequiresGrad(bool on = true);
+  bool requires_grad() const { return grad_slot_ != nullptr; }
+  // The gradient Backward() accumulated (a lazy tensor), or nullopt.
+  std::optional<Tensor> grad() const;
+  // Replaces the accumulated gradient; nullopt clears it (zero_grad).
+  void SetGrad(std::optional<Tensor> grad);
+  // The slots of every live marked tensor (for Backward).
+  static std::vector<std::shared_ptr<GradSlot>> LiveGradSlots();
+
   Tensor Contiguous() const;                   // CONTIGUOUS: a scheduling hint to materialize
   Tensor Detach() const;                       // DETACH: stops gradients, same values
   Tensor To(const std::string& device) const;  // COPY (this tensor if already there)
@@ -523,10 +541,23 @@ class Tensor {
   Tensor Derive(UOpPtr uop, const Tensor& other) const;
   friend struct TensorOps;  // the op implementations (tensor_*.cc)
 
+  // Keeps a marked tensor's slot pointing at its current node.
+  void SyncGradSlot() const;
+
   UOpPtr uop_;
   absl::Status status_;
   std::string device_;
   StorageRefs refs_;
+  std::shared_ptr<GradSlot> grad_slot_;  // set by RequiresGrad
+};
+
+// The gradient state of a tensor marked with RequiresGrad (shared by its
+// copies). `node` follows the tensor through Realize and Assign, so Backward
+// can find the tensor in a loss graph.
+struct GradSlot {
+  std::mutex mu;
+  UOpPtr node;
+  std::optional<Tensor> grad;
 };
 
 // Arithmetic sugar, numbers on either side.
