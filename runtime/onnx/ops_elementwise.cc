@@ -119,7 +119,7 @@ absl::Status Cast(OpContext& ctx) {
   ASSIGN_OR_RETURN(int64_t to, ctx.RequiredInt("to"));
   const Value& in = ctx.In(0);
   if (to == kOnnxString || in.kind() == Value::Kind::kStrings)
-    return ctx.Unsupported("casts to or from STRING are not supported");
+    return CastStrings(ctx, static_cast<int32_t>(to));
   ASSIGN_OR_RETURN(DType d, DTypeFromOnnx(static_cast<int32_t>(to)));
   ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
   ctx.Set(0, CastTo(x, d));
@@ -127,6 +127,11 @@ absl::Status Cast(OpContext& ctx) {
 }
 
 absl::Status CastLike(OpContext& ctx) {
+  if (ctx.In(1).kind() == Value::Kind::kStrings) return CastStrings(ctx, kOnnxString);
+  if (ctx.In(0).kind() == Value::Kind::kStrings) {
+    ASSIGN_OR_RETURN(Tensor like, ctx.Input(1));
+    return CastStrings(ctx, OnnxFromDType(like.dtype()));
+  }
   ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
   ASSIGN_OR_RETURN(Tensor like, ctx.Input(1));
   ctx.Set(0, CastTo(x, like.dtype()));

@@ -57,6 +57,9 @@ Tensor InFloat32(const Tensor& x, F f) {
   return f(x);
 }
 
+// Cast with STRING as the source or target type (ops_string.cc).
+absl::Status CastStrings(OpContext& ctx, int32_t to);
+
 // atan(x) for float tensors, accurate to about 1e-7 relative.
 Tensor Atan(const Tensor& x);
 

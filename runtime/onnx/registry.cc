@@ -26,6 +26,13 @@ const OpRegistry& OpRegistry::Global() {
     RegisterRnnOps(*r);
     RegisterResizeOps(*r);
     RegisterDataDependentOps(*r);
+    RegisterMathOps(*r);
+    RegisterLossOps(*r);
+    RegisterTrainingOps(*r);
+    RegisterRandomOps(*r);
+    RegisterSignalOps(*r);
+    RegisterStringOps(*r);
+    RegisterVisionOps(*r);
     return r;
   }();
   return *registry;
