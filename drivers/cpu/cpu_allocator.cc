@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/profiler/profiler.h"
 
 namespace uop {
 
@@ -67,6 +68,7 @@ absl::StatusOr<DeviceBuffer*> CpuAllocator::Alloc(size_t bytes, const BufferOpti
     stats_.bytes_in_use += bytes;
     stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
     ++stats_.num_allocs;
+    profiler::RecordMemory(device_, profiler::MemoryOp::kAlloc, bytes, stats_.bytes_in_use);
   }
   if (block == nullptr) {
     block = std::aligned_alloc(alignment, class_bytes);
@@ -74,6 +76,7 @@ absl::StatusOr<DeviceBuffer*> CpuAllocator::Alloc(size_t bytes, const BufferOpti
       absl::MutexLock lock(&mu_);
       stats_.bytes_in_use -= bytes;
       --stats_.num_allocs;
+      profiler::RecordMemory(device_, profiler::MemoryOp::kAllocFailed, bytes, stats_.bytes_in_use);
       return absl::ResourceExhaustedError(
           absl::StrCat(device_, ": out of host memory allocating ", bytes, " bytes"));
     }
@@ -91,6 +94,7 @@ void CpuAllocator::Free(DeviceBuffer* buffer) {
     absl::MutexLock lock(&mu_);
     stats_.bytes_in_use -= b->size();
     ++stats_.num_frees;
+    profiler::RecordMemory(device_, profiler::MemoryOp::kFree, b->size(), stats_.bytes_in_use);
     keep = stats_.cached_bytes + b->class_bytes <= options_.max_cached_bytes;
     if (keep) {
       cache_[ClassKey{b->class_bytes, b->alignment}].push_back(block);
@@ -104,6 +108,7 @@ void CpuAllocator::Free(DeviceBuffer* buffer) {
 absl::Status CpuAllocator::CopyIn(DeviceBuffer& dst, size_t dst_offset,
                                   absl::Span<const uint8_t> src) {
   RETURN_IF_ERROR(CheckBufferRange(dst, dst_offset, src.size(), "CopyIn", device_));
+  profiler::CopySpan prof(device_, "copy in", src.size());
   if (!src.empty())
     std::memcpy(static_cast<uint8_t*>(dst.host_ptr()) + dst_offset, src.data(), src.size());
   return absl::OkStatus();
@@ -112,6 +117,7 @@ absl::Status CpuAllocator::CopyIn(DeviceBuffer& dst, size_t dst_offset,
 absl::Status CpuAllocator::CopyOut(const DeviceBuffer& src, size_t src_offset,
                                    absl::Span<uint8_t> dst) {
   RETURN_IF_ERROR(CheckBufferRange(src, src_offset, dst.size(), "CopyOut", device_));
+  profiler::CopySpan prof(device_, "copy out", dst.size());
   if (!dst.empty())
     std::memcpy(dst.data(), static_cast<const uint8_t*>(src.host_ptr()) + src_offset, dst.size());
   return absl::OkStatus();
@@ -125,6 +131,7 @@ absl::Status CpuAllocator::CopyBetween(DeviceBuffer& dst, size_t dst_offset,
     return absl::InvalidArgumentError(
         absl::StrCat(device_, ": CopyBetween needs host-visible buffers"));
   }
+  profiler::CopySpan prof(device_, "copy between", bytes);
   if (bytes != 0) {
     std::memmove(static_cast<uint8_t*>(dst.host_ptr()) + dst_offset,
                  static_cast<const uint8_t*>(src.host_ptr()) + src_offset, bytes);

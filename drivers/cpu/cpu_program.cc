@@ -5,6 +5,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/profiler/profiler.h"
 
 namespace uop {
 
@@ -35,6 +36,8 @@ absl::Status CpuProgram::Run(absl::Span<DeviceBuffer* const> bufs, absl::Span<co
         "': the CPU launches global (n, 1, 1) and local (1, 1, 1), got global (", global.x, ", ",
         global.y, ", ", global.z, ") local (", local.x, ", ", local.y, ", ", local.z, ")"));
   }
+  profiler::KernelSpan prof(device_, desc_.name, {global.x, global.y, global.z},
+                            {local.x, local.y, local.z});
   absl::InlinedVector<void*, 16> ptrs(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) ptrs[i] = bufs[i]->host_ptr();
   const auto start = timing != nullptr ? std::chrono::steady_clock::now()

@@ -5,6 +5,7 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/compile.h"
 #include "runtime/codegen/llvm_renderer.h"
+#include "runtime/profiler/profiler.h"
 
 namespace uop {
 
@@ -44,6 +45,7 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Get(
     auto it = memory_.find(key);
     if (it != memory_.end()) {
       ++stats_.memory_hits;
+      profiler::RecordKernelCacheHit(it->second.kernel->spec.name, it->second.kernel->trace_id);
       return it->second.kernel;
     }
   }
@@ -57,6 +59,7 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Get(
 absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
     const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts) {
   ASSIGN_OR_RETURN(const Renderer* renderer, RendererFor(device));
+  profiler::CompileSpan prof_compile;
   auto k = std::make_shared<CompiledKernel>();
   k->device = &device;
   absl::Time t0 = absl::Now();
@@ -81,6 +84,8 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
   ASSIGN_OR_RETURN(k->program, device.LoadProgram(desc, binary));
   k->binary = std::move(binary);
   k->compile_seconds = absl::ToDoubleSeconds(absl::Now() - t1);
+  k->trace_id = profiler::NewFlowId();
+  prof_compile.Done(k->spec.name, k->trace_id, hit);
   absl::MutexLock lock(&mu_);
   ++stats_.compiled;
   if (hit) ++stats_.disk_hits;

@@ -30,6 +30,7 @@ struct CompiledKernel {
   bool disk_cache_hit = false;
   double render_seconds = 0;
   double compile_seconds = 0;  // 0 on a disk-cache hit (load time only)
+  uint64_t trace_id = 0;       // profiler flow id linking each launch to this compile
 };
 
 struct KernelCompilerStats {

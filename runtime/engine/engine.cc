@@ -9,6 +9,7 @@
 #include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/beam.h"
+#include "runtime/profiler/profiler.h"
 #include "runtime/schedule/memory_planner.h"
 #include "runtime/schedule/pack_panels.h"
 #include "runtime/schedule/schedule.h"
@@ -134,6 +135,7 @@ absl::Status Engine::RunLaunch(const RecordedLaunch& launch) {
     RETURN_IF_ERROR(src.owner()->CopyOut(src, 0, absl::MakeSpan(staging)));
     return dst.owner()->CopyIn(dst, 0, staging);
   }
+  profiler::FlowScope prof_compile(launch.kernel->trace_id);  // launch -> its compile
   const ProgramSpec& spec = launch.kernel->spec;
   LaunchDims global{spec.global_size[0], spec.global_size[1], spec.global_size[2]};
   LaunchDims local{spec.local_size[0], spec.local_size[1], spec.local_size[2]};
@@ -162,12 +164,14 @@ absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {
 
 absl::Status Engine::Realize(const UOpPtr& sink) {
   absl::MutexLock lock(&realize_mu_);
+  profiler::RequestSpan prof_realize("realize");
   Recorder* recorder;
   {
     absl::MutexLock s(&mu_);
     recorder = recorder_;
     ++stats_.realizes;
   }
+  profiler::Span prof_schedule("schedule");
   ASSIGN_OR_RETURN(Schedule schedule, CreateSchedule(sink));
   // CPU layout pass: large matmuls read their right-hand side in panels.
   PackPanelsOptions pack;
@@ -177,6 +181,7 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
   };
   RETURN_IF_ERROR(PackPanels(schedule, pack).status());
   ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(schedule));
+  prof_schedule.End();
 
   // Devices of the arenas, and of every item.
   std::vector<Device*> arena_devices;
@@ -194,7 +199,9 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
       if (schedule.items[i].kind == ScheduleItem::Kind::kKernel)
         todo.push_back(static_cast<int>(i));
     std::atomic<size_t> next{0};
+    const uint64_t prof_request = profiler::CurrentFlow();
     auto work = [&] {
+      profiler::FlowScope prof_flow(prof_request);  // compiles on pool threads -> the request
       for (size_t j; (j = next.fetch_add(1)) < todo.size();) {
         const ScheduleItem& item = schedule.items[todo[j]];
         absl::StatusOr<Device*> device = DeviceRegistry::Global().Get(DeviceOf(*item.bufs[0]));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/profiler/profiler.h"
 
 namespace uop {
 
@@ -96,6 +97,9 @@ absl::StatusOr<std::vector<Tensor>> Jit::RunRecorded(const std::vector<Tensor>& 
 }
 
 absl::StatusOr<std::vector<Tensor>> Jit::Call(const std::vector<Tensor>& inputs_in) {
+  profiler::RequestSpan prof(calls_ == 0   ? "jit warmup"
+                             : calls_ == 1 ? "jit capture"
+                                           : "jit replay");
   RETURN_IF_ERROR(CheckInputs(inputs_in));
   std::vector<Tensor> inputs = inputs_in;
   ASSIGN_OR_RETURN(std::vector<std::shared_ptr<Storage>> storages, InputStorages(inputs));
