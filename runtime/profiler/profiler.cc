@@ -119,6 +119,10 @@ class Registry {
     std::lock_guard<std::mutex> lock(mu_);
     free_rings_.push_back(ring);
   }
+  size_t RingCapacity() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ring_capacity_;
+  }
   void SetRingCapacity(size_t events) {
     std::lock_guard<std::mutex> lock(mu_);
     ring_capacity_ = std::max<size_t>(events, 1);
@@ -310,6 +314,12 @@ void Start(const RecorderOptions& options) {
 }
 
 void Stop() { internal::g_enabled.store(false, std::memory_order_release); }
+
+RecorderOptions CurrentRecorderOptions() {
+  RecorderOptions options;
+  options.events_per_thread = Reg().RingCapacity();
+  return options;
+}
 
 void Clear() { g_cutoff_ns.store(NowNs(), std::memory_order_relaxed); }
 

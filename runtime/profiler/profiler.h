@@ -7,9 +7,9 @@
 //   the library: recording starts before main and the file is written at
 //   exit, or earlier with WriteProfileNow(). UOP_PROFILE_EVENTS sets the
 //   per-thread ring size (default 1M events, 128 MiB at most per thread).
-// * A daemon keeps the flight recorder on (Start()) and takes Snapshot()s of
-//   the last seconds on demand (an RPC, a deadline miss): DumpRecent() or
-//   SnapshotTrace() + ToPerfetto().
+// * A daemon keeps the flight recorder on (Start()) and takes SnapshotTrace()s
+//   of the last seconds on demand (an RPC, a deadline miss): DumpRecent(), or
+//   SerializeTrace(SnapshotTrace(since), format) (trace_file.h) in memory.
 //
 // What is recorded (docs/profiler.md has the full list): host spans on
 // thread tracks (realize, schedule, compile, JIT), kernel launches and copies
@@ -33,11 +33,16 @@
 // Server-side (uopd) usage:
 //
 //   uint64_t req = profiler::NewFlowId();                    // on arrival
+//   profiler::RecordCounter(profiler::CounterTrack("uopd", "queue depth"), depth);
 //   { profiler::BatchSpan batch({req, other_req});           // batcher thread
 //     engine->Realize(...); }                                // kernels link to the batch
 //   profiler::RecordSpan(profiler::QueueTrack("uopd", "requests"),
 //                        profiler::Name("request"), arrival_ns, profiler::NowNs(), {req});
-//   std::string perfetto = profiler::SnapshotPerfetto(absl::Seconds(10));
+//   // uop.profiler.v1.Profiler/GetTrace (proto/profiler.proto):
+//   TraceSnapshot snap = profiler::SnapshotTrace(profiler::NowNs() - seconds * 1e9);
+//   std::string bytes = profiler::SerializeTrace(snap, profiler::TraceFormat::kPerfetto);
+//   // on a deadline miss, from a background thread:
+//   absl::Status st = profiler::DumpRecent("/var/lib/uopd/miss.perfetto-trace", absl::Seconds(5));
 //
 // Thread safety: everything here may be called from any thread. Recording
 // never blocks on other recording threads; names and tracks are interned
@@ -91,6 +96,8 @@ void Start(const RecorderOptions& options = {});
 void Stop();
 // Forgets everything recorded so far (later snapshots start after now).
 void Clear();
+// The options of the last Start (the ring size new recording threads get).
+RecorderOptions CurrentRecorderOptions();
 
 // A copy of the events recorded since `since_ns` (host clock; 0: all that the
 // rings still hold), with the names and tracks they use. Safe while other
@@ -100,7 +107,9 @@ TraceSnapshot SnapshotTrace(int64_t since_ns = 0);
 std::string SnapshotPerfetto(absl::Duration window);
 // Writes the last `window` to `path` (format by extension, trace_file.h).
 // Errors name the path and the cause (full disk: ResourceExhausted); the
-// recorder keeps running either way.
+// recorder keeps running either way. It blocks for the copy, the encoding
+// and the write (docs/profiler.md has figures): a server calls it off the
+// request path (e.g. on a deadline miss, from a background thread).
 absl::Status DumpRecent(const std::string& path, absl::Duration window);
 
 // UOP_PROFILE's path, empty when unset.

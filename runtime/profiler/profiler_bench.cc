@@ -17,6 +17,8 @@
 #include "absl/time/clock.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/jit.h"
+#include "runtime/profiler/chrome_json_writer.h"
+#include "runtime/profiler/perfetto_writer.h"
 #include "runtime/profiler/profiler.h"
 #include "runtime/tensor/tensor.h"
 
@@ -72,6 +74,33 @@ void HookCosts() {
   }
 }
 
+// Snapshot and encoding time of a full flight recorder (one thread's ring of
+// 64 Ki events: kernel-like spans with args and flows).
+void ExportCosts() {
+  profiler::Start();
+  profiler::Clear();
+  const size_t n = profiler::CurrentRecorderOptions().events_per_thread;
+  for (size_t i = 0; i < n; ++i) {
+    profiler::FlowScope f(i / 8 + 1);
+    profiler::KernelSpan k("CPU:0", i % 2 ? "E_bench_a" : "r_bench_b", {16, 1, 1}, {1, 1, 1});
+  }
+  profiler::Stop();
+  const absl::Time t0 = absl::Now();
+  profiler::TraceSnapshot snap = profiler::SnapshotTrace();
+  const absl::Time t1 = absl::Now();
+  const std::string perfetto = profiler::ToPerfetto(snap);
+  const absl::Time t2 = absl::Now();
+  const std::string json = profiler::ToChromeJson(snap);
+  const absl::Time t3 = absl::Now();
+  printf("BENCH profiler_snapshot_64k value=%.2f unit=ms\n", absl::ToDoubleMilliseconds(t1 - t0));
+  printf("BENCH profiler_perfetto_64k value=%.2f unit=ms\n", absl::ToDoubleMilliseconds(t2 - t1));
+  printf("BENCH profiler_json_64k value=%.2f unit=ms\n", absl::ToDoubleMilliseconds(t3 - t2));
+  fprintf(stderr, "# %zu events: perfetto %zu bytes (%.1f per event), json %zu bytes\n",
+          snap.events.size(), perfetto.size(),
+          static_cast<double>(perfetto.size()) / std::max<size_t>(snap.events.size(), 1),
+          json.size());
+}
+
 Tensor Weights(int rows, int cols, float scale) {
   std::vector<float> v(rows * cols);
   for (size_t i = 0; i < v.size(); ++i) v[i] = scale * static_cast<float>((i * 7) % 11 - 5);
@@ -115,6 +144,7 @@ Tensor ConvNet(const Tensor& x, const std::vector<Tensor>& w) {
 
 int Main() {
   HookCosts();
+  ExportCosts();
 
   auto engine = Engine::Install({.cache_dir = "-"});
   Tensor w1 = Weights(64, 128, 0.02f), w2 = Weights(128, 16, 0.05f);

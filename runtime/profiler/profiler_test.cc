@@ -351,6 +351,7 @@ TEST_F(ProfilerTest, ManyThreadsRecordWhileSnapshotsRun) {
 
 TEST_F(ProfilerTest, RingsAreBoundedAndReportDrops) {
   Start({.events_per_thread = 1024});
+  EXPECT_EQ(CurrentRecorderOptions().events_per_thread, 1024u);
   std::thread([] {
     for (int i = 0; i < 5000; ++i) RecordInstant(ThreadTrack(), kNameBatch);
   }).join();

@@ -44,11 +44,13 @@ TraceFormat FormatForPath(absl::string_view path) {
   return absl::EndsWith(path, ".json") ? TraceFormat::kChromeJson : TraceFormat::kPerfetto;
 }
 
+std::string SerializeTrace(const TraceSnapshot& snapshot, TraceFormat format) {
+  return format == TraceFormat::kChromeJson ? ToChromeJson(snapshot) : ToPerfetto(snapshot);
+}
+
 absl::Status WriteTraceFile(const std::string& path, const TraceSnapshot& snapshot) {
   if (path.empty()) return absl::InvalidArgumentError("writing trace: empty path");
-  const std::string bytes = FormatForPath(path) == TraceFormat::kChromeJson ? ToChromeJson(snapshot)
-                                                                            : ToPerfetto(snapshot);
-  return WriteFileBytes(path, bytes);
+  return WriteFileBytes(path, SerializeTrace(snapshot, FormatForPath(path)));
 }
 
 absl::Status WriteFileBytes(const std::string& path, absl::string_view bytes) {

@@ -25,6 +25,9 @@ enum class TraceFormat { kPerfetto, kChromeJson };
 
 TraceFormat FormatForPath(absl::string_view path);
 
+// The trace in memory, e.g. for an RPC that streams it.
+std::string SerializeTrace(const TraceSnapshot& snapshot, TraceFormat format);
+
 // Serializes `snapshot` in the format of `path` and writes it.
 absl::Status WriteTraceFile(const std::string& path, const TraceSnapshot& snapshot);
 

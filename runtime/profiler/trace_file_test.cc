@@ -42,6 +42,15 @@ TEST_F(TraceFileTest, FormatFollowsTheExtension) {
   EXPECT_EQ(FormatForPath("trace"), TraceFormat::kPerfetto);
 }
 
+TEST_F(TraceFileTest, SerializesInMemoryInEitherFormat) {
+  TraceSnapshot snap = SnapshotTrace();
+  absl::StatusOr<DecodedTrace> t = DecodePerfetto(SerializeTrace(snap, TraceFormat::kPerfetto));
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->SlicesNamed("dumped").size(), 1u);
+  const std::string json = SerializeTrace(snap, TraceFormat::kChromeJson);
+  EXPECT_NE(json.find("\"name\":\"dumped\""), std::string::npos);
+}
+
 TEST_F(TraceFileTest, WritesADecodablePerfettoFile) {
   const std::string path = TempDir() + "/out.perfetto-trace";
   ASSERT_TRUE(WriteTraceFile(path, SnapshotTrace()).ok());
