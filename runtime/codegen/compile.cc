@@ -31,6 +31,14 @@ absl::StatusOr<ProgramSpec> RenderKernel(const UOpPtr& ast, const Renderer& rend
   ASSIGN_OR_RETURN(spec.source, renderer.Render(spec.name, program));
   int thread_axis = k.FirstOf(AxisKind::kThread);
   if (thread_axis >= 0) spec.global_size[0] = k.full_shape()[thread_axis];
+  // GPU launch dims: the grid from the SPECIAL gidx<d>, the block from lidx<d>.
+  for (const UOpPtr& u : program) {
+    if (u->op() != Op::kSpecial) continue;
+    const std::string& s = u->arg().get<std::string>();
+    if (s.size() != 5 || s[4] < '0' || s[4] > '2') continue;
+    if (s.compare(0, 4, "gidx") == 0) spec.global_size[s[4] - '0'] = u->src(0)->const_int();
+    if (s.compare(0, 4, "lidx") == 0) spec.local_size[s[4] - '0'] = u->src(0)->const_int();
+  }
   // Buffers by slot, from the AST's DEFINE_GLOBALs.
   int64_t elements = 1;
   for (int64_t s : k.full_shape()) elements *= s;

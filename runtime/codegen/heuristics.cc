@@ -1,6 +1,7 @@
 #include "runtime/codegen/heuristics.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace uop {
 namespace {
@@ -33,9 +34,109 @@ std::optional<int64_t> Stride(const ShapeTracker& st, int axis) {
   return st.RealStrides()[axis];
 }
 
+// Largest divisor of n that is <= limit.
+int64_t LargestDivisor(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0) return d;
+  return 1;
+}
+
+// Threads per workgroup the GPU heuristics aim for.
+constexpr int64_t kGpuThreads = 256;
+// Below this many outputs a reduction is spread over a workgroup's threads.
+constexpr int64_t kGpuGroupBelowOutputs = 1 << 16;
+
+// GPU: loop axes are the grid. Vectorize the contiguous output axis,
+// register-tile matmuls (4x4 per thread, 16x16 threads), split long
+// reductions with few outputs over a workgroup (GROUP), and give every
+// kernel a workgroup of up to 256 threads along its contiguous output axis.
+std::vector<Opt> ApplyGpuOpts(Kernel& k) {
+  std::vector<Opt> applied;
+  const int lanes =
+      std::max(1, k.caps().max_vector_bytes / std::max(1, k.output_dtype().itemsize()));
+  const int rank = static_cast<int>(k.kinds().size());
+  auto loop_axes = [&] {
+    std::vector<int> v;
+    for (int a = 0; a < static_cast<int>(k.kinds().size()); ++a)
+      if (k.kinds()[a] == AxisKind::kLoop) v.push_back(a);
+    return v;
+  };
+  int out_axis = -1;
+  for (int a = rank - 1; a >= 0 && out_axis < 0; --a) {
+    std::optional<int64_t> s = Stride(k.output_view(), a);
+    if (k.kinds()[a] == AxisKind::kLoop && s && *s == 1) out_axis = a;
+  }
+  int m_axis = -1;
+  if (k.has_reduce() && out_axis >= 0) {
+    bool broadcast_on_n = false;
+    for (const ShapeTracker* st : k.input_views()) {
+      std::optional<int64_t> s = Stride(*st, out_axis);
+      broadcast_on_n |= s && *s == 0;
+    }
+    for (int a = out_axis - 1; broadcast_on_n && a >= 0 && m_axis < 0; --a) {
+      if (k.kinds()[a] != AxisKind::kLoop) continue;
+      for (const ShapeTracker* st : k.input_views()) {
+        std::optional<int64_t> s = Stride(*st, a);
+        if (s && *s == 0) m_axis = a;
+      }
+    }
+  }
+  if (m_axis >= 0) {
+    // Matmul: 4x4 outputs per thread in registers, 16x16 threads.
+    if (k.full_shape()[m_axis] % 64 == 0 && k.full_shape()[out_axis] % 64 == 0) {
+      TryApply(k, {OptOp::kUpcast, m_axis, 4}, applied);
+      TryApply(k, {OptOp::kUpcast, out_axis, 4}, applied);
+      int r = k.FirstOf(AxisKind::kReduce);
+      if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);
+      TryApply(k, {OptOp::kLocal, m_axis, 16}, applied);
+      TryApply(k, {OptOp::kLocal, out_axis, 16}, applied);
+      return applied;
+    }
+  }
+  int64_t outputs = 1;
+  for (int a : loop_axes()) outputs *= k.full_shape()[a];
+  int64_t group = 1;
+  if (k.has_reduce() && outputs < kGpuGroupBelowOutputs) {
+    // The reduce axis contiguous in an input (coalesced partial sums), else the last.
+    int r = -1;
+    for (int a = rank - 1; a >= 0 && r < 0; --a) {
+      if (k.kinds()[a] != AxisKind::kReduce) continue;
+      for (const ShapeTracker* st : k.input_views()) {
+        std::optional<int64_t> s = Stride(*st, a);
+        if (s && *s == 1) r = a;
+      }
+    }
+    if (r < 0) {
+      for (int a = rank - 1; a >= 0 && r < 0; --a)
+        if (k.kinds()[a] == AxisKind::kReduce) r = a;
+    }
+    int64_t want = outputs >= 1024 ? 32 : kGpuThreads;
+    int64_t g = r >= 0 ? Pow2Divisor(k.full_shape()[r], want) : 1;
+    if (g >= 8 && TryApply(k, {OptOp::kGroup, r, g}, applied)) group = g;
+  }
+  if (out_axis >= 0 && group == 1) {
+    int64_t up = Pow2Divisor(k.full_shape()[out_axis], std::min(lanes, 4));
+    if (up > 1 && k.full_shape()[out_axis] / up >= 32)
+      TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);
+  }
+  // Threads: along the contiguous output axis first, then the others.
+  int64_t threads = group;
+  std::vector<int> order = loop_axes();
+  if (out_axis >= 0) {
+    order.erase(std::remove(order.begin(), order.end(), out_axis), order.end());
+    order.push_back(out_axis);
+  }
+  for (auto it = order.rbegin(); it != order.rend() && threads < kGpuThreads; ++it) {
+    int64_t d = LargestDivisor(k.full_shape()[*it], kGpuThreads / threads);
+    if (d > 1 && TryApply(k, {OptOp::kLocal, *it, d}, applied)) threads *= d;
+  }
+  return applied;
+}
+
 }  // namespace
 
 std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
+  if (k.caps().has_local) return ApplyGpuOpts(k);
   std::vector<Opt> applied;
   int lanes = std::max(1, k.caps().max_vector_bytes / std::max(1, k.output_dtype().itemsize()));
   const auto& kinds = k.kinds();

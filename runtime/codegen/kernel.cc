@@ -9,7 +9,26 @@
 namespace uop {
 namespace {
 
-int KindRank(AxisKind k) { return static_cast<int>(k); }
+// Position of a kind in the canonical axis order.
+int KindRank(AxisKind k) {
+  switch (k) {
+    case AxisKind::kThread:
+      return 0;
+    case AxisKind::kLoop:
+      return 1;
+    case AxisKind::kLocal:
+      return 2;
+    case AxisKind::kReduce:
+      return 3;
+    case AxisKind::kGroupReduce:
+      return 4;
+    case AxisKind::kUpcast:
+      return 5;
+    case AxisKind::kUnroll:
+      return 6;
+  }
+  return 7;
+}
 
 const char* OptName(OptOp op) {
   switch (op) {
@@ -21,6 +40,10 @@ const char* OptName(OptOp op) {
       return "THREAD";
     case OptOp::kSwap:
       return "SWAP";
+    case OptOp::kLocal:
+      return "LOCAL";
+    case OptOp::kGroup:
+      return "GROUP";
   }
   return "?";
 }
@@ -274,6 +297,28 @@ absl::Status Kernel::Apply(const Opt& opt) {
         AxisKind inner = opt.op == OptOp::kUpcast ? AxisKind::kUpcast : AxisKind::kUnroll;
         RETURN_IF_ERROR(Split(opt.axis, size / opt.amount, opt.amount, kind, inner));
       }
+      break;
+    }
+    case OptOp::kLocal:
+    case OptOp::kGroup: {
+      const bool local = opt.op == OptOp::kLocal;
+      if (kind != (local ? AxisKind::kLoop : AxisKind::kReduce))
+        return bad(local ? "axis is not a loop axis" : "axis is not a reduce axis");
+      if (!caps_.has_local || (!local && !caps_.has_shared))
+        return bad("the target has no workgroups with shared memory");
+      if (opt.amount <= 1 || size % opt.amount != 0)
+        return bad(absl::StrCat("amount does not divide ", size));
+      if (!local && (opt.amount & (opt.amount - 1)) != 0)
+        return bad("group size must be a power of two");
+      if (!local && CountOf(AxisKind::kGroupReduce) > 0) return bad("kernel already has a group");
+      int64_t threads = opt.amount;
+      for (size_t i = 0; i < kinds_.size(); ++i)
+        if (kinds_[i] == AxisKind::kLocal || kinds_[i] == AxisKind::kGroupReduce)
+          threads *= full_shape_[i];
+      if (threads > caps_.local_max[0])
+        return bad(absl::StrCat(threads, " threads per workgroup, more than ", caps_.local_max[0]));
+      RETURN_IF_ERROR(Split(opt.axis, size / opt.amount, opt.amount, kind,
+                            local ? AxisKind::kLocal : AxisKind::kGroupReduce));
       break;
     }
     case OptOp::kSwap: {

@@ -4,8 +4,14 @@
 // Every VIEW of the AST is tracked as a ShapeTracker of the kernel's full
 // shape. Optimizations reshape and permute all of them together, splitting
 // axes into kinds. Axes are kept in the canonical order
-//   [thread] [loop...] [reduce...] [upcast...] [unroll...]
+//   [thread] [loop...] [local...] [reduce...] [group...] [upcast...] [unroll...]
 // so an Opt's `axis` is an index into full_shape() at the time it applies.
+//
+// On GPUs (RendererCaps::has_local) loop axes are the grid: each becomes a
+// SPECIAL gidx (blockIdx), local and group axes are the block's threads
+// (SPECIAL lidx, threadIdx); there are no output loops. A group axis splits
+// a reduction over the block's threads, whose partial results are combined
+// in shared memory (DEFINE_LOCAL, BARRIER).
 //
 //   ASSIGN_OR_RETURN(Kernel k, Kernel::Create(ast, caps));
 //   RETURN_IF_ERROR(k.Apply({OptOp::kUpcast, 0, 16}));   // 16-wide vectors
@@ -33,6 +39,9 @@ enum class AxisKind : uint8_t {
   kReduce,  // a reduction loop
   kUpcast,  // output axis unrolled into registers / vector lanes
   kUnroll,  // reduction axis unrolled
+  // GPU only (appended: the values above are persisted by BEAM's cache).
+  kLocal,        // output axis over the threads of a workgroup (SPECIAL lidx)
+  kGroupReduce,  // reduce axis over a workgroup's threads, combined in shared memory
 };
 
 enum class OptOp : uint8_t {
@@ -40,6 +49,8 @@ enum class OptOp : uint8_t {
   kUnroll,  // split a reduce axis; the inner `amount` becomes an unroll axis
   kThread,  // split a loop axis; the outer `amount` is spread over cores
   kSwap,    // exchange loop axes `axis` and `amount` (loop order)
+  kLocal,   // GPU: split a loop axis; the inner `amount` becomes a local (thread) axis
+  kGroup,   // GPU: split a reduce axis; the inner `amount` (a power of two) becomes a group axis
 };
 
 struct Opt {

@@ -6,6 +6,13 @@
 // vector axis: values then are W-lane vectors, and loads/stores along it are
 // vector accesses where the view's real stride is 1, broadcasts where it is
 // 0, and per-lane gathers otherwise.
+//
+// GPUs (caps.has_local): loop axes become SPECIAL gidx (the grid), local and
+// group axes SPECIAL lidx (the block's threads), innermost axis on dimension
+// 0; more than three axes (or a dimension past its limit) share one SPECIAL,
+// decomposed with div/mod. A group axis splits the reduction over threads:
+// each thread's partial result goes to shared memory (DEFINE_LOCAL), a tree
+// of BARRIER-separated steps combines them, and only group thread 0 stores.
 #include <algorithm>
 #include <limits>
 
@@ -51,6 +58,14 @@ class Lowerer {
   absl::StatusOr<std::vector<UOpPtr>> MaskedConst(const UOp* u);
   absl::Status Store(const UOp* u, std::vector<UOpPtr>* out);
   absl::Status LowerReduces();
+  // GPU: SPECIALs for `axes` (outer to inner) named prefix0.., within limits.
+  void MapToSpecials(const std::vector<int>& axes, const char* prefix,
+                     const std::vector<int64_t>& limits);
+  // Flat index over `axes` (outer to inner) from their SPECIAL indices.
+  UOpPtr FlatIndex(const std::vector<int>& axes) const;
+  // GPU: combines each thread's partial reductions across the group axes in
+  // shared memory. totals[r][i]: reduce r's value for output slot i.
+  void GroupCombine(const std::vector<Op>& ops, std::vector<std::vector<UOpPtr>>& totals);
 
   UOpPtr Vectorize(const std::vector<UOpPtr>& lanes) const;
   UOpPtr ScalarLoad(const UOpPtr& buf, DType d, const Access& a) const;
@@ -69,6 +84,9 @@ class Lowerer {
   std::vector<UOpPtr> loop_ranges_, reduce_ranges_;
   std::vector<LaneMode> modes_;
   UOpPtr lane_;  // index of a lane along the vector axis, for masked accesses
+  // GPU: axes mapped to the grid / the block (locals, then groups).
+  std::vector<int> global_axes_, local_axes_, group_axes_;
+  UOpPtr group_gate_;  // group thread 0 (stores are gated by it)
   // node_hash_map: Val returns pointers into it across recursive insertions.
   absl::node_hash_map<const UOp*, std::vector<UOpPtr>> memo_;
   std::vector<const UOp*> reduces_in_progress_;
@@ -111,7 +129,18 @@ void Lowerer::SetUpAxes() {
         axis_idx_[a] =
             UOp::Create(Op::kSpecial, DType::Index(), {UOp::Index(full[a])}, Arg("core_id"));
         break;
+      case AxisKind::kLocal:
+        local_axes_.push_back(a);
+        break;
+      case AxisKind::kGroupReduce:
+        group_axes_.push_back(a);
+        break;
       case AxisKind::kLoop:
+        if (k_.caps_.has_local) {
+          global_axes_.push_back(a);
+          break;
+        }
+        [[fallthrough]];
       case AxisKind::kReduce: {
         UOpPtr r = UOp::Create(Op::kRange, DType::Index(), {UOp::Index(full[a])}, Arg(int64_t{a}));
         axis_idx_[a] = r;
@@ -124,12 +153,121 @@ void Lowerer::SetUpAxes() {
         break;
     }
   }
+  if (k_.caps_.has_local) {
+    MapToSpecials(global_axes_, "gidx", k_.caps_.global_max);
+    std::vector<int> threads = local_axes_;
+    threads.insert(threads.end(), group_axes_.begin(), group_axes_.end());
+    MapToSpecials(threads, "lidx", k_.caps_.local_max);
+    if (!group_axes_.empty()) group_gate_ = Eq(FlatIndex(group_axes_), UOp::Index(0));
+  }
   slot_stride_.assign(expanded_.size(), 1);
   for (int i = static_cast<int>(expanded_.size()) - 1; i >= 0; --i) {
     slot_stride_[i] = num_slots_;
     num_slots_ *= static_cast<int>(full[expanded_[i]]);
   }
   for (int v = 0; v < k_.num_views(); ++v) modes_.push_back(ModeFor(v));
+}
+
+void Lowerer::MapToSpecials(const std::vector<int>& axes, const char* prefix,
+                            const std::vector<int64_t>& limits) {
+  if (axes.empty()) return;
+  const auto& full = k_.full_shape_;
+  const int n = static_cast<int>(axes.size());
+  // dims[d]: axes (outer to inner) sharing SPECIAL d; the innermost axis on
+  // dimension 0, the next on 1, every further one folded into 2.
+  std::vector<std::vector<int>> dims;
+  for (int i = n - 1; i >= 0; --i) {
+    if (dims.size() < 3) dims.push_back({});
+    dims.back().insert(dims.back().begin(), axes[i]);
+  }
+  auto product = [&](const std::vector<int>& g) {
+    int64_t p = 1;
+    for (int a : g) p *= full[a];
+    return p;
+  };
+  bool fits = true;
+  for (size_t d = 0; d < dims.size(); ++d)
+    fits &= d < limits.size() && product(dims[d]) <= limits[d];
+  if (!fits) dims = {axes};  // everything on dimension 0 (the largest)
+  for (size_t d = 0; d < dims.size(); ++d) {
+    UOpPtr sp = UOp::Create(Op::kSpecial, DType::Index(), {UOp::Index(product(dims[d]))},
+                            Arg(absl::StrCat(prefix, d)));
+    int64_t stride = 1;
+    for (int i = static_cast<int>(dims[d].size()) - 1; i >= 0; --i) {
+      const int a = dims[d][i];
+      UOpPtr idx = stride == 1 ? sp : sp / stride;
+      if (i > 0) idx = idx % full[a];
+      axis_idx_[a] = dims[d].size() == 1 ? sp : Simplify(idx);
+      stride *= full[a];
+    }
+  }
+}
+
+UOpPtr Lowerer::FlatIndex(const std::vector<int>& axes) const {
+  UOpPtr flat = UOp::Index(0);
+  for (int a : axes) flat = flat * k_.full_shape_[a] + axis_idx_[a];
+  return Simplify(flat);
+}
+
+void Lowerer::GroupCombine(const std::vector<Op>& ops, std::vector<std::vector<UOpPtr>>& totals) {
+  int64_t groups = 1, locals = 1;
+  for (int a : group_axes_) groups *= k_.full_shape_[a];
+  for (int a : local_axes_) locals *= k_.full_shape_[a];
+  const UOpPtr t_group = FlatIndex(group_axes_);
+  const UOpPtr t_local = FlatIndex(local_axes_);
+  // temp[r]: [group thread][local thread][output slot][lane] of reduce r.
+  struct Temp {
+    UOpPtr buf;
+    int64_t slots, width;
+  };
+  std::vector<Temp> temps;
+  std::vector<UOpPtr> stores;
+  for (size_t r = 0; r < totals.size(); ++r) {
+    const DType vd = totals[r][0]->dtype();
+    Temp t{nullptr, static_cast<int64_t>(totals[r].size()), vd.count()};
+    t.buf = UOp::Create(Op::kDefineLocal,
+                        vd.Scalar().Ptr(AddrSpace::kLocal, groups * locals * t.slots * t.width), {},
+                        Arg(int64_t{static_cast<int64_t>(r)}));
+    temps.push_back(t);
+  }
+  auto at = [&](const Temp& t, const UOpPtr& group, size_t slot) {
+    return Simplify(((group * locals + t_local) * t.slots + static_cast<int64_t>(slot)) * t.width);
+  };
+  for (size_t r = 0; r < totals.size(); ++r) {
+    for (size_t i = 0; i < totals[r].size(); ++i) {
+      UOpPtr idx =
+          UOp::Create(Op::kIndex, temps[r].buf->dtype(), {temps[r].buf, at(temps[r], t_group, i)});
+      stores.push_back(UOp::Create(Op::kStore, DType::Void(), {idx, totals[r][i]}));
+    }
+  }
+  UOpPtr barrier = UOp::Create(Op::kBarrier, DType::Void(), stores);
+  // Tree steps: threads below `half` add the partial `half` above them.
+  for (int64_t half = groups / 2; half >= 1; half /= 2) {
+    const UOpPtr active = Lt(t_group, UOp::Index(half));
+    stores.clear();
+    for (size_t r = 0; r < totals.size(); ++r) {
+      for (size_t i = 0; i < totals[r].size(); ++i) {
+        const DType vd = totals[r][i]->dtype();
+        const UOpPtr zero = UOp::Const(vd, int64_t{0});
+        auto gated = [&](const UOpPtr& group) {
+          return UOp::Create(Op::kIndex, temps[r].buf->dtype(),
+                             {temps[r].buf, at(temps[r], group, i), active});
+        };
+        UOpPtr mine = UOp::Create(Op::kLoad, vd, {gated(t_group), zero, barrier});
+        UOpPtr other = UOp::Create(Op::kLoad, vd, {gated(t_group + half), zero, barrier});
+        stores.push_back(
+            UOp::Create(Op::kStore, DType::Void(), {gated(t_group), Combine(ops[r], mine, other)}));
+      }
+    }
+    barrier = UOp::Create(Op::kBarrier, DType::Void(), stores);
+  }
+  for (size_t r = 0; r < totals.size(); ++r) {
+    for (size_t i = 0; i < totals[r].size(); ++i) {
+      UOpPtr idx = UOp::Create(Op::kIndex, temps[r].buf->dtype(),
+                               {temps[r].buf, at(temps[r], UOp::Index(0), i)});
+      totals[r][i] = UOp::Create(Op::kLoad, totals[r][i]->dtype(), {idx, barrier});
+    }
+  }
 }
 
 int64_t Lowerer::SlotAxisValue(int slot, int axis) const {
@@ -453,12 +591,36 @@ absl::Status Lowerer::LowerReduces() {
       end = UOp::Create(Op::kEndRange, DType::Void(), srcs);
     }
   }
+  // Per reduce and output slot: the thread's result (then, on GPUs with
+  // group axes, combined across the group).
+  std::vector<std::vector<UOpPtr>> results;
+  std::vector<Op> ops;
   for (Pending& p : pending) {
-    std::vector<UOpPtr> out(num_slots_);
     DType vd = p.node->dtype().Vec(width_);
+    std::vector<UOpPtr> r;
     for (size_t i = 0; i < p.out_slots.size(); ++i) {
       UOpPtr total = end ? UOp::Create(Op::kLoad, vd, {p.acc_ptrs[i], end}) : p.totals[i];
-      if (lanes_reduce) total = HorizontalReduce(p.op, total);
+      // Lanes reduced horizontally hold one value: combine it as a scalar.
+      if (lanes_reduce && !group_axes_.empty() && total->dtype().count() > 1) {
+        total = UOp::Create(Op::kGep, total->dtype().Scalar(), {HorizontalReduce(p.op, total)},
+                            Arg(std::vector<int64_t>{0}));
+      }
+      r.push_back(std::move(total));
+    }
+    results.push_back(std::move(r));
+    ops.push_back(p.op);
+  }
+  if (!group_axes_.empty() && !pending.empty()) GroupCombine(ops, results);
+  for (size_t pi = 0; pi < pending.size(); ++pi) {
+    Pending& p = pending[pi];
+    std::vector<UOpPtr> out(num_slots_);
+    for (size_t i = 0; i < p.out_slots.size(); ++i) {
+      UOpPtr total = results[pi][i];
+      if (lanes_reduce) {
+        total = total->dtype().count() == 1 && width_ > 1
+                    ? Vectorize(std::vector<UOpPtr>(width_, total))
+                    : HorizontalReduce(p.op, total);
+      }
       int s = p.out_slots[i];
       for (int t = 0; t < num_slots_; ++t) {
         bool same = true;
@@ -478,8 +640,19 @@ absl::Status Lowerer::Store(const UOp* u, std::vector<UOpPtr>* out) {
   int view = k_.view_index_.at(u->src(1).get());
   const ShapeTracker& st = k_.sts_[view];
   ASSIGN_OR_RETURN(const std::vector<UOpPtr>* vals, Val(u->src(2).get()));
-  auto store = [&](const Access& a, const UOpPtr& v) {
+  auto store = [&](Access a, const UOpPtr& v) {
     if (a.valid && a.valid->is_const()) return;  // never valid
+    if (group_gate_) {                           // only group thread 0 writes the combined result
+      if (!a.valid) {
+        a.valid = group_gate_;
+      } else if (a.valid->dtype().count() == 1) {
+        a.valid = LogicalAnd(a.valid, group_gate_);
+      } else {
+        const int n = a.valid->dtype().count();
+        a.valid = UOp::Create(Op::kAnd, a.valid->dtype(),
+                              {a.valid, Vectorize(std::vector<UOpPtr>(n, group_gate_))});
+      }
+    }
     UOpList idx_srcs = {buf, a.idx};
     if (a.valid) idx_srcs.push_back(a.valid);
     out->push_back(UOp::Create(Op::kStore, DType::Void(),

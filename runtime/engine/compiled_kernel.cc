@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/compile.h"
+#include "runtime/codegen/cuda_renderer.h"
 #include "runtime/codegen/llvm_renderer.h"
 #include "runtime/profiler/profiler.h"
 
@@ -21,6 +22,11 @@ absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
   std::unique_ptr<Renderer> r;
   if (info.language == "llvm-ir") {
     r = std::make_unique<LlvmRenderer>(info.compute_units, info.max_vector_bytes);
+  } else if (info.language == "cuda") {
+    CudaTarget target;
+    target.sm = ParseSmArch(info.description);
+    target.sms = info.compute_units;
+    r = std::make_unique<CudaRenderer>(target);
   } else {
     return absl::UnimplementedError(
         absl::StrCat("no renderer for language '", info.language, "' of device ", info.name));
