@@ -118,7 +118,9 @@ int main(int argc, char** argv) {
   }
   for (const std::string& m : must_pass)
     if (!seen.count(m) && filter.empty()) regressions.push_back(m + " (not found)");
-  if (!per_op.empty() && !quiet) {
+  bool any_op_failed = false;
+  for (const auto& [op, pt] : per_op) any_op_failed |= pt.first != pt.second;
+  if (any_op_failed && !quiet) {
     std::printf("per op (passed/total):");
     for (const auto& [op, pt] : per_op)
       if (pt.first != pt.second) std::printf(" %s %d/%d", op.c_str(), pt.first, pt.second);
