@@ -9,11 +9,13 @@
 namespace uop::nn {
 namespace {
 
-// A constant vector that is `a` on [0, n), `b` on [n, 2n) and `c` at 2n:
-// padded constants, so kernels see masked constants and load nothing.
-Tensor Regions(int64_t n, double a, double b, double c, DType d, const std::string& device) {
-  return Tensor::Cat({Tensor::Full({n}, a, d, device), Tensor::Full({n}, b, d, device),
-                      Tensor::Full({1}, c, d, device)});
+// A constant vector that is `a` on [0, n), `b` on [n, 2n), `c` at 2n and
+// `d` at 2n + 1: padded constants, so kernels see masked constants and load
+// nothing.
+Tensor Regions(int64_t n, double a, double b, double c, double d, DType dtype,
+               const std::string& device) {
+  return Tensor::Cat({Tensor::Full({n}, a, dtype, device), Tensor::Full({n}, b, dtype, device),
+                      Tensor::Full({1}, c, dtype, device), Tensor::Full({1}, d, dtype, device)});
 }
 
 }  // namespace
@@ -171,7 +173,12 @@ absl::StatusOr<std::unique_ptr<Adam>> Adam::Make(std::vector<Tensor*> params, co
   adam->options_ = o;
   adam->decoupled_ = decoupled;
   RETURN_IF_ERROR(adam->Init(name, std::move(params), o.lr));
-  ASSIGN_OR_RETURN(adam->state_, adam->ZeroState(2 * adam->n_ + 1));
+  // [m = 0, v = 0, beta1^0 = 1, beta2^0 = 1].
+  const int64_t n = adam->n_;
+  const DType d = adam->flat_.dtype();
+  const std::string& dev = adam->flat_.device();
+  adam->state_ = Regions(n, 0, 0, 1, 1, d, dev).Contiguous();
+  RETURN_IF_ERROR(adam->state_.Realize());
   return adam;
 }
 
@@ -187,26 +194,25 @@ absl::StatusOr<std::unique_ptr<Adam>> Adam::CreateW(std::vector<Tensor*> params,
 
 Tensor Adam::m() const { return state_.Shrink({{0, n_}}); }
 Tensor Adam::v() const { return state_.Shrink({{n_, 2 * n_}}); }
-Tensor Adam::step_count() const { return state_.Shrink({{2 * n_, 2 * n_ + 1}}); }
+Tensor Adam::beta_powers() const { return state_.Shrink({{2 * n_, 2 * n_ + 2}}); }
 
 std::vector<Tensor> Adam::Update(const Tensor& grad) {
   const AdamOptions& o = options_;
   const DType d = flat_.dtype();
   const std::string& dev = flat_.device();
   Tensor g = !decoupled_ && o.weight_decay != 0 ? grad.Add(flat_.Mul(o.weight_decay)) : grad;
-  // S' = S * a + G * c + d over [m | v | t]: m' = b1 m + (1 - b1) g,
-  // v' = b2 v + (1 - b2) g^2, t' = t + 1.
-  Tensor gg = Tensor::Cat({g, g.Square(), Tensor::Zeros({1}, d, dev)});
-  Tensor a = Regions(n_, o.beta1, o.beta2, 1, d, dev);
-  Tensor c = Regions(n_, 1 - o.beta1, 1 - o.beta2, 0, d, dev);
-  Tensor one_at_t = Regions(n_, 0, 0, 1, d, dev);
+  // S' = S * a + G * c over [m | v | beta1^t | beta2^t]: m' = b1 m + (1 - b1) g,
+  // v' = b2 v + (1 - b2) g^2, beta^t' = beta^t * beta. S is read only through
+  // the view the ASSIGN writes, so this is one kernel without a hazard copy.
+  Tensor gg = Tensor::Cat({g, g.Square(), Tensor::Zeros({2}, d, dev)});
+  Tensor a = Regions(n_, o.beta1, o.beta2, o.beta1, o.beta2, d, dev);
+  Tensor c = Regions(n_, 1 - o.beta1, 1 - o.beta2, 0, 0, d, dev);
   Tensor s = state_;
-  s.Assign(state_.Mul(a).Add(gg.Mul(c)).Add(one_at_t));
+  s.Assign(state_.Mul(a).Add(gg.Mul(c)));
   Tensor m = s.Shrink({{0, n_}}), v = s.Shrink({{n_, 2 * n_}});
-  Tensor t = s.Shrink({{2 * n_, 2 * n_ + 1}}).Expand({n_});
-  // 1 - beta^t as exp2(t log2 beta), computed where it is used.
-  Tensor bc1 = 1 - t.Mul(std::log2(o.beta1)).Exp2();
-  Tensor bc2 = 1 - t.Mul(std::log2(o.beta2)).Exp2();
+  // Bias corrections 1 - beta^t, read as two broadcast scalars.
+  Tensor bc1 = 1 - s.Shrink({{2 * n_, 2 * n_ + 1}}).Expand({n_});
+  Tensor bc2 = 1 - s.Shrink({{2 * n_ + 1, 2 * n_ + 2}}).Expand({n_});
   Tensor update = m.Div(bc1).Div(v.Div(bc2).Sqrt().Add(o.eps));
   const Tensor lr = lr_.Expand({n_});
   Tensor base =

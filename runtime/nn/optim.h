@@ -16,12 +16,13 @@
 // then one ASSIGN per flat buffer, each one elementwise kernel whatever the
 // number of parameters (docs/gradient.md; counted in optim_schedule_test):
 //   SGD: 1 kernel (parameters); with momentum or Nesterov: 2 (buffer, parameters);
-//   Adam / AdamW: 2 (the state [m, v, t] in one buffer, then the parameters).
+//   Adam / AdamW: 2 (the state [m, v, beta1^t, beta2^t] in one buffer, then
+//   the parameters).
 // The state ASSIGN reads its buffer only through the view it writes
-// (S' = S * a + G * c + d with per-region constants a, c, d), so the
-// scheduler needs no hazard copy.
+// (S' = S * a + G * c with per-region constants a, c), so the scheduler
+// needs no hazard copy.
 //
-// The learning rate and Adam's step count are buffers, not constants, so a
+// The learning rate and Adam's beta powers are buffers, not constants, so a
 // JIT-captured step keeps replaying after SetLearningRate and as t grows.
 // Parameters must share one float dtype and device. Step returns lazy
 // tensors: nothing runs until they are realized.
@@ -114,10 +115,11 @@ class Adam final : public Optimizer {
                                                        const AdamOptions& options = {
                                                            .weight_decay = 0.01});
 
-  // Views of the state buffer (for tests and checkpoints): m, v and t.
+  // Views of the state buffer (for tests and checkpoints): m, v and
+  // (beta1^t, beta2^t) after t steps.
   Tensor m() const;
   Tensor v() const;
-  Tensor step_count() const;
+  Tensor beta_powers() const;
 
  private:
   static absl::StatusOr<std::unique_ptr<Adam>> Make(std::vector<Tensor*> params,
@@ -125,7 +127,7 @@ class Adam final : public Optimizer {
   std::vector<Tensor> Update(const Tensor& grad) override;
   AdamOptions options_;
   bool decoupled_ = false;
-  Tensor state_;  // (2n + 1,): m, v, t
+  Tensor state_;  // (2n + 2,): m, v, beta1^t, beta2^t
 };
 
 // Realizes tensors in one realize (a thin wrapper over Tensor::RealizeAll).

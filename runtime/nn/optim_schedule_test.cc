@@ -109,7 +109,7 @@ TEST_F(OptimSchedule, StepIsOneKernelPerFlatBufferWhateverTheParameterCount) {
         break;
       case 3:
         opt = Adam::Create(mlp.ParameterPointers());
-        want = 2;  // [m, v, t] state, parameters
+        want = 2;  // [m, v, beta powers] state, parameters
         break;
       default:
         opt = Adam::CreateW(mlp.ParameterPointers());
