@@ -112,6 +112,9 @@ struct OnnxModel::Plan {
   std::vector<std::vector<uint8_t>> guard_bytes;
   std::vector<RecordedLaunch> launches;
   std::vector<std::shared_ptr<void>> keep;
+  // Every storage a launch reads or writes (weights, folded constants),
+  // kept alive as long as the plan.
+  std::vector<std::shared_ptr<Storage>> bound_storages;
   std::vector<std::shared_ptr<Storage>> input_storages;  // per input (null: unused by kernels)
   struct Output {
     int from_input = -1;  // an input passed through unchanged
@@ -336,6 +339,11 @@ absl::StatusOr<std::vector<HostValue>> OnnxModel::BuildAndRun(
         if (input_storages[i] == s) from_input = static_cast<int>(i);
       plan->outputs.push_back({from_input, s, v.tensor().dtype(), v.tensor().shape()});
     }
+    absl::flat_hash_map<int64_t, bool> seen;
+    for (const RecordedLaunch& l : recorder.launches)
+      for (int64_t id : l.buffer_ids)
+        if (seen.emplace(id, true).second)
+          if (std::shared_ptr<Storage> st = LookupStorage(id)) plan->bound_storages.push_back(st);
     plan->launches = std::move(recorder.launches);
     plan->keep = std::move(recorder.keep);
   } else {

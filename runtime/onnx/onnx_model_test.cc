@@ -73,6 +73,29 @@ TEST_F(OnnxModelTest, RunsAndReplaysWithNewInputs) {
   EXPECT_EQ(m->stats().captures, 2u);
 }
 
+TEST_F(OnnxModelTest, ReplayKeepsWeightsAliveAfterTheBuildIsGone) {
+  // The weight's buffer is referenced only by the recorded launches once the
+  // graph of the first run is dropped; if the plan did not own it, the
+  // allocator would hand its memory to the next tensor of the same size.
+  TestModelBuilder b(13);
+  b.Input("x", kFloat, {1024});
+  std::vector<float> w(1024);
+  for (int i = 0; i < 1024; ++i) w[i] = static_cast<float>(i);
+  b.Initializer("w", HostTensor::FromVector(w, {1024}));
+  b.Node("Mul", {"x", "w"}, {"y"});
+  b.Output("y");
+  std::unique_ptr<OnnxModel> m = Load(b);
+  ASSERT_NE(m, nullptr);
+  std::vector<float> ones(1024, 1.0f);
+  ASSERT_TRUE(m->Run({{"x", F32(ones, {1024})}}).ok());
+  Tensor other = Tensor::Full({1024}, -7.0f).Contiguous();
+  ASSERT_TRUE(other.Realize().ok());
+  absl::StatusOr<std::vector<HostValue>> out = m->Run({{"x", F32(ones, {1024})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(m->stats().replays, 1u);
+  EXPECT_EQ(Floats((*out)[0]), w);
+}
+
 TEST_F(OnnxModelTest, InputErrorsNameTheInputAndTheExpectation) {
   std::unique_ptr<OnnxModel> m = Load(AddRelu());
   ASSERT_NE(m, nullptr);
