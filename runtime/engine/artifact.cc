@@ -424,11 +424,9 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artif
   }
   for (const ArtifactBuffer& b : artifact.buffers) {
     if (b.kind == ArtifactBuffer::Kind::kScratch) {
-      DeviceBuffer& arena = *arenas[b.arena];
-      void* host = arena.host_ptr() ? static_cast<uint8_t*>(arena.host_ptr()) + b.offset : nullptr;
-      uint64_t addr = arena.device_address() ? arena.device_address() + b.offset : 0;
-      l->views_.push_back(std::make_unique<DeviceBuffer>(arena.owner(), arena.id(), b.bytes,
-                                                         arena.options(), host, addr));
+      ASSIGN_OR_RETURN(std::unique_ptr<DeviceBuffer> view,
+                       MakeSubBuffer(*arenas[b.arena], b.offset, b.bytes));
+      l->views_.push_back(std::move(view));
       l->bufs_.push_back(l->views_.back().get());
       continue;
     }

@@ -34,14 +34,6 @@ const std::string& DeviceOf(const UOp& buffer) {
 
 int64_t BufferId(const UOp& buffer) { return buffer.arg().get<BufferArg>().id; }
 
-// A DeviceBuffer naming part of an arena allocation (never freed itself).
-std::unique_ptr<DeviceBuffer> SubBuffer(DeviceBuffer& arena, int64_t offset, int64_t bytes) {
-  void* host = arena.host_ptr() ? static_cast<uint8_t*>(arena.host_ptr()) + offset : nullptr;
-  uint64_t addr = arena.device_address() ? arena.device_address() + offset : 0;
-  return std::make_unique<DeviceBuffer>(arena.owner(), arena.id(), static_cast<size_t>(bytes),
-                                        arena.options(), host, addr);
-}
-
 // Frees an allocation when the last owner lets go (storages, JIT arenas).
 std::shared_ptr<DeviceBuffer> Owned(DeviceBuffer* b) {
   return std::shared_ptr<DeviceBuffer>(b, [](DeviceBuffer* p) { p->owner()->Free(p); });
@@ -273,7 +265,9 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     arena_bufs[a] = arena.buffer;
   }
   for (const auto& [id, place] : plan.placements) {
-    views.push_back(SubBuffer(*arena_bufs[place.arena], place.offset, place.nbytes));
+    ASSIGN_OR_RETURN(std::unique_ptr<DeviceBuffer> view,
+                     MakeSubBuffer(*arena_bufs[place.arena], place.offset, place.nbytes));
+    views.push_back(std::move(view));
     buffers[id] = views.back().get();
   }
   if (recorder) {
