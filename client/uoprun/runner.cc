@@ -1,0 +1,275 @@
+#include "client/uoprun/runner.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/uoprun/compile.h"
+#include "client/uoprun/realtime.h"
+#include "drivers/device_registry.h"
+#include "runtime/base/status_macros.h"
+
+namespace uop::uoprun {
+namespace {
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+void SleepUntilNs(int64_t t, const std::atomic<bool>& stop) {
+  timespec ts{static_cast<time_t>(t / 1000000000), static_cast<long>(t % 1000000000)};
+  // EINTR (a signal, e.g. SIGINT asking to stop): sleep again unless stopping.
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    if (stop.load(std::memory_order_relaxed)) return;
+  }
+}
+
+void DefaultWarn(const std::string& msg) {
+  std::fprintf(stderr, "uoprun: warning: %s\n", msg.c_str());
+}
+
+}  // namespace
+
+// Checks the running step a few times per limit; a step over the limit is
+// reported once. Writes with write(2) from a stack buffer: nothing allocates
+// while the loop runs.
+class Runner::Watchdog {
+ public:
+  Watchdog(const std::atomic<int64_t>& started, int64_t limit_ns, bool abort)
+      : started_(started), limit_ns_(limit_ns), abort_(abort) {
+    std::unique_lock<std::mutex> lock(mu_);
+    thread_ = std::thread([this] { Loop(); });
+    cv_.wait(lock, [this] { return tid_ != 0; });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  pid_t tid() const { return tid_; }
+  int64_t fires() const { return fires_.load(); }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    tid_ = CurrentThreadId();
+    cv_.notify_all();
+    const auto check = std::chrono::nanoseconds(std::max<int64_t>(limit_ns_ / 4, 100000));
+    int64_t reported = 0;
+    while (!cv_.wait_for(lock, check, [this] { return done_; })) {
+      const int64_t s = started_.load(std::memory_order_relaxed);
+      if (s == 0 || s == reported) continue;
+      const int64_t running = NowNs() - s;
+      if (running <= limit_ns_) continue;
+      reported = s;
+      fires_.fetch_add(1);
+      char buf[200];
+      const int n = std::snprintf(
+          buf, sizeof(buf), "uoprun: watchdog: a step has run for %.1f ms (limit %.1f ms)%s\n",
+          running / 1e6, limit_ns_ / 1e6, abort_ ? "; exiting" : "");
+      if (n > 0) (void)!write(2, buf, static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
+      if (abort_) _exit(kWatchdogExitCode);
+    }
+  }
+
+  const std::atomic<int64_t>& started_;
+  const int64_t limit_ns_;
+  const bool abort_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  pid_t tid_ = 0;
+  std::atomic<int64_t> fires_{0};
+  std::thread thread_;
+};
+
+absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Artifact& artifact, Device& device) {
+  std::unique_ptr<Runner> r(new Runner());
+  ASSIGN_OR_RETURN(r->loaded_, LoadedArtifact::Load(artifact, device));
+  const LoadedArtifact& l = *r->loaded_;
+  // Host staging exists only where the device memory is not host-visible.
+  for (size_t i = 0; i < artifact.inputs.size(); ++i) {
+    DeviceBuffer* b = l.input(static_cast<int>(i));
+    const bool staged = b->host_ptr() == nullptr;
+    r->input_staged_.push_back(staged);
+    if (staged) {
+      r->staging_.emplace_back(b->size());
+      r->inputs_.push_back(absl::MakeSpan(r->staging_.back()));
+    } else {
+      r->inputs_.push_back({static_cast<uint8_t*>(b->host_ptr()), b->size()});
+    }
+  }
+  for (size_t i = 0; i < artifact.outputs.size(); ++i) {
+    DeviceBuffer* b = l.output(static_cast<int>(i));
+    const bool staged = b->host_ptr() == nullptr;
+    r->output_staged_.push_back(staged);
+    if (staged) {
+      r->staging_.emplace_back(b->size());
+      r->outputs_.push_back(absl::MakeSpan(r->staging_.back()));
+    } else {
+      r->outputs_.push_back({static_cast<uint8_t*>(b->host_ptr()), b->size()});
+    }
+  }
+  return r;
+}
+
+absl::StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& path,
+                                                     const std::string& device) {
+  ASSIGN_OR_RETURN(Artifact a, ReadArtifactFile(path));
+  ASSIGN_OR_RETURN(Device * d, DeviceRegistry::Global().Get(device));
+  absl::StatusOr<std::unique_ptr<Runner>> r = Create(a, *d);
+  if (!r.ok())
+    return absl::Status(r.status().code(), absl::StrCat(path, ": ", r.status().message()));
+  return r;
+}
+
+Runner::~Runner() = default;
+
+absl::StatusOr<int> Runner::InputIndex(const std::string& name) const {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < artifact().inputs.size(); ++i) {
+    if (artifact().inputs[i].name == name) return static_cast<int>(i);
+    names.push_back(artifact().inputs[i].name);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no input '", name, "' (inputs: ", absl::StrJoin(names, ", "), ")"));
+}
+
+absl::StatusOr<int> Runner::OutputIndex(const std::string& name) const {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < artifact().outputs.size(); ++i) {
+    if (artifact().outputs[i].name == name) return static_cast<int>(i);
+    names.push_back(artifact().outputs[i].name);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no output '", name, "' (outputs: ", absl::StrJoin(names, ", "), ")"));
+}
+
+absl::Status Runner::BindInput(int i, void* data, size_t bytes) {
+  if (i < 0 || i >= num_inputs()) {
+    return absl::InvalidArgumentError(absl::StrCat("no input ", i));
+  }
+  const std::string& name = artifact().inputs[i].name;
+  if (reinterpret_cast<uintptr_t>(data) % kMinBufferAlignment != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("input '", name, "': bound memory is not ",
+                                                   kMinBufferAlignment, "-byte aligned"));
+  }
+  if (input_staged_[i]) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("input '", name, "': device memory is not host-visible; write input(", i,
+                     ") instead of binding memory"));
+  }
+  RETURN_IF_ERROR(loaded_->BindInputMemory(i, data, bytes));
+  inputs_[i] = {static_cast<uint8_t*>(data), loaded_->input(i)->size()};
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Step() {
+  for (int i = 0; i < num_inputs(); ++i) {
+    if (input_staged_[i]) RETURN_IF_ERROR(loaded_->SetInput(i, inputs_[i]));
+  }
+  RETURN_IF_ERROR(loaded_->Run());
+  for (int i = 0; i < num_outputs(); ++i) {
+    if (!output_staged_[i]) continue;
+    DeviceBuffer* b = loaded_->output(i);
+    RETURN_IF_ERROR(b->owner()->CopyOut(*b, 0, outputs_[i]));
+  }
+  return absl::OkStatus();
+}
+
+void Runner::ApplyScheduling(const LoopOptions& o, pid_t watchdog_tid) {
+  auto warn = o.warn ? o.warn : DefaultWarn;
+  const std::vector<pid_t> tids = ProcessThreadIds();
+  if (!o.cpus.empty()) {
+    for (pid_t tid : tids) {
+      absl::Status st = SetThreadAffinity(tid, o.cpus);
+      if (!st.ok()) {
+        warn(absl::StrCat(st.message(), "; running unpinned"));
+        break;
+      }
+    }
+  }
+  if (o.rt_priority > 0) {
+    if (absl::Status st = LockAllMemory(); !st.ok()) warn(std::string(st.message()));
+    for (pid_t tid : tids) {
+      // The watchdog outranks the loop, so it can act on a step that spins.
+      const int prio = tid == watchdog_tid ? std::min(o.rt_priority + 1, 99) : o.rt_priority;
+      absl::Status st = SetThreadRealtime(tid, prio);
+      if (!st.ok()) {
+        warn(absl::StrCat(st.message(), "; running with normal scheduling"));
+        break;
+      }
+    }
+  }
+}
+
+absl::StatusOr<LoopStats> Runner::Run(const LoopOptions& o) {
+  if (!(o.hz > 0) || o.hz > 1e6) {
+    return absl::InvalidArgumentError(absl::StrCat("rate ", o.hz, " Hz is out of range (0, 1e6]"));
+  }
+  if (o.iterations < 0 || o.warmup_steps < 0 || o.max_samples <= 0) {
+    return absl::InvalidArgumentError("iterations, warm-up steps and samples must be >= 0");
+  }
+  if (o.rt_priority < 0 || o.rt_priority > 99) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("real-time priority ", o.rt_priority, " is outside 1..99"));
+  }
+  const int64_t period = static_cast<int64_t>(1e9 / o.hz);
+  const int64_t deadline =
+      o.deadline > absl::ZeroDuration() ? absl::ToInt64Nanoseconds(o.deadline) : period;
+  LoopRecorder rec(o.iterations > 0 ? std::min(o.iterations, o.max_samples) : o.max_samples,
+                   deadline);
+  std::unique_ptr<Watchdog> watchdog;
+  if (o.watchdog > absl::ZeroDuration()) {
+    watchdog = std::make_unique<Watchdog>(step_started_ns_, absl::ToInt64Nanoseconds(o.watchdog),
+                                          o.watchdog_abort);
+  }
+  ApplyScheduling(o, watchdog ? watchdog->tid() : 0);
+  for (int w = 0; w < o.warmup_steps; ++w) RETURN_IF_ERROR(Step());
+
+  // The loop: no allocation from here to its end.
+  const int64_t t0 = NowNs();
+  int64_t scheduled = t0;
+  absl::Status error;
+  for (int64_t k = 0; o.iterations == 0 || k < o.iterations; ++k) {
+    SleepUntilNs(scheduled, stop_);
+    if (stop_.load(std::memory_order_relaxed)) break;
+    const int64_t started = NowNs();
+    step_started_ns_.store(started, std::memory_order_relaxed);
+    error = Step();
+    const int64_t finished = NowNs();
+    step_started_ns_.store(0, std::memory_order_relaxed);
+    rec.Record(scheduled, started, finished);
+    if (!error.ok()) break;
+    if (o.after_step) o.after_step(k);
+    scheduled += period;
+    if (finished >= scheduled) {
+      // Overran into later periods: skip them and keep the phase.
+      const int64_t behind = (finished - scheduled) / period + 1;
+      rec.RecordSkipped(behind);
+      scheduled += behind * period;
+    }
+  }
+  const double seconds = (NowNs() - t0) / 1e9;
+  stop_.store(false, std::memory_order_relaxed);  // a later Run starts afresh
+  RETURN_IF_ERROR(error);
+  LoopStats s = rec.Summarize();
+  s.hz = o.hz;
+  s.seconds = seconds;
+  s.watchdog_fires = watchdog ? watchdog->fires() : 0;
+  return s;
+}
+
+}  // namespace uop::uoprun
