@@ -1,0 +1,240 @@
+#include "drivers/common/kernel_io.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace uop {
+namespace {
+
+const char* ErrnoSymbol(int err) {
+  switch (err) {
+    case EPERM:
+      return "EPERM";
+    case ENOENT:
+      return "ENOENT";
+    case EINTR:
+      return "EINTR";
+    case EIO:
+      return "EIO";
+    case ENXIO:
+      return "ENXIO";
+    case EBADF:
+      return "EBADF";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENOMEM:
+      return "ENOMEM";
+    case EACCES:
+      return "EACCES";
+    case EFAULT:
+      return "EFAULT";
+    case EBUSY:
+      return "EBUSY";
+    case EEXIST:
+      return "EEXIST";
+    case ENODEV:
+      return "ENODEV";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case EINVAL:
+      return "EINVAL";
+    case ENOSPC:
+      return "ENOSPC";
+    case ENOTTY:
+      return "ENOTTY";
+    case EDEADLK:
+      return "EDEADLK";
+    case ENOSYS:
+      return "ENOSYS";
+    case ETIMEDOUT:
+      return "ETIMEDOUT";
+    case EPROTO:
+      return "EPROTO";
+    case ECANCELED:
+      return "ECANCELED";
+    default:
+      return "errno";
+  }
+}
+
+// Real system calls. EINTR is retried: every call here is restartable.
+class RealKernelIo final : public KernelIo {
+ protected:
+  int DoOpen(const std::string& path, int flags) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd >= 0 ? fd : -errno;
+  }
+  int DoClose(int fd) override { return ::close(fd) == 0 ? 0 : -errno; }
+  int DoIoctl(int fd, unsigned long request, void* arg) override {
+    int r;
+    do {
+      r = ::ioctl(fd, request, arg);
+    } while (r < 0 && errno == EINTR);
+    return r >= 0 ? r : -errno;
+  }
+  int DoMmap(void* addr, size_t length, int prot, int flags, int fd, uint64_t offset,
+             void** out) override {
+    void* p = ::mmap(addr, length, prot, flags, fd, static_cast<off_t>(offset));
+    if (p == MAP_FAILED) return -errno;
+    *out = p;
+    return 0;
+  }
+  int DoMunmap(void* addr, size_t length) override {
+    return ::munmap(addr, length) == 0 ? 0 : -errno;
+  }
+  int DoReadFile(const std::string& path, std::string* out) override {
+    const int fd = DoOpen(path, O_RDONLY);
+    if (fd < 0) return fd;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        ::close(fd);
+        return -err;
+      }
+      if (n == 0) break;
+      out->append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return 0;
+  }
+  int DoListDir(const std::string& path, std::vector<std::string>* out) override {
+    DIR* d = ::opendir(path.c_str());
+    if (d == nullptr) return -errno;
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+        out->push_back(e->d_name);
+    }
+    ::closedir(d);
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::string ErrnoName(int err) {
+  return absl::StrCat(ErrnoSymbol(err), err == 0 ? "" : absl::StrCat(" ", err), " (",
+                      std::strerror(err), ")");
+}
+
+absl::Status ErrnoStatus(int err, absl::string_view what) {
+  const std::string msg = absl::StrCat(what, " failed: ", ErrnoName(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(msg);
+    case ENOMEM:
+    case ENOSPC:
+      return absl::ResourceExhaustedError(msg);
+    case EINVAL:
+    case ENOTTY:
+    case EFAULT:
+    case EBADF:
+      return absl::InvalidArgumentError(msg);
+    case ETIMEDOUT:
+      return absl::DeadlineExceededError(msg);
+    case ENODEV:
+    case ENXIO:
+    case EIO:
+    case EDEADLK:
+    case EPROTO:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+KernelIo& KernelIo::Real() {
+  static KernelIo* const io = new RealKernelIo();
+  return *io;
+}
+
+absl::StatusOr<int> KernelIo::Open(absl::string_view path, int flags) {
+  const std::string p(path);
+  const int fd = DoOpen(p, flags);
+  if (fd < 0) return ErrnoStatus(-fd, absl::StrCat("open ", path));
+  std::lock_guard<std::mutex> lock(mu_);
+  paths_[fd] = p;
+  return fd;
+}
+
+absl::Status KernelIo::Close(int fd) {
+  const std::string path = PathOf(fd);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    paths_.erase(fd);
+  }
+  const int r = DoClose(fd);
+  if (r < 0) return ErrnoStatus(-r, absl::StrCat("close ", path));
+  return absl::OkStatus();
+}
+
+absl::Status KernelIo::Ioctl(int fd, unsigned long request, void* arg, absl::string_view name) {
+  const int r = DoIoctl(fd, request, arg);
+  if (r >= 0) return absl::OkStatus();
+  return ErrnoStatus(
+      -r, absl::StrFormat("ioctl %s (0x%x) on %s", std::string(name), request, PathOf(fd)));
+}
+
+int KernelIo::IoctlErrno(int fd, unsigned long request, void* arg) {
+  const int r = DoIoctl(fd, request, arg);
+  return r >= 0 ? 0 : -r;
+}
+
+absl::StatusOr<void*> KernelIo::Mmap(void* addr, size_t length, int prot, int flags, int fd,
+                                     uint64_t offset, absl::string_view what) {
+  void* out = nullptr;
+  const int r = DoMmap(addr, length, prot, flags, fd, offset, &out);
+  if (r < 0) {
+    return ErrnoStatus(
+        -r, absl::StrFormat("mmap of %s (%u bytes at offset 0x%x of %s)", std::string(what), length,
+                            offset, fd >= 0 ? PathOf(fd) : std::string("anonymous")));
+  }
+  return out;
+}
+
+absl::Status KernelIo::Munmap(void* addr, size_t length) {
+  const int r = DoMunmap(addr, length);
+  if (r < 0) return ErrnoStatus(-r, absl::StrFormat("munmap of %u bytes at %p", length, addr));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> KernelIo::ReadFile(absl::string_view path) {
+  std::string out;
+  const int r = DoReadFile(std::string(path), &out);
+  if (r < 0) return ErrnoStatus(-r, absl::StrCat("reading ", path));
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> KernelIo::ListDir(absl::string_view path) {
+  std::vector<std::string> out;
+  const int r = DoListDir(std::string(path), &out);
+  if (r < 0) return ErrnoStatus(-r, absl::StrCat("listing ", path));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string KernelIo::PathOf(int fd) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = paths_.find(fd);
+  return it == paths_.end() ? absl::StrCat("fd ", fd) : it->second;
+}
+
+}  // namespace uop

@@ -1,0 +1,150 @@
+#include "drivers/common/kernel_io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "drivers/common/emulated_kernel_io.h"
+#include "drivers/common/ioctl.h"
+#include "gtest/gtest.h"
+
+namespace uop {
+namespace {
+
+struct Args {
+  uint32_t in;
+  uint32_t out;
+};
+constexpr unsigned long kDouble = IoWR<Args>('T', 1);
+constexpr unsigned long kFails = IoW<Args>('T', 2);
+
+// Doubles `in` into `out`; maps 4 KiB of a private page at any offset.
+class DoublerNode : public EmulatedNode {
+ public:
+  int OnIoctl(int, unsigned long request, void* arg) override {
+    if (request == kFails) return -EINVAL;
+    if (request != kDouble) return -ENOTTY;
+    auto* a = static_cast<Args*>(arg);
+    a->out = a->in * 2;
+    return 0;
+  }
+  int OnMmap(int, void* addr, size_t length, int prot, int flags, uint64_t, void** out) override {
+    void* p = ::mmap(addr, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    *out = p;
+    return 0;
+  }
+};
+
+TEST(IoctlNumbers, MatchTheKernelEncoding) {
+  // _IOWR('K', 0x16, 40-byte struct) as the kernel computes it.
+  struct Forty {
+    char b[40];
+  };
+  EXPECT_EQ(IoWR<Forty>('K', 0x16), 0xC0284B16ul);
+  EXPECT_EQ(IoW<Forty>('K', 0x17), 0x40284B17ul);
+  EXPECT_EQ(IoR<Args>('K', 0x01), 0x80084B01ul);
+  EXPECT_EQ(IocNr(kDouble), 1u);
+  EXPECT_EQ(IocType(kDouble), unsigned{'T'});
+  EXPECT_EQ(IocSize(kDouble), sizeof(Args));
+  EXPECT_EQ(IocDir(kDouble), kIocRead | kIocWrite);
+}
+
+TEST(RealKernelIo, OpensReadsListsAndMaps) {
+  KernelIo& io = KernelIo::Real();
+  EXPECT_FALSE(io.emulated());
+  absl::StatusOr<int> fd = io.Open("/dev/null", O_RDWR);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_EQ(io.PathOf(*fd), "/dev/null");
+  Args a{};
+  absl::Status st = io.Ioctl(*fd, kDouble, &a, "TEST_DOUBLE");
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);  // ENOTTY
+  EXPECT_NE(st.message().find("TEST_DOUBLE"), absl::string_view::npos) << st;
+  EXPECT_NE(st.message().find("/dev/null"), absl::string_view::npos) << st;
+  EXPECT_EQ(io.IoctlErrno(*fd, kDouble, &a), ENOTTY);
+  EXPECT_TRUE(io.Close(*fd).ok());
+
+  absl::StatusOr<std::string> status = io.ReadFile("/proc/self/status");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_NE(status->find("Pid:"), std::string::npos);
+  absl::StatusOr<std::vector<std::string>> entries = io.ListDir("/proc/self");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_NE(std::find(entries->begin(), entries->end(), "status"), entries->end());
+
+  absl::StatusOr<void*> p =
+      io.Mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "scratch");
+  ASSERT_TRUE(p.ok()) << p.status();
+  static_cast<char*>(*p)[8191] = 1;
+  EXPECT_TRUE(io.Munmap(*p, 8192).ok());
+}
+
+TEST(RealKernelIo, ErrorsNameTheCallAndMapErrno) {
+  KernelIo& io = KernelIo::Real();
+  absl::StatusOr<int> fd = io.Open("/nonexistent/kgsl-3d0", O_RDWR);
+  EXPECT_EQ(fd.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(fd.status().message().find("/nonexistent/kgsl-3d0"), absl::string_view::npos);
+  EXPECT_NE(fd.status().message().find("ENOENT"), absl::string_view::npos);
+  EXPECT_EQ(ErrnoStatus(ENOMEM, "x").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrnoStatus(ETIMEDOUT, "x").code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ErrnoStatus(ENODEV, "x").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ErrnoStatus(EACCES, "x").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(io.Close(12345).code(), absl::StatusCode::kInvalidArgument);  // EBADF
+}
+
+TEST(EmulatedKernelIo, RoutesCallsToNodesAndRecordsThem) {
+  EmulatedKernelIo io;
+  EXPECT_TRUE(io.emulated());
+  io.AddNode("/dev/test0", std::make_shared<DoublerNode>());
+  io.AddFile("/sys/class/test/test0/model", "T1000\n");
+  absl::StatusOr<int> fd = io.Open("/dev/test0", O_RDWR);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  Args a{21, 0};
+  ASSERT_TRUE(io.Ioctl(*fd, kDouble, &a, "TEST_DOUBLE").ok());
+  EXPECT_EQ(a.out, 42u);
+  EXPECT_EQ(io.Ioctl(*fd, kFails, &a, "TEST_FAILS").code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<void*> p = io.Mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0, "x");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(*io.ReadFile("/sys/class/test/test0/model"), "T1000\n");
+  EXPECT_EQ(*io.ListDir("/sys/class/test"), std::vector<std::string>{"test0"});
+  EXPECT_EQ(io.ListDir("/sys/class/none").status().code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(io.CountOf(IoCall::kIoctl, kDouble), 1u);
+  EXPECT_EQ(io.CountOf(IoCall::kIoctl), 2u);
+  std::vector<IoCall> trace = io.Trace();
+  ASSERT_GE(trace.size(), 4u);
+  EXPECT_EQ(trace[0].kind, IoCall::kOpen);
+  EXPECT_EQ(trace[1].request, kDouble);
+  EXPECT_EQ(trace[2].result, -EINVAL);
+
+  // Leaks are reported by name, then cleaned.
+  absl::Status leaks = io.CheckClean();
+  EXPECT_EQ(leaks.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(leaks.message().find("/dev/test0"), absl::string_view::npos) << leaks;
+  EXPECT_EQ(io.Munmap(*p, 2048).code(), absl::StatusCode::kInvalidArgument);  // partial
+  EXPECT_TRUE(io.Munmap(*p, 4096).ok());
+  EXPECT_TRUE(io.Close(*fd).ok());
+  EXPECT_TRUE(io.CheckClean().ok()) << io.CheckClean();
+}
+
+TEST(EmulatedKernelIo, InjectedFailuresHitTheNextMatchingCall) {
+  EmulatedKernelIo io;
+  io.AddNode("/dev/test0", std::make_shared<DoublerNode>());
+  io.FailNext(IoCall::kOpen, 0, EACCES);
+  EXPECT_EQ(io.Open("/dev/test0", O_RDWR).status().code(), absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<int> fd = io.Open("/dev/test0", O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  io.FailNext(IoCall::kIoctl, kDouble, ENOMEM);
+  Args a{1, 0};
+  EXPECT_EQ(io.Ioctl(*fd, kDouble, &a, "TEST_DOUBLE").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(a.out, 0u);  // never reached the node
+  EXPECT_TRUE(io.Ioctl(*fd, kDouble, &a, "TEST_DOUBLE").ok());
+  EXPECT_EQ(a.out, 2u);
+  EXPECT_EQ(io.Ioctl(999, kDouble, &a, "TEST_DOUBLE").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(io.Open("/dev/absent", O_RDWR).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(io.Close(*fd).ok());
+}
+
+}  // namespace
+}  // namespace uop

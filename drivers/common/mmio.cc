@@ -1,0 +1,112 @@
+#include "drivers/common/mmio.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "runtime/base/status_macros.h"
+
+namespace uop {
+
+bool AllOnes(absl::Span<const uint8_t> bytes) {
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    if (w != ~uint64_t{0}) return false;
+  }
+  for (; i < bytes.size(); ++i)
+    if (bytes[i] != 0xFF) return false;
+  return !bytes.empty();
+}
+
+LivenessProbe CanaryProbe(const volatile uint64_t* canary, uint64_t expected, std::string where) {
+  return [canary, expected, where = std::move(where)]() -> absl::Status {
+    const uint64_t seen = *canary;
+    if (seen == expected) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrFormat(
+        "the canary at %s reads 0x%016x (expected 0x%016x)", where, seen, expected));
+  };
+}
+
+MmioRegion::MmioRegion(std::string device, std::string what, volatile uint8_t* base, size_t size,
+                       LivenessProbe probe)
+    : device_(std::move(device)),
+      what_(std::move(what)),
+      base_(base),
+      size_(size),
+      probe_(std::move(probe)) {}
+
+absl::Status MmioRegion::CheckRange(uint64_t offset, size_t bytes, size_t align,
+                                    const char* op) const {
+  if (offset % align != 0 || offset > size_ || bytes > size_ - offset) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%s: %s of %u bytes at offset 0x%x of %s (0x%x bytes, %u-byte aligned access)", device_, op,
+        bytes, offset, what_, size_, align));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MmioRegion::Gone(uint64_t offset, size_t bytes, const absl::Status& probe) const {
+  return absl::UnavailableError(absl::StrFormat(
+      "%s: reading %u bytes at offset 0x%x of %s returned all 0xFF and the device does not "
+      "answer (%s): it is gone (removed, in reset) or its BAR is unmapped",
+      device_, bytes, offset, what_, std::string(probe.message())));
+}
+
+absl::StatusOr<uint32_t> MmioRegion::Read32(uint64_t offset) const {
+  RETURN_IF_ERROR(CheckRange(offset, 4, 4, "read"));
+  const uint32_t v = *reinterpret_cast<const volatile uint32_t*>(base_ + offset);
+  if (v == 0xFFFFFFFFu) {
+    if (absl::Status p = probe_(); !p.ok()) return Gone(offset, 4, p);
+  }
+  return v;
+}
+
+absl::StatusOr<uint64_t> MmioRegion::Read64(uint64_t offset) const {
+  RETURN_IF_ERROR(CheckRange(offset, 8, 8, "read"));
+  const uint64_t v = *reinterpret_cast<const volatile uint64_t*>(base_ + offset);
+  if (v == ~uint64_t{0}) {
+    if (absl::Status p = probe_(); !p.ok()) return Gone(offset, 8, p);
+  }
+  return v;
+}
+
+absl::Status MmioRegion::Write32(uint64_t offset, uint32_t value) const {
+  RETURN_IF_ERROR(CheckRange(offset, 4, 4, "write"));
+  *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
+  return absl::OkStatus();
+}
+
+absl::Status MmioRegion::Write64(uint64_t offset, uint64_t value) const {
+  RETURN_IF_ERROR(CheckRange(offset, 8, 8, "write"));
+  *reinterpret_cast<volatile uint64_t*>(base_ + offset) = value;
+  return absl::OkStatus();
+}
+
+absl::Status MmioRegion::ReadBlock(uint64_t offset, absl::Span<uint8_t> out) const {
+  RETURN_IF_ERROR(CheckRange(offset, out.size(), 1, "read"));
+  // BAR memory is not ordinary memory: copy without compiler tricks.
+  std::memcpy(out.data(), const_cast<const uint8_t*>(base_ + offset), out.size());
+  return CheckRead(offset, out);
+}
+
+absl::Status MmioRegion::WriteBlock(uint64_t offset, absl::Span<const uint8_t> in) const {
+  RETURN_IF_ERROR(CheckRange(offset, in.size(), 1, "write"));
+  std::memcpy(const_cast<uint8_t*>(base_ + offset), in.data(), in.size());
+  return absl::OkStatus();
+}
+
+absl::Status MmioRegion::CheckRead(uint64_t offset, absl::Span<const uint8_t> bytes) const {
+  // One probe at most: a live device answers once for the whole block.
+  for (size_t at = 0; at < bytes.size(); at += kCheckBytes) {
+    const size_t n = std::min(kCheckBytes, bytes.size() - at);
+    if (!AllOnes(bytes.subspan(at, n))) continue;
+    if (absl::Status p = probe_(); !p.ok()) return Gone(offset + at, n, p);
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace uop
