@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "server/grpc_log.h"
+#include "server/onnx_backend.h"
 #include "server/request_counter.h"
 
 namespace uop::server {
@@ -31,8 +32,35 @@ std::string BindFailureReason() {
 
 }  // namespace
 
+Daemon::Daemon(const ServerOptions& options) : options_(options) {}
+
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& options) {
   std::unique_ptr<Daemon> d(new Daemon(options));
+  EngineOptions engine_options;
+  engine_options.cache_dir = options.kernel_cache_dir;
+  d->engine_ = Engine::Install(engine_options);
+  d->devices_ = std::make_shared<DeviceCollector>(d->engine_, std::vector<std::string>{"CPU:0"});
+  d->metrics_registry_.AddCollectable(d->devices_);
+  RegisterOnnxBackend(d->backends_);
+
+  ModelManagerOptions mo;
+  mo.repository = options.model_repository;
+  mo.mode = options.model_control_mode == "explicit" ? ControlMode::kExplicit
+            : options.model_control_mode == "poll"   ? ControlMode::kPoll
+                                                     : ControlMode::kNone;
+  mo.startup_models = options.load_models;
+  mo.poll_secs = options.repository_poll_secs;
+  mo.max_model_bytes = options.max_model_bytes;
+  mo.max_queue_size = options.max_queue_size;
+  mo.verbose = true;
+  mo.device_busy = [devices = d->devices_](int64_t ns) { devices->AddBusy(0, ns); };
+  d->models_ = std::make_unique<ModelManager>(std::move(mo), &d->backends_, &d->metrics_registry_);
+  InferLimits limits;
+  limits.max_request_bytes = options.max_request_bytes;
+  d->core_ = std::make_unique<ServingCore>(d->models_.get(), &d->shm_, limits);
+  d->service_ = std::make_unique<InferenceService>(d->core_.get());
+  d->http_api_ = std::make_unique<HttpApi>(d->core_.get());
+
   ASSIGN_OR_RETURN(d->metrics_, MetricsEndpoint::Start(options.address, options.metrics_port,
                                                        d->metrics_registry_));
 
@@ -46,7 +74,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   // gRPC sets SO_REUSEPORT by default, which lets a second uopd bind the same
   // port and silently split the traffic. A taken port must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(&d->service_);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(options.max_request_bytes, INT32_MAX)));
+  builder.SetMaxSendMessageSize(INT32_MAX);
+  builder.RegisterService(d->service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
   counters.push_back(std::make_unique<RequestCounterFactory>(&d->metrics_registry_));
   builder.experimental().SetInterceptorCreators(std::move(counters));
@@ -56,12 +87,27 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
         absl::StrCat("cannot listen for gRPC on ", grpc_address, ": ", BindFailureReason()));
   }
 
+  HttpServerOptions http_options;
+  http_options.threads = options.http_threads;
+  http_options.max_body_bytes = options.max_request_bytes;
+  HttpApi* api = d->http_api_.get();
+  ASSIGN_OR_RETURN(d->http_, HttpServer::Start(options.address, options.http_port, http_options,
+                                               [api](const HttpRequest& req, HttpResponse* res) {
+                                                 api->Handle(req, res);
+                                               }));
+
   // The whole server ("") is SERVING by default; name the service too, for
   // clients that check it by name.
   d->grpc_->GetHealthCheckService()->SetServingStatus(
       inference::GRPCInferenceService::service_full_name(), true);
-  d->service_.SetReady(true);
+  d->core_->SetAccepting(true);
   return d;
+}
+
+absl::Status Daemon::LoadModels() {
+  absl::Status status = models_->LoadStartupModels();
+  models_->StartPolling();
+  return status;
 }
 
 Daemon::~Daemon() {
@@ -69,20 +115,26 @@ Daemon::~Daemon() {
     grpc_->Shutdown(std::chrono::system_clock::now());
     grpc_->Wait();
   }
+  http_.reset();
+  if (models_ != nullptr) models_->Stop();
 }
 
 std::string Daemon::ListeningLine() const {
   return absl::StrCat("uopd: listening grpc=", HostPort(options_.address, grpc_port_),
-                      " http=off metrics=", HostPort(options_.address, metrics_port()));
+                      " http=", HostPort(options_.address, http_port()),
+                      " metrics=", HostPort(options_.address, metrics_port()));
 }
 
 void Daemon::Drain() {
-  service_.SetReady(false);
+  core_->SetDraining();
   // Before Shutdown, so Watch streams and load balancers see NOT_SERVING.
   grpc_->GetHealthCheckService()->SetServingStatus(false);
+  if (http_ != nullptr) http_->Stop();
   grpc_->Shutdown(std::chrono::system_clock::now() +
                   std::chrono::seconds(options_.exit_timeout_secs));
   grpc_->Wait();
+  http_.reset();  // waits for requests being handled
+  models_->Stop();
   drained_ = true;
 }
 

@@ -1,23 +1,27 @@
-// uopd's implementation of inference.GRPCInferenceService (KServe v2).
+// uopd's implementation of inference.GRPCInferenceService (KServe v2,
+// wire-compatible with Triton).
 //
-// One handler method per RPC, each ending in ToGrpcStatus(...), the only
-// absl -> gRPC status conversion. Served now: ServerLive, ServerReady and
-// ServerMetadata. Every other RPC answers UNIMPLEMENTED with a message naming
-// the RPC, until model serving fills it in (one method here, one test).
+//   InferenceService service(&core);   // ServingCore: models, shm, limits
+//   builder.RegisterService(&service);
+//
+// One handler method per RPC, each a thin translation to ServingCore ending
+// in ToGrpcStatus(...), the only absl -> gRPC status conversion. The gRPC
+// deadline becomes the request's deadline inside the scheduler, and a
+// cancelled call is dropped before it runs. CUDA shared memory, TraceSetting
+// and LogSettings answer UNIMPLEMENTED with a message saying why.
 #ifndef UOP_SERVER_INFERENCE_SERVICE_H_
 #define UOP_SERVER_INFERENCE_SERVICE_H_
 
 #include <atomic>
 
 #include "proto/grpc_service.grpc.pb.h"
+#include "server/serving_core.h"
 
 namespace uop::server {
 
 class InferenceService final : public inference::GRPCInferenceService::Service {
  public:
-  // Not ready until the daemon has started every listener; ready again after
-  // a drain only by a new process.
-  void SetReady(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
+  explicit InferenceService(ServingCore* core) : core_(core) {}
 
   grpc::Status ServerLive(grpc::ServerContext* context, const inference::ServerLiveRequest* request,
                           inference::ServerLiveResponse* response) override;
@@ -28,7 +32,6 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
                               const inference::ServerMetadataRequest* request,
                               inference::ServerMetadataResponse* response) override;
 
-  // Not served yet: UNIMPLEMENTED.
   grpc::Status ModelReady(grpc::ServerContext* context, const inference::ModelReadyRequest* request,
                           inference::ModelReadyResponse* response) override;
   grpc::Status ModelMetadata(grpc::ServerContext* context,
@@ -81,7 +84,7 @@ class InferenceService final : public inference::GRPCInferenceService::Service {
                            inference::LogSettingsResponse* response) override;
 
  private:
-  std::atomic<bool> ready_{false};
+  ServingCore* core_;  // not owned
 };
 
 }  // namespace uop::server

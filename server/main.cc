@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,19 +66,29 @@ int Run(int argc, char** argv) {
   absl::StatusOr<std::vector<std::string>> models = ListModelFolders(options.model_repository);
   if (!models.ok()) return Fail(models.status(), kExitRuntime);
   Say("uopd: model repository " + options.model_repository + ": " + std::to_string(models->size()) +
-      " model folder(s) [" + absl::StrJoin(*models, ", ") +
-      "]; model loading is not implemented yet");
+      " model folder(s) [" + absl::StrJoin(*models, ", ") + "], control mode " +
+      options.model_control_mode);
 
   absl::StatusOr<std::unique_ptr<Daemon>> daemon = Daemon::Start(options);
   if (!daemon.ok()) return Fail(daemon.status(), kExitRuntime);
   ReleaseGrpcLog();
   Say((*daemon)->ListeningLine());
 
+  // Live now; ready once the models are loaded. Loading runs beside the
+  // signal wait so SIGTERM drains at once even during a long compile.
+  Daemon* d = daemon->get();
+  std::thread loader([d] {
+    absl::Status status = d->LoadModels();
+    Say(status.ok() ? std::string("uopd: ready")
+                    : "uopd: not ready: " + std::string(status.message()));
+  });
+
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   Say(std::string("uopd: ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") +
       " received, draining (up to " + std::to_string(options.exit_timeout_secs) + "s)");
   (*daemon)->Drain();
+  loader.join();
   daemon->reset();
   Say("uopd: stopped");
   return 0;

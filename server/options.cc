@@ -11,7 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "runtime/base/status_macros.h"
 #include "server/config_file.h"
 
@@ -69,14 +71,54 @@ absl::Status SetExitTimeout(absl::string_view text, ServerOptions& o) {
   return absl::OkStatus();
 }
 
+absl::Status SetControlMode(absl::string_view text, ServerOptions& o) {
+  if (text != "none" && text != "explicit" && text != "poll") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not a model control mode (none, explicit or poll)"));
+  }
+  o.model_control_mode = std::string(text);
+  return absl::OkStatus();
+}
+
+absl::Status AddLoadModel(absl::string_view text, ServerOptions& o) {
+  for (absl::string_view name : absl::StrSplit(text, ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (name.empty()) return absl::InvalidArgumentError("empty model name");
+    o.load_models.emplace_back(name);
+  }
+  return absl::OkStatus();
+}
+
+std::function<absl::Status(absl::string_view, ServerOptions&)> IntSetter(int ServerOptions::*field,
+                                                                         int min, int max) {
+  return [=](absl::string_view text, ServerOptions& o) -> absl::Status {
+    ASSIGN_OR_RETURN(int v,
+                     ParseUnsigned(text, max, absl::StrCat("a number in [", min, ", ", max, "]")));
+    if (v < min) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "' is not a number in [", min, ", ", max, "]"));
+    }
+    o.*field = v;
+    return absl::OkStatus();
+  };
+}
+
+std::function<absl::Status(absl::string_view, ServerOptions&)> MiBSetter(
+    int64_t ServerOptions::*field) {
+  return [=](absl::string_view text, ServerOptions& o) -> absl::Status {
+    ASSIGN_OR_RETURN(int v, ParseUnsigned(text, 1 << 20, "a size in MiB (1-1048576)"));
+    if (v < 1) return absl::InvalidArgumentError("the size must be at least 1 MiB");
+    o.*field = int64_t{v} << 20;
+    return absl::OkStatus();
+  };
+}
+
 const std::vector<OptionSpec>& Specs() {
   static const auto* specs = new std::vector<OptionSpec>{
       {"address", "IP", "address every listener binds to (default 0.0.0.0)", SetAddress},
       {"grpc-port", "PORT", "KServe v2 gRPC port (default 8001; 0 picks a free port)",
        PortSetter(&ServerOptions::grpc_port)},
-      {"http-port", "PORT",
-       "KServe v2 HTTP/REST port (default 8000); accepted and checked, but the\n"
-       "      HTTP server is not implemented yet, so nothing listens on it",
+      {"http-port", "PORT", "KServe v2 HTTP/REST port (default 8000; 0 picks a free port)",
        PortSetter(&ServerOptions::http_port)},
       {"metrics-port", "PORT", "Prometheus /metrics port (default 8002; 0 picks a free port)",
        PortSetter(&ServerOptions::metrics_port)},
@@ -85,6 +127,35 @@ const std::vector<OptionSpec>& Specs() {
        SetModelRepository},
       {"exit-timeout-secs", "N",
        "on SIGTERM/SIGINT, seconds in-flight RPCs get to finish (default 30)", SetExitTimeout},
+      {"model-control-mode", "MODE",
+       "none: load every model at start, no changes (default); explicit: load\n"
+       "      --load-model ones, then what RepositoryModelLoad/Unload ask; poll: like\n"
+       "      none, and rescan the repository every --repository-poll-secs",
+       SetControlMode},
+      {"load-model", "NAME",
+       "with explicit mode, a model to load at start (repeatable, comma lists, '*' = all)",
+       AddLoadModel},
+      {"repository-poll-secs", "N", "poll mode: seconds between repository scans (default 15)",
+       IntSetter(&ServerOptions::repository_poll_secs, 1, 86400)},
+      {"kernel-cache-dir", "DIR",
+       "compiled-kernel cache, so a restart reaches READY fast (default\n"
+       "      ~/.cache/uop/kernels; '-' disables it)",
+       [](absl::string_view text, ServerOptions& o) {
+         if (text.empty()) return absl::InvalidArgumentError("the path is empty");
+         o.kernel_cache_dir = std::string(text);
+         return absl::OkStatus();
+       }},
+      {"max-request-mib", "N",
+       "largest request (gRPC message, HTTP body, tensor data) in MiB (default 256)",
+       MiBSetter(&ServerOptions::max_request_bytes)},
+      {"max-model-mib", "N",
+       "largest model submitted through RepositoryModelLoad in MiB (default 1024)",
+       MiBSetter(&ServerOptions::max_model_bytes)},
+      {"max-queue-size", "N",
+       "requests one model version may queue before RESOURCE_EXHAUSTED (default 1024)",
+       IntSetter(&ServerOptions::max_queue_size, 1, 1 << 20)},
+      {"http-threads", "N", "HTTP worker threads (default 8)",
+       IntSetter(&ServerOptions::http_threads, 1, 256)},
   };
   return *specs;
 }
@@ -232,7 +303,7 @@ std::string HelpText() {
                   "  --version   print the version and exit\n"
                   "\n"
                   "On start uopd prints one line with the ports it really listens on:\n"
-                  "  uopd: listening grpc=ADDR:PORT http=off metrics=ADDR:PORT\n"
+                  "  uopd: listening grpc=ADDR:PORT http=ADDR:PORT metrics=ADDR:PORT\n"
                   "SIGTERM or SIGINT: health turns NOT_SERVING, in-flight RPCs get\n"
                   "--exit-timeout-secs to finish, then uopd exits 0.\n"
                   "\n"

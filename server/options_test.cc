@@ -192,14 +192,33 @@ TEST(HostPort, BracketsIpv6) {
   EXPECT_EQ(HostPort("::1", 8002), "[::1]:8002");
 }
 
-TEST(HelpText, ListsEveryFlagAndSaysHttpIsNotServedYet) {
+TEST(HelpText, ListsEveryFlag) {
   std::string help = HelpText();
   for (const char* flag :
        {"--address", "--grpc-port", "--http-port", "--metrics-port", "--model-repository",
-        "--exit-timeout-secs", "--config", "--help", "--version"}) {
+        "--exit-timeout-secs", "--model-control-mode", "--load-model", "--repository-poll-secs",
+        "--kernel-cache-dir", "--max-request-mib", "--max-model-mib", "--max-queue-size",
+        "--http-threads", "--config", "--help", "--version"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
-  EXPECT_THAT(help, HasSubstr("HTTP server is not implemented yet"));
+}
+
+TEST(ParseCommandLine, ServingFlags) {
+  auto cl = ParseCommandLine({"--model-repository=/m", "--model-control-mode=explicit",
+                              "--load-model=a", "--load-model", "b, c", "--max-queue-size=7",
+                              "--max-request-mib=3", "--kernel-cache-dir=/tmp/k"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  EXPECT_EQ(cl->options.model_control_mode, "explicit");
+  EXPECT_THAT(cl->options.load_models, ::testing::ElementsAre("a", "b", "c"));
+  EXPECT_EQ(cl->options.max_queue_size, 7);
+  EXPECT_EQ(cl->options.max_request_bytes, 3 << 20);
+  EXPECT_EQ(cl->options.kernel_cache_dir, "/tmp/k");
+  auto bad = ParseCommandLine({"--model-repository=/m", "--model-control-mode=sometimes"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("--model-control-mode: 'sometimes' is not a model control mode"));
+  auto zero = ParseCommandLine({"--model-repository=/m", "--max-queue-size=0"});
+  EXPECT_THAT(zero.status().message(), HasSubstr("is not a number in [1, 1048576]"));
 }
 
 }  // namespace

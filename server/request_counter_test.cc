@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "server/inference_service.h"
+#include "proto/grpc_service.grpc.pb.h"
 
 namespace uop::server {
 namespace {
@@ -34,9 +34,18 @@ TEST(MethodLabel, AnythingElseIsUnknown) {
   EXPECT_EQ(MethodLabel("/evil.Service/x{y=\"z\"}"), "unknown");
 }
 
+// Answers ServerLive; every other RPC keeps the generated UNIMPLEMENTED.
+class LiveOnlyService final : public inference::GRPCInferenceService::Service {
+  grpc::Status ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
+                          inference::ServerLiveResponse* response) override {
+    response->set_live(true);
+    return grpc::Status::OK;
+  }
+};
+
 TEST(RequestCounter, CountsEveryFinishedRpcByMethodAndCode) {
   ServerMetrics metrics;
-  InferenceService service;
+  LiveOnlyService service;
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;

@@ -14,10 +14,11 @@ namespace uop::server {
 inline constexpr absl::string_view kServerName = "uop";
 inline constexpr absl::string_view kServerVersion = "0.1.0";
 
-// KServe v2 extensions uopd implements, reported by ServerMetadata. Empty on
-// purpose: an extension is listed only once its RPCs really work (the serving
-// issue adds "model_repository", "model_configuration", "statistics", ...).
-inline constexpr std::array<absl::string_view, 0> kServerExtensions = {};
+// KServe v2 / Triton extensions uopd implements, reported by ServerMetadata;
+// an extension is listed only when its RPCs really work.
+inline constexpr std::array<absl::string_view, 7> kServerExtensions = {
+    "model_repository", "model_configuration", "system_shared_memory", "binary_tensor_data",
+    "parameters",       "statistics",          "schedule_policy"};
 
 }  // namespace uop::server
 

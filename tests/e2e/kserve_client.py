@@ -4,8 +4,8 @@ with stubs generated from proto/*.proto at run time (nothing pre-generated).
 
   /usr/bin/python3 tests/e2e/kserve_client.py --target 127.0.0.1:8001 [--proto-root .]
 
-Checks ServerLive, ServerReady, ServerMetadata, grpc.health.v1 Check and that
-an unserved RPC (ModelInfer) answers UNIMPLEMENTED. Prints one line per check;
+Checks ServerLive, ServerReady, ServerMetadata, grpc.health.v1 Check, a
+ModelInfer on the example "add" model and a bad request's INVALID_ARGUMENT. Prints one line per check;
 exits 0 when all pass, 1 otherwise. Needs Debian's python3-grpcio and
 python3-grpc-tools (use /usr/bin/python3: another python3 may be first on PATH).
 """
@@ -70,12 +70,26 @@ def main():
                 check(f"health.Check({service!r})", got.status == serving,
                       health_pb.HealthCheckResponse.ServingStatus.Name(got.status))
 
+            import struct
+            req = pb.ModelInferRequest(model_name="add", id="py-1")
+            for name in ("A", "B"):
+                req.inputs.add(name=name, datatype="FP32", shape=[4])
+            req.raw_input_contents.append(struct.pack("<4f", 1, 2, 3, 4))
+            req.raw_input_contents.append(struct.pack("<4f", 10, 20, 30, 40))
+            resp = stub.ModelInfer(req, timeout=args.timeout)
+            got = list(struct.unpack("<4f", resp.raw_output_contents[0]))
+            check("ModelInfer", got == [11.0, 22.0, 33.0, 44.0] and resp.id == "py-1",
+                  f"C={got} id={resp.id}")
+
             try:
-                stub.ModelInfer(pb.ModelInferRequest(model_name="add"), timeout=args.timeout)
-                check("ModelInfer", False, "answered OK, expected UNIMPLEMENTED")
+                bad = pb.ModelInferRequest(model_name="add")
+                bad.inputs.add(name="A", datatype="FP64", shape=[4])
+                bad.raw_input_contents.append(b"\0" * 32)
+                stub.ModelInfer(bad, timeout=args.timeout)
+                check("ModelInfer(bad dtype)", False, "answered OK, expected INVALID_ARGUMENT")
             except grpc.RpcError as e:
-                check("ModelInfer", e.code() == grpc.StatusCode.UNIMPLEMENTED and
-                      "ModelInfer is not implemented yet" in (e.details() or ""),
+                check("ModelInfer(bad dtype)", e.code() == grpc.StatusCode.INVALID_ARGUMENT and
+                      "input 'A': datatype FP64 given" in (e.details() or ""),
                       f"{e.code().name}: {e.details()}")
 
     print(f"kserve_client: {'all checks passed' if not failures else 'failed: ' + ', '.join(failures)}")

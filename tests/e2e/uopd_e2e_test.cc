@@ -54,6 +54,7 @@ struct Uopd {
   std::unique_ptr<Subprocess> process;
   std::string listening_line;
   int grpc_port = 0;
+  int http_port = 0;
   int metrics_port = 0;
 
   std::string GrpcTarget() const { return absl::StrCat("127.0.0.1:", grpc_port); }
@@ -77,10 +78,11 @@ Uopd StartUopd(std::vector<std::string> extra = {}) {
   u.listening_line = u.process->WaitForStdoutLine("uopd: listening", kStartTimeout);
   std::smatch m;
   static const std::regex kLine(
-      R"(^uopd: listening grpc=127\.0\.0\.1:(\d+) http=off metrics=127\.0\.0\.1:(\d+)$)");
+      R"(^uopd: listening grpc=127\.0\.0\.1:(\d+) http=127\.0\.0\.1:(\d+) metrics=127\.0\.0\.1:(\d+)$)");
   if (std::regex_match(u.listening_line, m, kLine)) {
     u.grpc_port = std::stoi(m[1]);
-    u.metrics_port = std::stoi(m[2]);
+    u.http_port = std::stoi(m[2]);
+    u.metrics_port = std::stoi(m[3]);
   }
   return u;
 }
@@ -192,17 +194,15 @@ TEST(Uopd, AnswersServerLiveReadyAndMetadataThroughTheCppStub) {
   EXPECT_EQ(u.process->Stderr(), "");
 }
 
-TEST(Uopd, UnservedRpcIsUnimplementedWithAClearMessage) {
+TEST(Uopd, UnsupportedRpcIsUnimplementedWithAClearMessage) {
   Uopd u = StartUopd();
   ASSERT_STARTED(u);
   grpc::ClientContext ctx;
   SetDeadline(ctx);
-  inference::ModelInferRequest request;
-  request.set_model_name("add");
-  inference::ModelInferResponse response;
-  grpc::Status status = InferenceStub(u)->ModelInfer(&ctx, request, &response);
+  inference::CudaSharedMemoryRegisterResponse response;
+  grpc::Status status = InferenceStub(u)->CudaSharedMemoryRegister(&ctx, {}, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(status.error_message(), StartsWith("ModelInfer is not implemented yet in uopd"));
+  EXPECT_THAT(status.error_message(), StartsWith("CudaSharedMemoryRegister is not supported"));
 }
 
 TEST(Uopd, HealthCheckIsServing) {
@@ -296,7 +296,7 @@ TEST(Uopd, MetricsExportProcessMetricsAndCountRequests) {
     grpc::ClientContext ctx;
     SetDeadline(ctx);
     inference::ModelConfigResponse r;
-    EXPECT_FALSE(stub->ModelConfig(&ctx, {}, &r).ok());
+    EXPECT_FALSE(stub->ModelConfig(&ctx, {}, &r).ok());  // no model named: NOT_FOUND
   }
   std::string response = HttpGet(u.metrics_port, "/metrics");
   ASSERT_THAT(response, StartsWith("HTTP/1.1 200 OK")) << response;
@@ -305,7 +305,7 @@ TEST(Uopd, MetricsExportProcessMetricsAndCountRequests) {
                    "GRPCInferenceService/ServerLive\"}"),
             3);
   EXPECT_EQ(Sample(response,
-                   "uop_grpc_requests_total{code=\"UNIMPLEMENTED\",method=\"inference."
+                   "uop_grpc_requests_total{code=\"NOT_FOUND\",method=\"inference."
                    "GRPCInferenceService/ModelConfig\"}"),
             1);
   EXPECT_EQ(Sample(response, "uop_build_info{version=\"0.1.0\"}"), 1);

@@ -1,0 +1,238 @@
+#include "server/onnx_backend.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/onnx/onnx_model.h"
+#include "runtime/onnx/onnx_types.h"
+#include "server/data_type.h"
+
+namespace uop::server {
+namespace {
+
+using onnx_import::HostTensor;
+using onnx_import::HostValue;
+using onnx_import::OnnxModel;
+
+inference::DataType FromOnnx(int32_t onnx_type) {
+  using namespace onnx_import;  // NOLINT: the kOnnx* constants
+  switch (onnx_type) {
+    case kOnnxFloat:
+      return inference::TYPE_FP32;
+    case kOnnxUInt8:
+      return inference::TYPE_UINT8;
+    case kOnnxInt8:
+      return inference::TYPE_INT8;
+    case kOnnxUInt16:
+      return inference::TYPE_UINT16;
+    case kOnnxInt16:
+      return inference::TYPE_INT16;
+    case kOnnxInt32:
+      return inference::TYPE_INT32;
+    case kOnnxInt64:
+      return inference::TYPE_INT64;
+    case kOnnxString:
+      return inference::TYPE_STRING;
+    case kOnnxBool:
+      return inference::TYPE_BOOL;
+    case kOnnxFloat16:
+      return inference::TYPE_FP16;
+    case kOnnxDouble:
+      return inference::TYPE_FP64;
+    case kOnnxUInt32:
+      return inference::TYPE_UINT32;
+    case kOnnxUInt64:
+      return inference::TYPE_UINT64;
+    case kOnnxBFloat16:
+      return inference::TYPE_BF16;
+    default:
+      return inference::TYPE_INVALID;
+  }
+}
+
+int32_t ToOnnx(inference::DataType type) {
+  using namespace onnx_import;  // NOLINT
+  switch (type) {
+    case inference::TYPE_FP32:
+      return kOnnxFloat;
+    case inference::TYPE_UINT8:
+      return kOnnxUInt8;
+    case inference::TYPE_INT8:
+      return kOnnxInt8;
+    case inference::TYPE_UINT16:
+      return kOnnxUInt16;
+    case inference::TYPE_INT16:
+      return kOnnxInt16;
+    case inference::TYPE_INT32:
+      return kOnnxInt32;
+    case inference::TYPE_INT64:
+      return kOnnxInt64;
+    case inference::TYPE_STRING:
+      return kOnnxString;
+    case inference::TYPE_BOOL:
+      return kOnnxBool;
+    case inference::TYPE_FP16:
+      return kOnnxFloat16;
+    case inference::TYPE_FP64:
+      return kOnnxDouble;
+    case inference::TYPE_UINT32:
+      return kOnnxUInt32;
+    case inference::TYPE_UINT64:
+      return kOnnxUInt64;
+    case inference::TYPE_BF16:
+      return kOnnxBFloat16;
+    default:
+      return kOnnxUndefined;
+  }
+}
+
+absl::StatusOr<TensorSpec> SpecOf(const onnx_import::ValueInfo& info) {
+  if (info.type.kind != onnx_import::ValueType::Kind::kTensor) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "graph input/output '", info.name, "' is not a tensor (sequences and optionals cannot be ",
+        "served over KServe v2)"));
+  }
+  TensorSpec spec;
+  spec.name = info.name;
+  spec.dtype = FromOnnx(info.type.elem_type);
+  if (spec.dtype == inference::TYPE_INVALID) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("graph input/output '", info.name, "' has element type ",
+                     onnx_import::OnnxTypeName(info.type.elem_type), ", which KServe v2 lacks"));
+  }
+  if (info.type.has_shape) {
+    for (const onnx_import::Dim& d : info.type.dims)
+      spec.dims.push_back(d.value >= 0 ? d.value : -1);
+  } else {
+    spec.dims = {-1};  // unknown rank; the config must say
+  }
+  return spec;
+}
+
+// KServe's BYTES encoding: per element a 4-byte little-endian length + bytes.
+absl::StatusOr<std::vector<std::string>> DecodeBytes(absl::string_view data, int64_t count,
+                                                     const std::string& name) {
+  std::vector<std::string> out;
+  out.reserve(count);
+  size_t pos = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t len = 0;
+    if (data.size() - pos < 4) break;
+    std::memcpy(&len, data.data() + pos, 4);
+    pos += 4;
+    if (data.size() - pos < len) break;
+    out.emplace_back(data.substr(pos, len));
+    pos += len;
+  }
+  if (static_cast<int64_t>(out.size()) != count || pos != data.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("input '", name,
+                                                   "': BYTES data does not hold exactly ", count,
+                                                   " length-prefixed elements"));
+  }
+  return out;
+}
+
+std::string EncodeBytes(const std::vector<std::string>& strings) {
+  std::string out;
+  for (const std::string& s : strings) {
+    uint32_t len = static_cast<uint32_t>(s.size());
+    out.append(reinterpret_cast<const char*>(&len), 4);
+    out.append(s);
+  }
+  return out;
+}
+
+class OnnxBackend final : public ModelBackend {
+ public:
+  OnnxBackend(std::unique_ptr<OnnxModel> model, std::vector<TensorSpec> inputs,
+              std::vector<TensorSpec> outputs)
+      : model_(std::move(model)), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+
+  const std::vector<TensorSpec>& inputs() const override { return inputs_; }
+  const std::vector<TensorSpec>& outputs() const override { return outputs_; }
+
+  absl::Status Run(absl::Span<const InputTensor> inputs,
+                   std::vector<OutputTensor>* outputs) override {
+    std::vector<std::pair<std::string, HostValue>> feed;
+    feed.reserve(inputs.size());
+    for (const InputTensor& in : inputs) {
+      HostTensor t;
+      t.shape = in.shape;
+      if (in.dtype == inference::TYPE_STRING) {
+        ASSIGN_OR_RETURN(int64_t count, ElementCount(in.shape));
+        ASSIGN_OR_RETURN(std::vector<std::string> strings, DecodeBytes(in.data, count, in.name));
+        t = HostTensor::Strings(std::move(strings), in.shape);
+      } else {
+        ASSIGN_OR_RETURN(t.dtype, onnx_import::DTypeFromOnnx(ToOnnx(in.dtype)));
+        t.bytes.assign(in.data.begin(), in.data.end());
+      }
+      feed.emplace_back(in.name, HostValue::Tensor(std::move(t)));
+    }
+    ASSIGN_OR_RETURN(std::vector<HostValue> results, model_->Run(feed));
+    if (results.size() != outputs_.size()) {
+      return absl::InternalError(absl::StrCat("the model returned ", results.size(),
+                                              " outputs, it declares ", outputs_.size()));
+    }
+    outputs->clear();
+    outputs->reserve(results.size());
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].is_tensor()) {
+        return absl::InternalError(absl::StrCat("output '", outputs_[i].name, "' is not a tensor"));
+      }
+      const HostTensor& t = results[i].tensor();
+      OutputTensor& out = outputs->emplace_back();
+      out.name = outputs_[i].name;
+      out.shape = t.shape;
+      if (t.is_string) {
+        out.dtype = inference::TYPE_STRING;
+        out.data = EncodeBytes(t.strings);
+      } else {
+        out.dtype = FromOnnx(onnx_import::OnnxFromDType(t.dtype));
+        out.data.assign(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<OnnxModel> model_;
+  std::vector<TensorSpec> inputs_;
+  std::vector<TensorSpec> outputs_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelBackend>> LoadOnnxBackend(
+    const ModelFiles& files, const inference::ModelConfig& /*config*/) {
+  onnx_import::LoadOptions options;
+  options.max_model_bytes = files.max_bytes;
+  absl::StatusOr<std::unique_ptr<OnnxModel>> model =
+      files.bytes.empty() ? OnnxModel::Load(files.version_dir + "/" + files.file_name, options)
+                          : OnnxModel::FromBytes(files.bytes, options);
+  if (!model.ok()) {
+    return absl::Status(model.status().code(),
+                        absl::StrCat("the ONNX model does not import: ", model.status().message()));
+  }
+  std::vector<TensorSpec> inputs, outputs;
+  for (size_t i = 0; i < (*model)->inputs().size(); ++i) {
+    if ((*model)->InputHasDefault(i)) continue;  // an initializer; callers may leave it out
+    ASSIGN_OR_RETURN(inputs.emplace_back(), SpecOf((*model)->inputs()[i]));
+  }
+  for (const auto& info : (*model)->outputs()) {
+    ASSIGN_OR_RETURN(outputs.emplace_back(), SpecOf(info));
+  }
+  return std::make_unique<OnnxBackend>(std::move(*model), std::move(inputs), std::move(outputs));
+}
+
+void RegisterOnnxBackend(BackendRegistry& registry) {
+  for (const char* name : {"onnxruntime", "onnxruntime_onnx", "uop"}) {
+    registry.Register(name, LoadOnnxBackend);
+  }
+}
+
+}  // namespace uop::server

@@ -1,0 +1,107 @@
+#include "server/onnx_backend.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/engine/engine.h"
+
+namespace uop::server {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string Floats(std::vector<float> v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+}
+
+class OnnxBackendTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    EngineOptions o;
+    o.cache_dir = "-";  // hermetic: no disk cache
+    Engine::Install(o);
+  }
+};
+
+TEST_F(OnnxBackendTest, LoadsTheExampleAddModelDescribesAndRunsIt) {
+  ModelFiles files;
+  files.version_dir = "examples/models/add/1";
+  files.file_name = "model.onnx";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  ASSERT_EQ((*backend)->inputs().size(), 2u);
+  EXPECT_EQ((*backend)->inputs()[0].name, "A");
+  EXPECT_EQ((*backend)->inputs()[0].dtype, inference::TYPE_FP32);
+  EXPECT_THAT((*backend)->inputs()[0].dims, ElementsAre(4));
+  EXPECT_EQ((*backend)->outputs()[0].name, "C");
+  const std::string a = Floats({1, 2, 3, 4}), b = Floats({10, 20, 30, 40});
+  std::vector<InputTensor> in = {{"A", inference::TYPE_FP32, {4}, a},
+                                 {"B", inference::TYPE_FP32, {4}, b}};
+  std::vector<OutputTensor> out;
+  for (int run = 0; run < 3; ++run) {  // build, capture, replay
+    ASSERT_TRUE((*backend)->Run(in, &out).ok());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].name, "C");
+    EXPECT_THAT(out[0].shape, ElementsAre(4));
+    EXPECT_EQ(out[0].data, Floats({11, 22, 33, 44})) << "run " << run;
+  }
+}
+
+TEST_F(OnnxBackendTest, ModelBytesLoadWithoutAFile) {
+  std::ifstream f("examples/models/add/1/model.onnx", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ModelFiles files;
+  files.bytes = ss.str();
+  EXPECT_TRUE(LoadOnnxBackend(files, {}).ok());
+}
+
+TEST_F(OnnxBackendTest, ABrokenModelDoesNotImportWithAClearError) {
+  ModelFiles files;
+  files.bytes = "definitely not a protobuf";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_FALSE(backend.ok());
+  EXPECT_THAT(backend.status().message(), HasSubstr("the ONNX model does not import"));
+  ModelFiles missing;
+  missing.version_dir = "/nonexistent";
+  missing.file_name = "model.onnx";
+  EXPECT_FALSE(LoadOnnxBackend(missing, {}).ok());
+}
+
+TEST_F(OnnxBackendTest, BadInputShapesAreInvalidArgumentFromTheModel) {
+  ModelFiles files;
+  files.version_dir = "examples/models/add/1";
+  files.file_name = "model.onnx";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok());
+  const std::string a = Floats({1, 2, 3});
+  std::vector<InputTensor> in = {{"A", inference::TYPE_FP32, {3}, a},
+                                 {"B", inference::TYPE_FP32, {3}, a}};
+  std::vector<OutputTensor> out;
+  absl::Status s = (*backend)->Run(in, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OnnxBackend, RegistersTritonNames) {
+  BackendRegistry registry;
+  RegisterOnnxBackend(registry);
+  inference::ModelConfig c;
+  for (const char* name : {"onnxruntime", "uop"}) {
+    c.set_backend(name);
+    EXPECT_TRUE(registry.Find(c).ok()) << name;
+  }
+  c.clear_backend();
+  c.set_platform("onnxruntime_onnx");
+  EXPECT_TRUE(registry.Find(c).ok());
+  c.set_platform("tensorflow_savedmodel");
+  EXPECT_THAT(registry.Find(c).status().message(),
+              HasSubstr("unknown backend/platform 'tensorflow_savedmodel'"));
+}
+
+}  // namespace
+}  // namespace uop::server
