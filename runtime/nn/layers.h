@@ -1,6 +1,6 @@
 // Linear, Conv2d and Embedding layers (torch.nn semantics and default
-// initialization). Parameters start as lazy random graphs; RealizeState
-// (module.h) or an optimizer (optim.h) turns them into buffers.
+// initialization). Parameters start as host-initialized buffers (cast
+// lazily when the dtype is not float64).
 //
 //   Linear fc(784, 128, {.seed = 1});
 //   Tensor y = fc(x).Relu();                       // x: (batch, 784)
@@ -22,14 +22,22 @@
 
 namespace uop::nn {
 
-// Uniform in [-bound, bound): the initializer of the layers below
-// (bound = 1 / sqrt(fan_in), torch's kaiming_uniform with a = sqrt(5)).
+// Initializers: values drawn on the host from a counter-based stream of
+// the seed (element i depends only on the seed and i), uploaded as a buffer
+// on `device` and cast to `dtype` there, so initializing runs no kernel and
+// works on any device. Without a seed, each call takes the next stream of
+// a process-wide counter.
+// Uniform in [-bound, bound): the init of Linear and Conv2d (bound =
+// 1 / sqrt(fan_in), torch's kaiming_uniform with a = sqrt(5)).
 Tensor UniformInit(const Shape& shape, double bound, std::optional<uint64_t> seed, DType dtype,
                    const std::string& device);
+// Standard normal: the init of Embedding.
+Tensor NormalInit(const Shape& shape, std::optional<uint64_t> seed, DType dtype,
+                  const std::string& device);
 
 struct LinearOptions {
   bool bias = true;
-  std::optional<uint64_t> seed;  // none: the process RNG stream (Tensor::ManualSeed)
+  std::optional<uint64_t> seed;  // none: the next stream of a process-wide counter
   DType dtype = DType::Float32();
   std::string device = "CPU";
 };

@@ -138,7 +138,12 @@ TEST(Loss, CrossEntropyAndMse) {
   Tensor labels = Tensor::FromVector<int32_t>({0, 2});
   double l0 = std::log(std::exp(2.0) + 2) - 2, l1 = std::log(std::exp(3.0) + 2) - 3;
   EXPECT_NEAR(Values(CrossEntropy(logits, labels))[0], (l0 + l1) / 2, 1e-6);
-  EXPECT_FALSE(CrossEntropy(logits, logits).ok());
+  // Class probabilities (one-hot rows) give the same loss.
+  Tensor onehot = Tensor::FromVector<float>({1, 0, 0, 0, 0, 1}, {2, 3});
+  EXPECT_NEAR(Values(CrossEntropy(logits, onehot))[0], (l0 + l1) / 2, 1e-6);
+  EXPECT_NE(ErrorOf(CrossEntropy(logits, Tensor::Zeros({3}))).find("CrossEntropy: needs logits"),
+            std::string::npos);
+  EXPECT_FALSE(CrossEntropy(logits, onehot.Cast(DType::Float64())).ok());
   EXPECT_NEAR(Values(MseLoss(labels.Cast(DType::Float32()), Tensor::Ones({2})))[0], 1, 1e-7);
 }
 

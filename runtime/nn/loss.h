@@ -10,7 +10,9 @@
 namespace uop::nn {
 
 // Mean over the batch of -log_softmax(logits)[label]; labels outside
-// [0, C) contribute 0 (their one-hot row is empty).
+// [0, C) contribute 0 (their one-hot row is empty). `labels` is either
+// integer class indices (N,) or class probabilities (N, C) of the logits'
+// dtype (e.g. one-hot rows made on the host), like torch's cross_entropy.
 Tensor CrossEntropy(const Tensor& logits, const Tensor& labels);
 
 // Mean of (prediction - target)^2 (shapes broadcast).

@@ -5,10 +5,10 @@
 namespace uop::nn {
 namespace {
 
-// A constant as a realized buffer of its own: Assign and optimizers need
-// buffers, not constant graphs.
+// A constant as a realized buffer of its own on its device: Assign and
+// optimizers need buffers, not constant graphs.
 Tensor Materialized(const Tensor& t) {
-  Tensor c = t.Contiguous();
+  Tensor c = t;
   absl::Status s = c.Realize();
   return s.ok() ? c : Tensor::Error(s);
 }

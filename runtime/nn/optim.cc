@@ -50,8 +50,11 @@ absl::Status Optimizer::Init(absl::string_view name, std::vector<Tensor*> params
   for (Tensor* p : params) flat_parts.push_back(p->Flatten());
   const DType d = params[0]->dtype();
   const std::string& device = params[0]->device();
-  flat_ = Tensor::Cat(flat_parts).Contiguous();
-  lr_ = Tensor::Full({1}, lr, d, device).Contiguous();
+  // Realizing a graph gives it a fresh buffer on its device. (No
+  // CONTIGUOUS: a CONTIGUOUS of constants would be computed on the
+  // scheduler's default device, not the parameters'.)
+  flat_ = Tensor::Cat(flat_parts);
+  lr_ = Tensor::Full({1}, lr, d, device);
   RETURN_IF_ERROR(Tensor::RealizeAll({&flat_, &lr_}));
   n_ = flat_.numel();
   // Each parameter becomes a view of the flat buffer (keeping its mark).
@@ -69,7 +72,7 @@ absl::Status Optimizer::Init(absl::string_view name, std::vector<Tensor*> params
 }
 
 absl::StatusOr<Tensor> Optimizer::ZeroState(int64_t n) const {
-  Tensor z = Tensor::Zeros({n}, flat_.dtype(), flat_.device()).Contiguous();
+  Tensor z = Tensor::Zeros({n}, flat_.dtype(), flat_.device());
   RETURN_IF_ERROR(z.Realize());
   return z;
 }
@@ -177,7 +180,7 @@ absl::StatusOr<std::unique_ptr<Adam>> Adam::Make(std::vector<Tensor*> params, co
   const int64_t n = adam->n_;
   const DType d = adam->flat_.dtype();
   const std::string& dev = adam->flat_.device();
-  adam->state_ = Regions(n, 0, 0, 1, 1, d, dev).Contiguous();
+  adam->state_ = Regions(n, 0, 0, 1, 1, d, dev);
   RETURN_IF_ERROR(adam->state_.Realize());
   return adam;
 }

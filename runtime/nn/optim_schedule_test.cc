@@ -1,6 +1,7 @@
 // Kernel counts: the optimizer step is one fused kernel per flat buffer, and
 // a whole forward + backward + update step of a small MLP schedules into a
 // fixed, small number of kernels (docs/gradient.md states the same counts).
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ class ScheduleCounter : public Realizer {
     if (!s.ok()) return s.status();
     kernels = 0;
     roots.clear();
+    for (const ScheduleBuffer& b : s->buffers)
+      devices.insert(b.buffer->src(0)->arg().get<std::string>());
     for (const ScheduleItem& item : s->items) {
       if (item.kind != ScheduleItem::Kind::kKernel) continue;
       ++kernels;
@@ -36,6 +39,7 @@ class ScheduleCounter : public Realizer {
   absl::Status CopyToHost(Storage& s) override { return ref_.CopyToHost(s); }
   int kernels = 0;
   std::string roots;
+  std::set<std::string> devices;  // of every buffer scheduled so far
 
  private:
   ReferenceRealizer ref_;
@@ -125,6 +129,28 @@ TEST_F(OptimSchedule, StepIsOneKernelPerFlatBufferWhateverTheParameterCount) {
       EXPECT_LE(want, static_cast<int>(grads.size())) << "at most one kernel per parameter";
     }
   }
+}
+
+// Nothing of a model on another device (here a made-up "GPU0", computed by
+// the reference, which ignores devices) lands on the scheduler's default
+// device "CPU": initializers, optimizer state, the step and the loss.
+TEST_F(OptimSchedule, EverythingStaysOnTheModelsDevice) {
+  Linear fc1(8, 16, {.seed = 1, .device = "GPU0"}), fc2(16, 4, {.seed = 2, .device = "GPU0"});
+  std::vector<Tensor*> params = {&fc1.weight, &*fc1.bias, &fc2.weight, &*fc2.bias};
+  absl::StatusOr<std::unique_ptr<Adam>> opt = Adam::Create(params);
+  ASSERT_TRUE(opt.ok()) << opt.status();
+  Tensor x = Tensor::FromVector(std::vector<float>(32, 0.5f), {4, 8}, "GPU0");
+  Tensor y = Tensor::FromVector(std::vector<float>(16, 0.25f), {4, 4}, "GPU0");
+  Tensor loss = CrossEntropy(fc2(fc1(x).Relu()), y);
+  absl::StatusOr<std::vector<Tensor>> grads = Gradient(loss, (*opt)->parameter_tensors());
+  ASSERT_TRUE(grads.ok()) << grads.status();
+  absl::StatusOr<std::vector<Tensor>> updates = (*opt)->Step(*grads);
+  ASSERT_TRUE(updates.ok()) << updates.status();
+  std::vector<Tensor> all = *updates;
+  all.push_back(loss);
+  ASSERT_TRUE(RealizeTensors(all).ok());
+  ASSERT_TRUE((*opt)->SetLearningRate(0.5).ok());
+  EXPECT_EQ(counter_->devices, std::set<std::string>{"GPU0"});
 }
 
 // MLP 8 -> 32 -> 32 -> 4 (ReLU), batch 16, cross-entropy, Adam. Forward: the
