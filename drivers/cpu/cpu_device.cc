@@ -88,6 +88,12 @@ absl::StatusOr<std::unique_ptr<Device>> CreateRegistered(int) {
           absl::StrCat("UOP_CPU_THREADS must be a thread count in [1, 4096], got '", t, "'"));
     }
   }
+  if (const char* o = std::getenv("UOP_CPU_OPT"); o != nullptr && *o != '\0') {
+    if (!absl::SimpleAtoi(o, &options.compiler.opt_level)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("UOP_CPU_OPT must be 1, 2 or 3, got '", o, "'"));
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<CpuDevice> d, CpuDevice::Create(options));
   return std::unique_ptr<Device>(std::move(d));
 }

@@ -1,6 +1,7 @@
 #include "drivers/cpu/llvm_compiler.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -34,11 +35,19 @@
 #include "runtime/base/status_macros.h"
 
 namespace uop {
+
+namespace {
+// See llvm_compiler.h: kernels carrying this comment get kLeanPipeline.
+constexpr absl::string_view kLeanPipelineHint = "; uop-pipeline: lean";
+constexpr char kLeanPipeline[] =
+    "always-inline,function(sroa,early-cse<memssa>,instcombine,simplifycfg,loop-mssa(licm),gvn,"
+    "instcombine,simplifycfg)";
+}  // namespace
 namespace {
 
 // Bump when the pass pipeline or code generation options change: it is part
 // of CacheKey(), so cached objects of the old configuration are not reused.
-constexpr int kPipelineVersion = 1;
+constexpr int kPipelineVersion = 2;
 
 void InitializeLlvmOnce() {
   static absl::once_flag once;
@@ -249,7 +258,22 @@ absl::StatusOr<std::string> LlvmCompiler::Compile(absl::string_view name,
     const llvm::OptimizationLevel level = opt_level_ == 1   ? llvm::OptimizationLevel::O1
                                           : opt_level_ == 3 ? llvm::OptimizationLevel::O3
                                                             : llvm::OptimizationLevel::O2;
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
+    llvm::ModulePassManager mpm;
+    static const bool force_default = [] {
+      const char* e = std::getenv("UOP_LLVM_PIPELINE");
+      return e != nullptr && std::string(e) == "default";
+    }();
+    if (!force_default && source.find(kLeanPipelineHint) != absl::string_view::npos) {
+      // The kernel is vectorized and unrolled by codegen already: clean up
+      // and hoist, skip the loop/SLP vectorizers, unrolling and indvars
+      // (which alone cost 20 ms on a conv kernel's index math).
+      if (llvm::Error e = pb.parsePassPipeline(mpm, kLeanPipeline)) {
+        return absl::InternalError(
+            absl::StrCat("LlvmCompiler: lean pipeline: ", llvm::toString(std::move(e))));
+      }
+    } else {
+      mpm = pb.buildPerModuleDefaultPipeline(level);
+    }
     mpm.run(*m, mam);
   }
 

@@ -36,6 +36,10 @@ namespace uop {
 
 class LlvmCompiler final : public Compiler {
  public:
+  // A module whose text contains the line "; uop-pipeline: lean" (the LLVM
+  // renderer writes it for kernels it vectorized itself) is optimized with
+  // a short clean-up pipeline instead of the default O1/O2/O3 one
+  // (UOP_LLVM_PIPELINE=default ignores the hint, for comparisons).
   struct Options {
     // Empty: the host's CPU name and features (what the code will run on).
     // A CPU newer than LLVM 16 is tuned as the closest one it knows.
