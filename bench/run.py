@@ -20,6 +20,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAMS = {
     "matmul": ([f"{BIN}/bench/matmul_bench"], ["matmul_1024", "matmul_2048"]),
     "schedule": ([f"{BIN}/bench/schedule_bench"], ["schedule_resnet50", "matcher_rewrites"]),
+    "gpu": ([f"{BIN}/bench/gpu_bench"],
+            ["gpu_matmul_fp32_4096", "gpu_matmul_fp16_4096", "gpu_graph_replay",
+             "gpu_direct_launch"]),
     "convnet": ([f"{BIN}/bench/convnet_bench"],
                 ["convnet_cold", "convnet_jit", "convnet_warm_cache"]),
     "train": ([f"{BIN}/bench/train_bench"], ["train_mlp_step", "train_convnet_step"]),

@@ -143,7 +143,11 @@ TEST(CudaProgram, BadLaunchesAreInvalidArgumentsNotCrashes) {
 
 TEST(CudaProgram, LoadingGarbageOrAMissingEntryIsInvalidArgument) {
   UOP_GPU_OR_SKIP(gpu);
-  EXPECT_EQ(gpu->LoadProgram({"k", {}, 0}, std::string("\x7f" "ELF garbage", 12)).status().code(),
+  EXPECT_EQ(gpu->LoadProgram({"k", {}, 0}, std::string("\x7f"
+                                                       "ELF garbage",
+                                                       12))
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
   absl::StatusOr<std::string> bin = gpu->compiler().Compile("scale", kScaleKernel);
   ASSERT_TRUE(bin.ok()) << bin.status();

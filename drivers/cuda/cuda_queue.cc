@@ -58,7 +58,12 @@ std::string StructureKey(const CommandBuffer& cb, size_t first, size_t end) {
     const auto& e = std::get<ExecCommand>(cb.commands()[i]);
     const auto* p = dynamic_cast<const CudaProgram*>(e.program);
     const int64_t item[] = {p != nullptr ? static_cast<int64_t>(p->serial()) : -1,
-                            e.global.x, e.global.y, e.global.z, e.local.x, e.local.y, e.local.z};
+                            e.global.x,
+                            e.global.y,
+                            e.global.z,
+                            e.local.x,
+                            e.local.y,
+                            e.local.z};
     key.append(reinterpret_cast<const char*>(item), sizeof(item));
   }
   return key;
@@ -265,8 +270,8 @@ absl::StatusOr<CudaQueue::Graph*> CudaQueue::GraphFor(const CommandBuffer& cb) {
     if (p == nullptr || p->device() != device_) {
       DestroyGraph(g);
       return absl::InvalidArgumentError(absl::StrCat("queue '", name_, "': program '",
-                                                     e.program->desc().name,
-                                                     "' was not loaded by ", device_->name()));
+                                                     e.program->desc().name, "' was not loaded by ",
+                                                     device_->name()));
     }
     LaunchParams params;
     absl::Status st = p->Prepare(e.bufs, e.vars, e.global, e.local, &params);

@@ -1,9 +1,10 @@
 // CUDA queues: ordering across queues with timeline signals, copies, bounded
 // waits that fail the queue, and CUDA-graph replay of repeated command
 // buffers (with new buffers patched in). Skips without a GPU.
+#include "drivers/cuda/cuda_queue.h"
+
 #include <numeric>
 
-#include "drivers/cuda/cuda_queue.h"
 #include "drivers/cuda/cuda_test_util.h"
 
 namespace uop::cuda {

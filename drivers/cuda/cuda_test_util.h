@@ -19,9 +19,9 @@ inline CudaDevice* GpuOrNull() {
   return d.ok() ? static_cast<CudaDevice*>(*d) : nullptr;
 }
 
-#define UOP_GPU_OR_SKIP(var)                                                   \
-  ::uop::cuda::CudaDevice* var = ::uop::cuda::testing::GpuOrNull();           \
-  if (var == nullptr) {                                                        \
+#define UOP_GPU_OR_SKIP(var)                                                    \
+  ::uop::cuda::CudaDevice* var = ::uop::cuda::testing::GpuOrNull();             \
+  if (var == nullptr) {                                                         \
     GTEST_SKIP() << "no CUDA GPU: " << ::uop::cuda::CudaDevice::Availability(); \
   }
 
@@ -43,9 +43,9 @@ extern "C" __global__ void spin(const volatile int* flag) {
 
 // Loads `source` (entry `name`) for buffers of the given sizes.
 inline absl::StatusOr<std::unique_ptr<Program>> LoadKernel(Device& d, const std::string& name,
-                                                          const std::string& source,
-                                                          std::vector<uint64_t> buffer_bytes,
-                                                          int vars) {
+                                                           const std::string& source,
+                                                           std::vector<uint64_t> buffer_bytes,
+                                                           int vars) {
   absl::StatusOr<std::string> bin = d.compiler().Compile(name, source);
   if (!bin.ok()) return bin.status();
   return d.LoadProgram(ProgramDesc{name, std::move(buffer_bytes), vars}, *bin);

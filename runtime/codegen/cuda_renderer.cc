@@ -183,6 +183,15 @@ class Emitter {
     const std::vector<std::string>& v = lanes_.at(u.get());
     return v.size() == 1 ? v[0] : v.at(l);
   }
+  // Lane l of a 16-bit float value as its memory bits: the loaded bits when
+  // the value came straight from memory (no convert and convert back).
+  std::string Bits(const UOpPtr& u, int l, DType elem) {
+    auto it = raw_.find(u.get());
+    if (it != raw_.end() && u->dtype().Scalar() == elem) {
+      return it->second.size() == 1 ? it->second[0] : it->second.at(l);
+    }
+    return ToMem(Lane(u, l), elem);
+  }
   void Line(const std::string& s) {
     absl::StrAppend(&body_, std::string(2 * depth_, ' '), s, "\n");
   }
@@ -197,6 +206,8 @@ class Emitter {
   int depth_ = 1;
   int tmp_ = 0;
   absl::flat_hash_map<const UOp*, std::vector<std::string>> lanes_;
+  // Memory bits of 16-bit float lanes loaded from memory (see Bits).
+  absl::flat_hash_map<const UOp*, std::vector<std::string>> raw_;
   absl::flat_hash_map<const UOp*, IndexInfo> indexes_;
   std::map<int64_t, std::pair<DType, bool>> globals_;  // slot -> (pointer dtype, written)
   std::vector<std::string> vars_;
@@ -394,6 +405,14 @@ absl::Status Emitter::EmitAlu(const UOp* u, const std::string& name) {
         absl::StrCat("CUDA renderer: ", OpName(u->op()), " on float ", d.ToString()));
   }
   const std::string type = RegType(d.Scalar(), u);
+  // 16-bit floats live in float registers: arithmetic rounds its result to
+  // the type, as the op computed in that type would (selects, negation and
+  // casts need no rounding; the transcendentals round themselves).
+  const Op op = u->op();
+  const bool rounds =
+      IsHalfLike(d) && (op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kFdiv ||
+                        op == Op::kRecip || op == Op::kMulAcc || op == Op::kPow);
+  const char* round = d.scalar_type() == ScalarType::kFloat16 ? "uop_rh" : "uop_rbf";
   std::vector<std::string> exprs;
   for (int l = 0; l < d.count(); ++l) {
     std::string e = AluLane(u, l, type);
@@ -401,7 +420,7 @@ absl::Status Emitter::EmitAlu(const UOp* u, const std::string& name) {
       return absl::UnimplementedError(
           absl::StrCat("CUDA renderer: cannot render ", u->ShortString()));
     }
-    exprs.push_back(std::move(e));
+    exprs.push_back(rounds ? absl::StrCat(round, "(", e, ")") : std::move(e));
   }
   Define(u, name, type, exprs);
   return absl::OkStatus();
@@ -436,10 +455,21 @@ absl::Status Emitter::EmitLoad(const UOp* u, const std::string& name) {
       w > 1 && (bytes == 4 || bytes == 8 || bytes % 16 == 0) && Divisible(ix.idx_node, w);
   std::vector<std::string> names(w);
   for (int l = 0; l < w; ++l) names[l] = w == 1 ? name : absl::StrCat(name, "_", l);
+  const bool half_like = IsHalfLike(ix.elem);
   if (!wide) {
     if (ix.valid.empty()) {
-      for (int l = 0; l < w; ++l) exprs[l] = element(l);
+      std::vector<std::string> raw;
+      for (int l = 0; l < w; ++l) {
+        std::string bits = absl::StrCat(ix.ptr, "[", ix.idx, l ? absl::StrCat(" + ", l) : "", "]");
+        if (half_like) {
+          raw.push_back(w == 1 ? absl::StrCat(name, "r") : absl::StrCat(name, "r_", l));
+          Line(absl::StrCat("unsigned short ", raw.back(), " = ", bits, ";"));
+          bits = raw.back();
+        }
+        exprs[l] = FromMem(bits, ix.elem);
+      }
       Define(u, name, type, exprs);
+      if (half_like) raw_[u] = std::move(raw);
       return absl::OkStatus();
     }
     Line(absl::StrCat(type, " ", absl::StrJoin(names, ", "), ";"));
@@ -454,18 +484,29 @@ absl::Status Emitter::EmitLoad(const UOp* u, const std::string& name) {
   // One aligned access per 16 bytes (or one 4/8-byte access).
   const std::string mt = MemType(ix.elem);
   const int per = std::min(w, std::max(1, 16 / ix.elem.itemsize()));
+  const bool keep_raw = half_like && ix.valid.empty();
+  std::vector<std::string> raw;
   Line(absl::StrCat(type, " ", absl::StrJoin(names, ", "), ";"));
+  if (keep_raw) {
+    for (int l = 0; l < w; ++l) raw.push_back(absl::StrCat(name, "r_", l));
+    Line(absl::StrCat("unsigned short ", absl::StrJoin(raw, ", "), ";"));
+  }
   if (!ix.valid.empty()) Line(absl::StrCat("if (", ix.valid[0], ") {"));
   for (int c = 0; c < w; c += per) {
     std::string t = absl::StrCat("t", tmp_++);
     Line(absl::StrCat("{ uop_vec<", mt, ", ", per, "> ", t, " = *(const uop_vec<", mt, ", ", per,
                       ">*)(", ix.ptr, " + ", ix.idx, c ? absl::StrCat(" + ", c) : "", ");"));
     for (int l = 0; l < per; ++l) {
-      Line(absl::StrCat("  ", names[c + l], " = ", FromMem(absl::StrCat(t, ".v[", l, "]"), ix.elem),
-                        ";"));
+      std::string bits = absl::StrCat(t, ".v[", l, "]");
+      if (keep_raw) {
+        Line(absl::StrCat("  ", raw[c + l], " = ", bits, ";"));
+        bits = raw[c + l];
+      }
+      Line(absl::StrCat("  ", names[c + l], " = ", FromMem(bits, ix.elem), ";"));
     }
     Line("}");
   }
+  if (keep_raw) raw_[u] = std::move(raw);
   if (!ix.valid.empty()) {
     Line("} else {");
     for (int l = 0; l < w; ++l) Line(absl::StrCat("  ", names[l], " = ", Lane(u->src(1), l), ";"));
@@ -491,8 +532,7 @@ absl::Status Emitter::EmitStore(const UOp* u) {
   };
   if (ix.valid.size() > 1) {
     for (int l = 0; l < w; ++l) {
-      Line(absl::StrCat("if (", ix.valid[l], ") ", element(l), " = ", ToMem(Lane(v, l), ix.elem),
-                        ";"));
+      Line(absl::StrCat("if (", ix.valid[l], ") ", element(l), " = ", Bits(v, l, ix.elem), ";"));
     }
     return absl::OkStatus();
   }
@@ -505,7 +545,7 @@ absl::Status Emitter::EmitStore(const UOp* u) {
   }
   if (!wide) {
     for (int l = 0; l < w; ++l) {
-      Line(absl::StrCat(element(l), " = ", ToMem(Lane(v, l), ix.elem), ";"));
+      Line(absl::StrCat(element(l), " = ", Bits(v, l, ix.elem), ";"));
     }
   } else {
     const std::string mt = MemType(ix.elem);
@@ -513,7 +553,7 @@ absl::Status Emitter::EmitStore(const UOp* u) {
     for (int c = 0; c < w; c += per) {
       std::string t = absl::StrCat("t", tmp_++);
       std::vector<std::string> vals;
-      for (int l = 0; l < per; ++l) vals.push_back(ToMem(Lane(v, c + l), ix.elem));
+      for (int l = 0; l < per; ++l) vals.push_back(Bits(v, c + l, ix.elem));
       Line(absl::StrCat("{ uop_vec<", mt, ", ", per, "> ", t, " = {{", absl::StrJoin(vals, ", "),
                         "}}; *(uop_vec<", mt, ", ", per, ">*)(", ix.ptr, " + ", ix.idx,
                         c ? absl::StrCat(" + ", c) : "", ") = ", t, "; }"));
@@ -627,15 +667,25 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
       Line("}");
       return absl::OkStatus();
     case Op::kVectorize: {
-      std::vector<std::string> lanes;
-      for (const UOpPtr& s : u->src()) lanes.push_back(Lane(s, 0));
+      std::vector<std::string> lanes, raw;
+      for (const UOpPtr& s : u->src()) {
+        lanes.push_back(Lane(s, 0));
+        auto it = raw_.find(s.get());
+        if (it != raw_.end()) raw.push_back(it->second[0]);
+      }
       lanes_[u] = std::move(lanes);
+      if (raw.size() == u->num_srcs()) raw_[u] = std::move(raw);
       return absl::OkStatus();
     }
     case Op::kGep: {
-      std::vector<std::string> lanes;
-      for (int64_t l : u->arg().get<std::vector<int64_t>>()) lanes.push_back(Lane(u->src(0), l));
+      std::vector<std::string> lanes, raw;
+      auto it = raw_.find(u->src(0).get());
+      for (int64_t l : u->arg().get<std::vector<int64_t>>()) {
+        lanes.push_back(Lane(u->src(0), l));
+        if (it != raw_.end()) raw.push_back(it->second.size() == 1 ? it->second[0] : it->second[l]);
+      }
       lanes_[u] = std::move(lanes);
+      if (it != raw_.end()) raw_[u] = std::move(raw);
       return absl::OkStatus();
     }
     case Op::kNoop:
@@ -656,10 +706,8 @@ absl::Status Emitter::EmitWmma(const UOp* u, const std::string& name) {
   const WmmaArg* w = u->arg().object<WmmaArg>();
   if (w == nullptr) return absl::InvalidArgumentError("CUDA renderer: WMMA without a WmmaArg");
   std::vector<std::string> a, b, c;
-  for (int l = 0; l < u->src(0)->dtype().count(); ++l)
-    a.push_back(ToMem(Lane(u->src(0), l), w->in()));
-  for (int l = 0; l < u->src(1)->dtype().count(); ++l)
-    b.push_back(ToMem(Lane(u->src(1), l), w->in()));
+  for (int l = 0; l < u->src(0)->dtype().count(); ++l) a.push_back(Bits(u->src(0), l, w->in()));
+  for (int l = 0; l < u->src(1)->dtype().count(); ++l) b.push_back(Bits(u->src(1), l, w->in()));
   for (int l = 0; l < u->src(2)->dtype().count(); ++l) c.push_back(Lane(u->src(2), l));
   absl::StatusOr<std::vector<std::string>> lines = RenderMmaSync(*w, a, b, c, name);
   if (!lines.ok()) return lines.status();
@@ -715,6 +763,7 @@ CudaRenderer::CudaRenderer(CudaTarget target) : target_(target) {
   caps_.global_max = {(int64_t{1} << 31) - 1, 65535, 65535};
   caps_.local_max = {1024, 1024, 64};
   caps_.native_transcendentals = false;
+  caps_.tensor_cores = target.sm >= 80 ? 1 : 0;
 }
 
 absl::StatusOr<std::string> CudaRenderer::Render(const std::string& name,

@@ -14,8 +14,9 @@
 // aligned 4/8/16-byte access where the index is provably a multiple of W,
 // else per-lane accesses. Gated accesses are guarded (`valid ? p[i] : alt`,
 // `if (valid) p[i] = v`), so masked-off lanes never touch memory. float16
-// and bfloat16 live in float registers and are converted (round to nearest
-// even) at loads, stores and casts, like the LLVM renderer's bfloat16.
+// and bfloat16 live in float registers, converted at loads and stores, and
+// every arithmetic result is rounded to its type (round to nearest even), so
+// a 16-bit op gives what it would in that type.
 // Signed 32/64-bit add/sub/mul/neg wrap (computed unsigned: no C undefined
 // behavior); integer division guards a zero divisor and INT_MIN / -1 by
 // dividing by 1, like the CPU; index math is 32-bit where its bounds fit.

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "runtime/codegen/ast_builder_for_test.h"
 #include "runtime/codegen/compile.h"
+#include "runtime/codegen/gemm_lowering.h"
 #include "runtime/codegen/kernel.h"
 #include "runtime/codegen/linearize.h"
 #include "runtime/codegen/test_kernels.h"
@@ -71,14 +72,80 @@ TEST(CudaRenderer, ElementwiseIsAGridOfVectorizedThreads) {
   EXPECT_FALSE(Has(spec->source, "for (")) << spec->source;  // no output loops on a GPU
 }
 
-TEST(CudaRenderer, MatmulGetsRegisterTilesAndWorkgroups) {
-  absl::StatusOr<ProgramSpec> spec = RenderKernel(MatmulAst(128, 128, 64), CudaRenderer());
+TEST(CudaRenderer, SmallMatmulsGetRegisterTilesAndWorkgroups) {
+  // Not a multiple of the GEMM tile: 4x4 register tiles on 16x16 threads.
+  absl::StatusOr<ProgramSpec> spec = RenderKernel(MatmulAst(192, 64, 64), CudaRenderer());
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->local_size[0], 16);
   EXPECT_EQ(spec->local_size[1], 16);
-  EXPECT_EQ(spec->global_size[0] * spec->global_size[1], 4);   // 64x64 outputs per block
+  EXPECT_EQ(spec->global_size[0] * spec->global_size[1], 3);   // 64x64 outputs per block
   EXPECT_TRUE(Has(spec->source, "for (int")) << spec->source;  // the reduce loop
   EXPECT_TRUE(Has(spec->source, "uop_vec<float, 4>")) << spec->source;
+  EXPECT_FALSE(Has(spec->source, "__shared__")) << spec->source;
+}
+
+TEST(CudaRenderer, LargeFloatMatmulsAreSharedMemoryGemms) {
+  absl::StatusOr<ProgramSpec> spec = RenderKernel(MatmulAst(256, 384, 64), CudaRenderer());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->local_size[0] * spec->local_size[1], 256);
+  EXPECT_EQ(spec->global_size[0], 3);  // 128x128 tiles
+  EXPECT_EQ(spec->global_size[1], 2);
+  EXPECT_TRUE(Has(spec->source, "__shared__ __align__(16) float smem0[1056]")) << spec->source;
+  EXPECT_EQ(spec->source.find("__syncthreads();") != spec->source.rfind("__syncthreads();"), true);
+  EXPECT_TRUE(Has(spec->source, "for (int v")) << spec->source;  // the K-tile loop
+}
+
+UOpPtr HalfMatmulAst(int64_t m, int64_t n, int64_t k, DType in) {
+  DType f = DType::Float32();
+  UOpPtr out = Buf(0, in, m * n), a = Buf(1, in, m * k), b = Buf(2, in, k * n);
+  ShapeTracker sa =
+      ShapeTracker::FromShape({m, k}).Reshape({m, 1, k}).value().Expand({m, n, k}).value();
+  ShapeTracker sb = ShapeTracker::FromShape({k, n})
+                        .Permute({1, 0})
+                        .value()
+                        .Reshape({1, n, k})
+                        .value()
+                        .Expand({m, n, k})
+                        .value();
+  UOpPtr prod = Cast(LoadAst(a, sa) * LoadAst(b, sb), f);
+  return SinkOf({StoreAst(out, ShapeTracker::FromShape({m, n, 1}), Cast(SumAxes(prod, {2}), in))});
+}
+
+TEST(CudaRenderer, HalfMatmulsUseTensorCores) {
+  for (DType in : {DType::Float16(), DType::BFloat16()}) {
+    absl::StatusOr<ProgramSpec> spec =
+        RenderKernel(HalfMatmulAst(256, 256, 128, in), CudaRenderer());
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(spec->local_size[0], 32);
+    EXPECT_EQ(spec->local_size[1], 8);
+    const std::string mma = in == DType::Float16()
+                                ? "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"
+                                : "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32";
+    EXPECT_TRUE(Has(spec->source, mma)) << spec->source;
+    // Fragments go to the tensor cores as loaded bits, never through float.
+    EXPECT_FALSE(Has(spec->source, "unsigned a0 = ((unsigned)(uop_f2")) << spec->source;
+  }
+  // Older GPUs have no mma.sync for these: the register-tiled path instead.
+  absl::StatusOr<ProgramSpec> old = RenderKernel(HalfMatmulAst(256, 256, 128, DType::Float16()),
+                                                 CudaRenderer(CudaTarget{.sm = 75}));
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_FALSE(Has(old->source, "mma.sync")) << old->source;
+}
+
+TEST(CudaRenderer, GemmOptIsRefusedWhereItDoesNotFit) {
+  absl::StatusOr<Kernel> k = Kernel::Create(MatmulAst(100, 128, 64), CudaRenderer().caps());
+  ASSERT_TRUE(k.ok());
+  absl::Status st = k->Apply({OptOp::kGemm, 0, kSimt});
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("not multiples of the tile"), std::string::npos) << st;
+  k = Kernel::Create(MatmulAst(128, 128, 64), CudaRenderer().caps());
+  st = k->Apply({OptOp::kGemm, 0, kTensorCore});
+  EXPECT_NE(st.message().find("float16 or bfloat16"), std::string::npos) << st;
+  k = Kernel::Create(RowSumAst(128, 128), CudaRenderer().caps());
+  EXPECT_FALSE(k->Apply({OptOp::kGemm, 0, kSimt}).ok());
+  k = Kernel::Create(MatmulAst(128, 128, 64), CudaRenderer().caps());
+  ASSERT_TRUE(k->Apply({OptOp::kGemm, 0, kSimt}).ok());
+  EXPECT_FALSE(k->Apply({OptOp::kUpcast, 0, 4}).ok());  // nothing after a GEMM
 }
 
 TEST(CudaRenderer, FewOutputReductionsUseSharedMemory) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "runtime/codegen/gemm_lowering.h"
+
 namespace uop {
 namespace {
 
@@ -82,7 +84,13 @@ std::vector<Opt> ApplyGpuOpts(Kernel& k) {
     }
   }
   if (m_axis >= 0) {
-    // Matmul: 4x4 outputs per thread in registers, 16x16 threads.
+    // Matmul: a tiled GEMM through shared memory when the shape allows
+    // (tensor cores for 16-bit floats), else 4x4 outputs per thread in
+    // registers on 16x16 threads.
+    if (k.caps().tensor_cores > 0 && TryApply(k, {OptOp::kGemm, 0, kTensorCore}, applied)) {
+      return applied;
+    }
+    if (TryApply(k, {OptOp::kGemm, 0, kSimt}, applied)) return applied;
     if (k.full_shape()[m_axis] % 64 == 0 && k.full_shape()[out_axis] % 64 == 0) {
       TryApply(k, {OptOp::kUpcast, m_axis, 4}, applied);
       TryApply(k, {OptOp::kUpcast, out_axis, 4}, applied);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/codegen/gemm_lowering.h"
 
 namespace uop {
 namespace {
@@ -44,6 +45,8 @@ const char* OptName(OptOp op) {
       return "LOCAL";
     case OptOp::kGroup:
       return "GROUP";
+    case OptOp::kGemm:
+      return "GEMM";
   }
   return "?";
 }
@@ -277,7 +280,15 @@ absl::Status Kernel::Apply(const Opt& opt) {
     return bad(absl::StrCat("axis out of range for shape ", ShapeStr(full_shape_)));
   AxisKind kind = kinds_[opt.axis];
   int64_t size = full_shape_[opt.axis];
+  if (gemm_variant_ >= 0) return bad("the kernel is already lowered as a GEMM");
   switch (opt.op) {
+    case OptOp::kGemm: {
+      if (!applied_.empty()) return bad("GEMM must be the first and only opt");
+      absl::StatusOr<GemmPlan> plan = GemmLowering::MakePlan(*this, opt.amount);
+      if (!plan.ok()) return bad(std::string(plan.status().message()));
+      gemm_variant_ = static_cast<int>(opt.amount);
+      break;
+    }
     case OptOp::kUpcast:
     case OptOp::kUnroll:
     case OptOp::kThread: {

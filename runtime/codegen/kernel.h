@@ -33,6 +33,8 @@
 
 namespace uop {
 
+class GemmLowering;
+
 enum class AxisKind : uint8_t {
   kThread,  // one index per CPU core (SPECIAL core_id)
   kLoop,    // an output loop
@@ -51,6 +53,7 @@ enum class OptOp : uint8_t {
   kSwap,    // exchange loop axes `axis` and `amount` (loop order)
   kLocal,   // GPU: split a loop axis; the inner `amount` becomes a local (thread) axis
   kGroup,   // GPU: split a reduce axis; the inner `amount` (a power of two) becomes a group axis
+  kGemm,    // GPU: lower a matmul as a tiled GEMM (gemm_lowering.h); amount = GemmVariant
 };
 
 struct Opt {
@@ -90,6 +93,9 @@ class Kernel {
   int FirstOf(AxisKind kind) const;  // index of the first axis of `kind`, or -1
   int CountOf(AxisKind kind) const;
 
+  // The GemmVariant of an applied kGemm opt (gemm_lowering.h), or -1.
+  int gemm_variant() const { return gemm_variant_; }
+
   // "r_64_32_16" style name (r = reduce, E = elementwise) from the shape.
   std::string Name() const;
 
@@ -99,6 +105,7 @@ class Kernel {
 
  private:
   friend class Lowerer;
+  friend class GemmLowering;
   Kernel() = default;
   absl::Status Reshape(const std::vector<int64_t>& new_full,
                        const std::vector<std::vector<int64_t>>& new_view_shapes);
@@ -119,6 +126,7 @@ class Kernel {
   std::vector<int> load_views_;
   int output_view_ = 0;
   bool has_reduce_ = false;
+  int gemm_variant_ = -1;
   DType output_dtype_;
 };
 

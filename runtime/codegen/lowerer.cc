@@ -20,6 +20,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/codegen/gemm_lowering.h"
 #include "runtime/codegen/kernel.h"
 #include "runtime/uop/matcher.h"
 #include "runtime/uop/symbolic.h"
@@ -697,6 +698,9 @@ absl::StatusOr<UOpPtr> Lowerer::Run() {
   return UOp::Create(Op::kSink, DType::Void(), stores);
 }
 
-absl::StatusOr<UOpPtr> Kernel::Lower() const { return Lowerer(*this).Run(); }
+absl::StatusOr<UOpPtr> Kernel::Lower() const {
+  if (gemm_variant_ >= 0) return GemmLowering::Lower(*this);
+  return Lowerer(*this).Run();
+}
 
 }  // namespace uop

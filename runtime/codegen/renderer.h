@@ -26,6 +26,9 @@ struct RendererCaps {
   std::vector<int64_t> local_max = {1024, 1024, 64};
   // Ops the target computes natively; others are decomposed before rendering.
   bool native_transcendentals = false;
+  // GPU tensor cores codegen may use: 0 none, 1 warp mma.sync m16n8k16 for
+  // float16/bfloat16 with float32 accumulation (NVIDIA sm_80+).
+  int tensor_cores = 0;
 };
 
 class Renderer {
