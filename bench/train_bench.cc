@@ -7,8 +7,12 @@
 //   convnet: batch 32, 1x28x28, conv3x3(1->8) ReLU maxpool2, conv3x3(8->16)
 //            ReLU maxpool2, linear 784 -> 10
 // stderr gets the kernels per step and the first/last loss of each side.
+// UOP_PYTHON names the Python that runs the peer (default /usr/bin/python3).
+// bench/peers/torch_train.py runs the same step in torch where torch exists
+// (not here); docs/gradient.md has its figures.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -63,7 +67,10 @@ struct PeerResult {
 
 PeerResult NumpyPeer(const char* kind) {
   PeerResult r;
-  std::string cmd = std::string("/usr/bin/python3 bench/peers/numpy_train.py ") + kind;
+  // UOP_PYTHON picks the interpreter (one with numpy); Debian's by default.
+  const char* python = getenv("UOP_PYTHON");
+  std::string cmd =
+      std::string(python ? python : "/usr/bin/python3") + " bench/peers/numpy_train.py " + kind;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char line[256];
