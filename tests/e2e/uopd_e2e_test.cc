@@ -167,6 +167,9 @@ void ExpectOneErrorLine(const RunResult& r, const std::string& fragment) {
 TEST(Uopd, AnswersServerLiveReadyAndMetadataThroughTheCppStub) {
   Uopd u = StartUopd();
   ASSERT_STARTED(u);
+  // Live at once; ready only when every model is compiled and warm.
+  ASSERT_EQ(u.process->WaitForStdoutLine("uopd: ready", absl::Seconds(120)), "uopd: ready")
+      << u.process->Stdout();
   auto stub = InferenceStub(u);
   {
     grpc::ClientContext ctx;
@@ -190,7 +193,8 @@ TEST(Uopd, AnswersServerLiveReadyAndMetadataThroughTheCppStub) {
     EXPECT_EQ(r.name(), "uop");
     EXPECT_EQ(r.version(), "0.1.0");
   }
-  EXPECT_THAT(u.process->Stdout(), HasSubstr("1 model folder(s) [add]"));
+  EXPECT_THAT(u.process->Stdout(),
+              HasSubstr("4 model folder(s) [add, image_mean, mlp, ppocr_v4_det]"));
   EXPECT_EQ(u.process->Stderr(), "");
 }
 
@@ -275,6 +279,7 @@ TEST(Uopd, ReflectionListsAndDescribesTheServices) {
 TEST(Uopd, PythonGrpcioClientWithStubsGeneratedAtTestTime) {
   Uopd u = StartUopd();
   ASSERT_STARTED(u);
+  ASSERT_EQ(u.process->WaitForStdoutLine("uopd: ready", absl::Seconds(120)), "uopd: ready");
   RunResult r = RunToExit({"/usr/bin/python3", kPythonClient, "--target", u.GrpcTarget(),
                            "--proto-root", ".", "--expect-version", "0.1.0"},
                           absl::Seconds(120));
