@@ -7,6 +7,8 @@
 //   convnet: batch 32, 1x28x28, conv3x3(1->8) ReLU maxpool2, conv3x3(8->16)
 //            ReLU maxpool2, linear 784 -> 10
 // stderr gets the kernels per step and the first/last loss of each side.
+// It also prints (stderr) how long Gradient and the scheduler take on a
+// ResNet-50 training graph.
 // UOP_PYTHON names the Python that runs the peer (default /usr/bin/python3).
 // bench/peers/torch_train.py runs the same step in torch where torch exists
 // (not here); docs/gradient.md has its figures.
@@ -24,6 +26,7 @@
 #include "runtime/nn/layers.h"
 #include "runtime/nn/loss.h"
 #include "runtime/nn/optim.h"
+#include "runtime/schedule/schedule.h"
 #include "runtime/tensor/gradient.h"
 
 namespace uop {
@@ -151,7 +154,73 @@ int Bench(const char* name, const char* kind, std::shared_ptr<Engine> engine, Mo
   return 0;
 }
 
+// ResNet-50 (batch 64) with training-mode BatchNorm and a log-softmax loss:
+// the time to build the gradient graph of every parameter and to schedule
+// forward + backward (no kernels run). Printed to stderr.
+struct ResNetGraph {
+  std::vector<Tensor> params;
+  Tensor Param(Shape s) {
+    params.push_back(Tensor::Empty(std::move(s)));
+    return params.back();
+  }
+  Tensor ConvBn(const Tensor& x, int64_t cout, int64_t k, int64_t stride, bool relu) {
+    ConvOptions o;
+    o.stride = {stride};
+    o.padding = {{k / 2, k / 2}};
+    Tensor y = x.Conv2d(Param({cout, x.shape()[1], k, k}), std::nullopt, o);
+    const std::vector<int64_t> axes = {0, 2, 3};
+    Tensor centered = y - y.Mean(axes, true);
+    Tensor inv_std = (centered.Square().Mean(axes, true) + 1e-5).Rsqrt();
+    y = centered * inv_std * Param({cout}).Reshape({1, cout, 1, 1}) +
+        Param({cout}).Reshape({1, cout, 1, 1});
+    return relu ? y.Relu() : y;
+  }
+  Tensor Loss() {
+    Tensor x = ConvBn(Tensor::Empty({64, 3, 224, 224}), 64, 7, 2, true);
+    x = x.MaxPool2d(PoolOptions{.kernel = {3, 3}, .stride = {2, 2}, .padding = {{1, 1}}});
+    const int64_t blocks[4] = {3, 4, 6, 3};
+    for (int layer = 0; layer < 4; ++layer) {
+      const int64_t width = int64_t{64} << layer;
+      for (int64_t b = 0; b < blocks[layer]; ++b) {
+        const int64_t stride = (b == 0 && layer > 0) ? 2 : 1;
+        Tensor out = ConvBn(ConvBn(ConvBn(x, width, 1, 1, true), width, 3, stride, true), width * 4,
+                            1, 1, false);
+        x = out.Add(b == 0 ? ConvBn(x, width * 4, 1, stride, false) : x).Relu();
+      }
+    }
+    return x.Mean({2, 3}).Linear(Param({1000, 2048}), Param({1000})).LogSoftmax(1).Mean();
+  }
+};
+
+void GradientResNet50() {
+  std::vector<double> grad_ms, sched_ms;
+  size_t kernels = 0, params = 0;
+  for (int run = 0; run < 5; ++run) {
+    ResNetGraph net;
+    Tensor loss = net.Loss();
+    absl::Time t0 = absl::Now();
+    absl::StatusOr<std::vector<Tensor>> g = Gradient(loss, net.params);
+    absl::Time t1 = absl::Now();
+    if (!g.ok()) return;
+    UOpList srcs = {loss.uop()};
+    for (const Tensor& t : *g) srcs.push_back(t.uop());
+    absl::StatusOr<Schedule> s = CreateSchedule(UOp::Create(Op::kSink, DType::Void(), srcs));
+    if (!s.ok()) return;
+    grad_ms.push_back(absl::ToDoubleMilliseconds(t1 - t0));
+    sched_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t1));
+    kernels = s->items.size();
+    params = net.params.size();
+  }
+  std::sort(grad_ms.begin(), grad_ms.end());
+  std::sort(sched_ms.begin(), sched_ms.end());
+  fprintf(stderr,
+          "# gradient_resnet50: Gradient of %zu parameters %.2f ms; schedule forward + backward "
+          "%.1f ms, %zu items (medians of 5)\n",
+          params, grad_ms[2], sched_ms[2], kernels);
+}
+
 int Main() {
+  GradientResNet50();
   auto engine = Engine::Install({.cache_dir = "-"});
   Mlp mlp;
   if (Bench("train_mlp_step", "mlp", engine, mlp, {128, 784}) != 0) return 1;
