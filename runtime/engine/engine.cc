@@ -164,7 +164,16 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     ++stats_.realizes;
   }
   profiler::Span prof_schedule("schedule");
-  ASSIGN_OR_RETURN(Schedule schedule, CreateSchedule(sink));
+  // Work that reads no buffer (aranges, constants) runs where the results
+  // go: the device of the first target, not always the CPU.
+  ScheduleOptions schedule_options;
+  for (const UOp* u : sink->Toposort()) {
+    if (u->op() == Op::kBuffer) {
+      schedule_options.default_device = DeviceOf(*u);
+      break;
+    }
+  }
+  ASSIGN_OR_RETURN(Schedule schedule, CreateSchedule(sink, schedule_options));
   // CPU layout pass: large matmuls read their right-hand side in panels.
   PackPanelsOptions pack;
   pack.device_filter = [](absl::string_view name) {
@@ -287,6 +296,9 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
     }
     ASSIGN_OR_RETURN(DeviceBuffer * dbuf, DeviceBufferFor(*storage));
     buffers[id] = dbuf;
+    // A capture replays against this buffer later: keep it alive even if
+    // the tensor that owned it (a temporary of the captured function) dies.
+    if (recorder) recorder->KeepAlive(storage);
     written.push_back(storage);
   }
 

@@ -76,3 +76,24 @@ TEST_F(JitTest, RefusesValuesBakedInAsConstants) {
 
 }  // namespace
 }  // namespace uop
+
+namespace uop {
+namespace {
+
+TEST_F(JitTest, TemporaryBuffersOfTheFunctionStayAliveForReplays) {
+  Jit jit(engine_, [](const std::vector<Tensor>& in) {
+    // A constant made inside the function: its storage dies with the call.
+    Tensor bias = Tensor::FromVector<float>({100, 200}, Shape{2});
+    (void)bias.Realize();
+    return std::vector<Tensor>{in[0].Add(bias)};
+  });
+  for (int call = 0; call < 5; ++call) {
+    float a = static_cast<float>(call);
+    absl::StatusOr<std::vector<Tensor>> out = jit.Call({Vec({a, -a})});
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*(*out)[0].ToVector<float>(), (std::vector<float>{100 + a, 200 - a})) << call;
+  }
+}
+
+}  // namespace
+}  // namespace uop
