@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "drivers/cpu/elf_loader.h"
 #include "runtime/base/status_macros.h"
@@ -97,13 +98,16 @@ HostTwinCache::~HostTwinCache() = default;
 
 absl::StatusOr<const HostTwin*> HostTwinCache::Get(absl::Span<const uint8_t> bytes) {
   ASSIGN_OR_RETURN(TwinHeader h, ParseTwinHeader(bytes));
-  std::string object(reinterpret_cast<const char*>(bytes.data()) + kTwinHeaderBytes,
-                     h.object_bytes);
+  const absl::string_view object(reinterpret_cast<const char*>(bytes.data()) + kTwinHeaderBytes,
+                                 h.object_bytes);
+  const size_t key = absl::Hash<absl::string_view>{}(object);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = twins_.find(object);
-  if (it != twins_.end()) return it->second.get();
+  std::vector<std::unique_ptr<HostTwin>>& bucket = twins_[key];
+  for (const auto& t : bucket)
+    if (t->bytes_ == object) return t.get();
   std::unique_ptr<HostTwin> twin(new HostTwin());
   twin->header_ = h;
+  twin->bytes_ = std::string(object);
   absl::StatusOr<std::unique_ptr<ElfObject>> obj = ElfObject::Load(object);
   if (!obj.ok()) {
     return absl::InvalidArgumentError(
@@ -112,14 +116,14 @@ absl::StatusOr<const HostTwin*> HostTwinCache::Get(absl::Span<const uint8_t> byt
   twin->object_ = std::move(*obj);
   ASSIGN_OR_RETURN(void* fn, twin->object_->Symbol("uop_emu_entry"));
   twin->entry_ = reinterpret_cast<HostTwin::Entry>(fn);
-  const HostTwin* out = twin.get();
-  twins_.emplace(std::move(object), std::move(twin));
-  return out;
+  bucket.push_back(std::move(twin));
+  ++size_;
+  return bucket.back().get();
 }
 
 size_t HostTwinCache::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return twins_.size();
+  return size_;
 }
 
 }  // namespace uop

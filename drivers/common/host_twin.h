@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -77,6 +78,7 @@ class HostTwin {
   friend class HostTwinCache;
   HostTwin() = default;
   TwinHeader header_;
+  std::string bytes_;  // the object, to tell twins with equal hashes apart
   std::unique_ptr<ElfObject> object_;
   Entry entry_ = nullptr;
   mutable std::mutex run_mu_;
@@ -92,7 +94,9 @@ class HostTwinCache {
 
  private:
   mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<HostTwin>> twins_;  // by object bytes
+  // By the hash of the object bytes (no copy per lookup).
+  absl::flat_hash_map<size_t, std::vector<std::unique_ptr<HostTwin>>> twins_;
+  size_t size_ = 0;
 };
 
 }  // namespace uop
