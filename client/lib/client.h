@@ -113,8 +113,10 @@ class InferenceClient {
   absl::StatusOr<std::unique_ptr<InferStream>> OpenStream(InferStream::Callback on_response,
                                                           CallOptions call = {});
 
-  // The generated stub, for RPCs this class does not wrap.
+  // The generated stub and the channel, for RPCs and services this class
+  // does not wrap (e.g. uop's profiler extension).
   inference::GRPCInferenceService::Stub& stub() { return *stub_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   // One unary RPC with deadline and retries.

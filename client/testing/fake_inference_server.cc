@@ -532,10 +532,52 @@ class FakeInferenceService final : public inference::GRPCInferenceService::Servi
   std::map<std::string, std::string> trace_ ABSL_GUARDED_BY(mu_);
 };
 
-FakeInferenceServer::FakeInferenceServer() : service_(std::make_unique<FakeInferenceService>()) {
+class FakeProfilerService final : public uop::profiler::v1::Profiler::Service {
+ public:
+  Status GetTrace(ServerContext*, const uop::profiler::v1::GetTraceRequest* q,
+                  grpc::ServerWriter<uop::profiler::v1::TraceChunk>* writer) override {
+    absl::MutexLock lock(&mu_);
+    if (!enabled_) return Status(StatusCode::FAILED_PRECONDITION, "recording is off");
+    const std::string trace = q->format() == uop::profiler::v1::TRACE_FORMAT_CHROME_JSON
+                                  ? kFakeJsonTrace
+                                  : kFakePerfettoTrace;
+    const size_t third = trace.size() / 3;
+    for (int i = 0; i < 3; ++i) {
+      uop::profiler::v1::TraceChunk c;
+      c.set_data(trace.substr(i * third, i == 2 ? std::string::npos : third));
+      if (i == 0) {
+        c.set_format(q->format());
+        c.set_total_bytes(trace.size());
+        c.set_event_count(42);
+        c.set_dropped_events(3);
+      }
+      writer->Write(c);
+    }
+    return Status::OK;
+  }
+  Status SetRecording(ServerContext*, const uop::profiler::v1::SetRecordingRequest* q,
+                      uop::profiler::v1::RecordingState* r) override {
+    absl::MutexLock lock(&mu_);
+    enabled_ = q->enabled();
+    r->set_enabled(enabled_);
+    r->set_events_per_thread(65536);
+    return Status::OK;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool enabled_ ABSL_GUARDED_BY(mu_) = true;
+};
+
+FakeInferenceServer::FakeInferenceServer(bool profiler)
+    : service_(std::make_unique<FakeInferenceService>()) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(service_.get());
+  if (profiler) {
+    profiler_ = std::make_unique<FakeProfilerService>();
+    builder.RegisterService(profiler_.get());
+  }
   server_ = builder.BuildAndStart();
 }
 

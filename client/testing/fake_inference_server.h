@@ -13,6 +13,10 @@
 //   add_sub   INPUT0, INPUT1: INT32[-1] -> OUTPUT0 = a + b, OUTPUT1 = a - b
 //   slow      X: FP32[-1] -> Y = X, after sleeping slow_delay()
 // "broken" is in the repository but fails to load (state UNAVAILABLE).
+//
+// With `profiler` it also serves uop.profiler.v1.Profiler: GetTrace streams
+// a made-up trace in three chunks (kFakeTrace*), SetRecording turns it off
+// (GetTrace then answers FAILED_PRECONDITION).
 #ifndef UOP_CLIENT_TESTING_FAKE_INFERENCE_SERVER_H_
 #define UOP_CLIENT_TESTING_FAKE_INFERENCE_SERVER_H_
 
@@ -26,14 +30,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/grpc_service.grpc.pb.h"
+#include "proto/profiler.grpc.pb.h"
 
 namespace uop::client::testing {
 
 class FakeInferenceService;
+class FakeProfilerService;
+
+// What GetTrace returns: the three chunks concatenated, per format.
+inline constexpr char kFakePerfettoTrace[] = "PERFETTO:chunk-one|chunk-two|chunk-three";
+inline constexpr char kFakeJsonTrace[] = "{\"traceEvents\": [{\"name\": \"x\"}]}";
 
 class FakeInferenceServer {
  public:
-  FakeInferenceServer();
+  explicit FakeInferenceServer(bool profiler = true);
   ~FakeInferenceServer();
 
   std::string target() const;  // "127.0.0.1:PORT"
@@ -53,6 +63,7 @@ class FakeInferenceServer {
 
  private:
   std::unique_ptr<FakeInferenceService> service_;
+  std::unique_ptr<FakeProfilerService> profiler_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -1,0 +1,78 @@
+// uopctl status: is the server (and optionally a model) live and ready.
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "client/uopctl/cli.h"
+#include "client/uopctl/commands.h"
+
+namespace uop::uopctl {
+namespace {
+
+struct Readiness {
+  absl::Status status;  // of the last call
+  bool live = false, ready = false, model_ready = false;
+};
+
+Readiness Check(client::InferenceClient& c, const std::string& model) {
+  Readiness r;
+  absl::StatusOr<bool> live = c.ServerLive();
+  if (!live.ok()) return {live.status()};
+  r.live = *live;
+  absl::StatusOr<bool> ready = c.ServerReady();
+  if (!ready.ok()) return {ready.status()};
+  r.ready = *ready;
+  if (!model.empty()) {
+    absl::StatusOr<bool> m = c.ModelReady(model);
+    if (!m.ok()) return {m.status()};
+    r.model_ready = *m;
+  }
+  return r;
+}
+
+}  // namespace
+
+int StatusCommand(Context& ctx, const std::vector<std::string>& args) {
+  std::string model;
+  double wait_s = 0;
+  client::FlagSet f("uopctl status [-m MODEL] [--wait SECONDS]",
+                    "Prints whether the server is live and ready (and a model, with -m).\n"
+                    "Exit status 0 when ready, 6 when not, 3 when the server is unreachable.");
+  f.String("model", 'm', &model, "NAME", "also check this model");
+  f.Double("wait", 0, &wait_s, "poll until ready for up to this many seconds");
+  std::vector<std::string> pos;
+  int code;
+  if (!ParseFlags(ctx, f, args, &pos, &code)) return code;
+  if (!pos.empty()) return ctx.Usage("status takes no arguments (a model is -m MODEL)");
+  auto client = ctx.Connect(absl::Seconds(30));
+  if (!client.ok()) return ctx.Usage(client.status());
+
+  const absl::Time until = absl::Now() + absl::Seconds(wait_s);
+  Readiness r = Check(**client, model);
+  while (absl::Now() < until && !(r.status.ok() && r.ready && (model.empty() || r.model_ready))) {
+    // A server still starting refuses connections: keep polling, not failing.
+    if (!r.status.ok() && r.status.code() != absl::StatusCode::kUnavailable &&
+        r.status.code() != absl::StatusCode::kNotFound) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+    r = Check(**client, model);
+  }
+  if (!r.status.ok()) return ctx.Fail(r.status);
+  absl::StatusOr<inference::ServerMetadataResponse> meta = (*client)->ServerMetadata();
+  if (meta.ok()) {
+    ctx.out << absl::StrFormat("server      %s %s at %s\n", meta->name(), meta->version(),
+                               ctx.globals.url);
+  }
+  ctx.out << absl::StrFormat("live        %s\nready       %s\n", r.live ? "yes" : "no",
+                             r.ready ? "yes" : "no");
+  if (meta.ok()) {
+    ctx.out << "extensions  " << absl::StrJoin(meta->extensions(), ", ") << "\n";
+  }
+  if (!model.empty()) {
+    ctx.out << absl::StrFormat("model       %s %s\n", model, r.model_ready ? "ready" : "not ready");
+  }
+  const bool ok = r.live && r.ready && (model.empty() || r.model_ready);
+  return ok ? kExitOk : kExitNotReady;
+}
+
+}  // namespace uop::uopctl
