@@ -187,6 +187,10 @@ absl::Status Evaluator::RunNode(const Node& node) {
       const absl::Status& e = outs[i].tensor().status();
       return absl::Status(e.code(), Prefix(node, e.message()));
     }
+    if (outs[i].is_tensor() && outs[i].tensor().numel() > model_.options.max_tensor_elements)
+      return absl::ResourceExhaustedError(Prefix(
+          node, absl::StrCat("output ", i, " ", ShapeToString(outs[i].tensor().shape()),
+                             " has more than ", model_.options.max_tensor_elements, " elements")));
   }
   if (all_const && !has_subgraph) {
     for (Value& v : outs)

@@ -602,6 +602,7 @@ absl::StatusOr<std::shared_ptr<const ModelDef>> ConvertModel(const onnx::ModelPr
                                                              const LoadOptions& options,
                                                              const std::string& base_dir) {
   auto model = std::make_shared<ModelDef>();
+  model->options = options;
   model->ir_version = proto.ir_version();
   model->producer = absl::StrCat(proto.producer_name(), " ", proto.producer_version());
   Converter c(proto, options, base_dir, model.get());

@@ -44,9 +44,13 @@ struct LoadOptions {
   int64_t max_tensor_bytes = int64_t{16} << 30;
   // Deepest nesting of subgraphs and of function calls.
   int max_depth = 32;
+  // Largest tensor a node may produce while running (elements): a model
+  // asking for more is an error, not an allocation failure.
+  int64_t max_tensor_elements = int64_t{1} << 33;
 };
 
 struct ModelDef {
+  LoadOptions options;  // as loaded
   int64_t ir_version = 0;
   std::string producer;
   // Imported opset version per canonical domain ("" is ai.onnx).

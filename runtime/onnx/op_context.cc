@@ -61,6 +61,14 @@ absl::StatusOr<double> OpContext::DoubleInput(int i) {
   return v[0];
 }
 
+absl::Status OpContext::CheckElements(int64_t elements) const {
+  const int64_t limit = eval_.model().options.max_tensor_elements;
+  if (elements < 0 || elements > limit)
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a result of ", elements, " elements is over the limit of ", limit));
+  return absl::OkStatus();
+}
+
 int64_t OpContext::Int(const char* name, int64_t dflt) const {
   const Attribute* a = Attr(name);
   if (!a) return dflt;

@@ -70,6 +70,11 @@ class OpContext {
   absl::StatusOr<int64_t> RequiredInt(const char* name) const;
   absl::StatusOr<const Graph*> GraphAttr(const char* name) const;
 
+  // OK when a result of `elements` elements is within the model's limit
+  // (LoadOptions::max_tensor_elements); ResourceExhausted otherwise. Handlers
+  // that allocate on the host from attribute or input numbers check first.
+  absl::Status CheckElements(int64_t elements) const;
+
   // ----------------------------------------------------------------- outputs
   int num_outputs() const { return static_cast<int>(node_.outputs.size()); }
   // Whether output i is used (named) by the model.

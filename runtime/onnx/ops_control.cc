@@ -166,9 +166,11 @@ absl::Status Scan(OpContext& ctx) {
   ASSIGN_OR_RETURN(int64_t n_in, ctx.RequiredInt("num_scan_inputs"));
   const bool v8 = ctx.opset() < 9;  // opset 8: a leading batch axis and sequence_lens
   const int first = v8 ? 1 : 0;
+  if (n_in < 1 || n_in > ctx.num_inputs() - first)
+    return ctx.Error("num_scan_inputs ", n_in, " does not fit ", ctx.num_inputs(), " inputs");
   const int n_state = ctx.num_inputs() - first - static_cast<int>(n_in);
-  if (n_state < 0 || n_in < 1)
-    return ctx.Error("num_scan_inputs ", n_in, " is more than the inputs");
+  if (static_cast<size_t>(n_state) > body->outputs.size())
+    return ctx.Error("body has ", body->outputs.size(), " outputs for ", n_state, " states");
   const size_t n_out = body->outputs.size() - n_state;
   std::vector<int64_t> in_axes = ctx.Ints("scan_input_axes", std::vector<int64_t>(n_in, 0));
   std::vector<int64_t> in_dirs =

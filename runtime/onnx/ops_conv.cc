@@ -69,8 +69,52 @@ absl::Status Conv(OpContext& ctx) {
   o.stride = win.strides;
   o.dilation = win.dilations;
   o.padding = win.pads;
-  ctx.Set(0, x.Conv(w, b, o));
+  ctx.Set(0, x.Contiguous().Conv(w, b, o));
   return absl::OkStatus();
+}
+
+// ConvTranspose whose windows do not overlap (stride == kernel, no dilation,
+// one group, no output padding): every input pixel writes its own k-block of
+// the output, so the layer is one matmul [N*S, Ci] x [Ci, Co*K] and a
+// pixel-shuffle view, instead of a convolution over a zero-stuffed input
+// where most products are zeros. An error tensor when the case does not apply.
+Tensor NonOverlappingConvTranspose(const Tensor& x, const Tensor& w, const ConvOptions& o,
+                                   const std::vector<int64_t>& kernel) {
+  const int64_t n = x.ndim() - 2;
+  const Tensor no = Tensor::Error(absl::UnimplementedError("overlapping windows"));
+  if (o.groups != 1 || static_cast<int64_t>(kernel.size()) != n) return no;
+  for (int64_t a = 0; a < n; ++a) {
+    if (o.stride[a] != kernel[a] || o.dilation[a] != 1 || o.output_padding[a] != 0) return no;
+    if (o.padding[a].first < 0 || o.padding[a].second < 0) return no;
+  }
+  const int64_t batch = x.shape()[0], ci = x.shape()[1], co = w.shape()[1];
+  int64_t pixels = 1, taps = 1;
+  for (int64_t a = 0; a < n; ++a) {
+    pixels *= x.shape()[2 + a];
+    taps *= kernel[a];
+  }
+  // [N, S, Ci] x [Ci, Co*K] -> [N, S..., Co, K...] -> [N, Co, S0, K0, S1, K1, ...].
+  // The product is materialized in its natural layout; the shuffle is a view.
+  Tensor y = x.Reshape({batch, ci, pixels})
+                 .Transpose(1, 2)
+                 .Matmul(w.Reshape({ci, co * taps}))
+                 .Contiguous();
+  Shape split = {batch};
+  for (int64_t a = 0; a < n; ++a) split.push_back(x.shape()[2 + a]);
+  split.push_back(co);
+  for (int64_t a = 0; a < n; ++a) split.push_back(kernel[a]);
+  std::vector<int64_t> order = {0, n + 1};
+  Shape merged = {batch, co};
+  for (int64_t a = 0; a < n; ++a) {
+    order.push_back(1 + a);
+    order.push_back(n + 2 + a);
+    merged.push_back(x.shape()[2 + a] * kernel[a]);
+  }
+  y = y.Reshape(split).Permute(order).Reshape(merged);
+  PairList crop = {{0, batch}, {0, co}};
+  for (int64_t a = 0; a < n; ++a)
+    crop.push_back({o.padding[a].first, merged[2 + a] - o.padding[a].second});
+  return y.Shrink(crop);
 }
 
 absl::Status ConvTranspose(OpContext& ctx) {
@@ -129,7 +173,8 @@ absl::Status ConvTranspose(OpContext& ctx) {
     }
   }
   o.output_padding = outpad;
-  Tensor y = x.ConvTranspose(w, std::nullopt, o);
+  Tensor y = NonOverlappingConvTranspose(x, w, o, kernel);
+  if (!y.ok()) y = x.ConvTranspose(w, std::nullopt, o);
   bool any_extra = false;
   for (int64_t e : extra) any_extra |= e != 0;
   if (any_extra) {

@@ -117,6 +117,8 @@ absl::StatusOr<Tensor> ResizeAxis(const OpContext& ctx, const ResizeParams& p, c
                                   double roi_end) {
   const int64_t in = x.shape()[axis];
   if (in == 0) return ctx.Error("cannot resize an empty axis");
+  RETURN_IF_ERROR(ctx.CheckElements(out));
+  RETURN_IF_ERROR(ctx.CheckElements(in * out));
   std::vector<Taps> taps;
   bool identity = out == in, any_outside = false;
   for (int64_t o = 0; o < out; ++o) {
@@ -218,6 +220,8 @@ absl::Status ResizeImpl(OpContext& ctx, const ResizeParams& p, const Tensor& x,
       out[i] = static_cast<int64_t>(std::floor(x.shape()[axes[i]] * scales[i]));
     }
   }
+  for (size_t i = 0; i < n; ++i)
+    if (out[i] < 0) return ctx.Error("negative output size ", out[i]);
   Tensor y = x;
   for (size_t i = 0; i < n; ++i) {
     double rs = 0, re = 1;

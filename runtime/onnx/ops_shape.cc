@@ -73,7 +73,8 @@ absl::Status Split(OpContext& ctx) {
   }
   if (sizes.empty()) {
     int64_t parts = ctx.HasAttr("num_outputs") ? ctx.Int("num_outputs", 1) : ctx.num_outputs();
-    if (parts <= 0) return ctx.Error("num_outputs must be positive");
+    if (parts <= 0 || parts != ctx.num_outputs())
+      return ctx.Error("num_outputs ", parts, " for a node with ", ctx.num_outputs(), " outputs");
     const int64_t chunk = (n + parts - 1) / parts;
     for (int64_t k = 0, left = n; k < parts; ++k) {
       sizes.push_back(std::min(chunk, left));

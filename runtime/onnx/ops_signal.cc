@@ -39,6 +39,7 @@ absl::Status Dft(OpContext& ctx) {
     ASSIGN_OR_RETURN(n, ctx.IntInput(1));
   }
   if (n <= 0) return ctx.Error("dft_length must be positive, got ", n);
+  RETURN_IF_ERROR(ctx.CheckElements(n * n));
   // Real and imaginary parts with the transformed axis last, padded or cut to n.
   Tensor xf = x.Cast(DType::Float32());
   auto part = [&](int64_t p) {
@@ -85,6 +86,7 @@ absl::Status Stft(OpContext& ctx) {
   if (!window.empty() && static_cast<int64_t>(window.size()) != len)
     return ctx.Error("window of ", window.size(), " for frame_length ", len);
   if (step <= 0 || len > x.shape()[1]) return ctx.Error("bad frame_step or frame_length");
+  RETURN_IF_ERROR(ctx.CheckElements(len * len));
   const bool onesided = ctx.Int("onesided", 1) != 0;
   const int64_t bins = onesided ? len / 2 + 1 : len;
   auto [c, s] = Basis(len, bins, window.empty() ? nullptr : &window);
@@ -120,6 +122,9 @@ absl::Status MelWeightMatrix(OpContext& ctx) {
   if (mel_bins <= 0 || dft_length <= 0 || sample_rate <= 0)
     return ctx.Error("num_mel_bins, dft_length and sample_rate must be positive");
   const int64_t spec_bins = dft_length / 2 + 1;
+  RETURN_IF_ERROR(ctx.CheckElements(spec_bins));
+  RETURN_IF_ERROR(ctx.CheckElements(mel_bins));
+  RETURN_IF_ERROR(ctx.CheckElements(spec_bins * mel_bins));
   // As the ONNX reference: mel edges spaced evenly, mapped back to dft bins.
   const double lo = 2595 * std::log10(1 + lower / 700), hi = 2595 * std::log10(1 + upper / 700);
   const double step = (hi - lo) / (mel_bins + 2);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
 #include "runtime/onnx/onnx_types.h"
 #include "runtime/onnx/ops_util.h"
 #include "runtime/onnx/registry.h"
@@ -127,6 +128,9 @@ absl::Status TfIdfVectorizer(OpContext& ctx) {
   for (int64_t n = 1; n <= static_cast<int64_t>(counts.size()); ++n) {
     const int64_t start = counts[n - 1];
     const int64_t end = n < static_cast<int64_t>(counts.size()) ? counts[n] : pool_size;
+    if (start < 0 || start > end || end > pool_size)
+      return ctx.Error("ngram_counts [", absl::StrJoin(counts, ", "), "] do not fit a pool of ",
+                       pool_size);
     for (int64_t p = start; p + n <= end; p += n, ++k) {
       std::vector<std::string> g;
       for (int64_t j = 0; j < n; ++j) g.push_back(pool_item(p + j));
@@ -135,13 +139,18 @@ absl::Status TfIdfVectorizer(OpContext& ctx) {
     }
   }
   int64_t cols = 0;
-  for (int64_t i : indexes) cols = std::max(cols, i + 1);
+  for (int64_t i : indexes) {
+    if (i < 0) return ctx.Error("negative ngram index ", i);
+    cols = std::max(cols, i + 1);
+  }
+  RETURN_IF_ERROR(ctx.CheckElements(cols));
   if (h->is_string != strings) return ctx.Error("input and pool types differ");
   const bool two_d = h->shape.size() == 2;
   const int64_t rows = two_d ? h->shape[0] : 1, len = two_d ? h->shape[1] : h->numel();
   auto item = [&](int64_t r, int64_t i) {
     return h->is_string ? h->strings[r * len + i] : std::to_string(h->AsInt(r * len + i));
   };
+  RETURN_IF_ERROR(ctx.CheckElements(rows * cols));
   std::vector<float> out(rows * cols, 0.0f);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t n = min_n; n <= max_n; ++n)

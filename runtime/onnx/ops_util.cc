@@ -7,7 +7,7 @@
 namespace uop::onnx_import {
 
 absl::StatusOr<int64_t> NormAxis(const OpContext& ctx, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank && !(rank == 0 && axis == 0))
+  if (axis < -rank || axis >= rank)
     return ctx.Error("axis ", axis, " is out of range for rank ", rank);
   return axis < 0 ? axis + rank : axis;
 }

@@ -126,6 +126,9 @@ absl::Status RoiAlign(OpContext& ctx) {
       ctx.opset() >= 16 && ctx.Str("coordinate_transformation_mode", "half_pixel") == "half_pixel";
   const int64_t n = x->shape[0], c = x->shape[1], h = x->shape[2], w = x->shape[3];
   const int64_t r = rois->shape[0];
+  if (oh < 1 || ow < 1) return ctx.Error("output_height and output_width must be positive");
+  RETURN_IF_ERROR(ctx.CheckElements(oh * ow));
+  RETURN_IF_ERROR(ctx.CheckElements(r * c * oh * ow));
   std::vector<float> out(r * c * oh * ow, 0.0f);
   const double offset = half_pixel ? 0.5 : 0.0;
   for (int64_t k = 0; k < r; ++k) {
@@ -141,8 +144,11 @@ absl::Status RoiAlign(OpContext& ctx) {
       rh = std::max(rh, 1.0);
     }
     const double bh = rh / oh, bw = rw / ow;
-    const int64_t sh = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(rh / oh));
-    const int64_t sw = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(rw / ow));
+    const double shd = ratio > 0 ? ratio : std::ceil(rh / oh);
+    const double swd = ratio > 0 ? ratio : std::ceil(rw / ow);
+    if (!(shd * swd <= 1e6))  // also false for NaN
+      return ctx.Error("roi ", k, " needs ", shd, " x ", swd, " samples per bin");
+    const int64_t sh = static_cast<int64_t>(shd), sw = static_cast<int64_t>(swd);
     const int64_t count = std::max<int64_t>(sh * sw, 1);
     for (int64_t ch = 0; ch < c; ++ch) {
       const int64_t base = (b * c + ch) * h * w;
