@@ -6,6 +6,7 @@
 #include "runtime/codegen/compile.h"
 #include "runtime/codegen/cuda_renderer.h"
 #include "runtime/codegen/llvm_renderer.h"
+#include "runtime/codegen/opencl_renderer.h"
 #include "runtime/profiler/profiler.h"
 
 namespace uop {
@@ -27,6 +28,8 @@ absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
     target.sm = ParseSmArch(info.description);
     target.sms = info.compute_units;
     r = std::make_unique<CudaRenderer>(target);
+  } else if (info.language == "opencl") {
+    r = std::make_unique<OpenClRenderer>(OpenClTarget{.compute_units = info.compute_units});
   } else {
     return absl::UnimplementedError(
         absl::StrCat("no renderer for language '", info.language, "' of device ", info.name));
