@@ -245,14 +245,17 @@ absl::StatusOr<InferResult> InferResult::FromResponse(
     }
     o.datatype = *d;
     o.shape.assign(t->shape().begin(), t->shape().end());
-    o.shared_memory = GetShmParameters(t->parameters());
-    if (!o.shared_memory) {
-      for (const RequestedOutput& q : requested) {
-        if (q.name == o.name && q.shared_memory &&
-            (!raw || response.raw_output_contents(i).empty()))
-          o.shared_memory = q.shared_memory;
+    // Where the server wrote an output: the place the request named (the
+    // response's parameters may carry only the region and the size written).
+    const std::optional<SharedMemoryRef> reported = GetShmParameters(t->parameters());
+    for (const RequestedOutput& q : requested) {
+      if (q.name != o.name || !q.shared_memory) continue;
+      if (reported || !raw || response.raw_output_contents(i).empty()) {
+        o.shared_memory = q.shared_memory;
+        if (reported && reported->byte_size > 0) o.shared_memory->byte_size = reported->byte_size;
       }
     }
+    if (!o.shared_memory) o.shared_memory = reported;
     if (o.shared_memory) {
       // The data is in the region; nothing travels in the message.
     } else if (raw) {

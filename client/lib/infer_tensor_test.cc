@@ -125,6 +125,19 @@ TEST(InferResult, SharedMemoryOutputsCarryNoBytes) {
   EXPECT_EQ(o->shared_memory->region, "out");
   EXPECT_EQ(o->shared_memory->offset, 4u);
   EXPECT_FALSE(res->As<float>("y").ok());  // read the region instead
+
+  // A server that reports the region and the bytes written, not the offset:
+  // the requested place stands, with the reported size.
+  inference::ModelInferResponse partial = Response();
+  auto& params = *partial.mutable_outputs(0)->mutable_parameters();
+  params["shared_memory_region"].set_string_param("out");
+  params["shared_memory_byte_size"].set_int64_param(8);
+  partial.add_raw_output_contents("");
+  res = InferResult::FromResponse(partial, {{"y", SharedMemoryRef{"out", 64, 16}}});
+  ASSERT_TRUE(res.ok()) << res.status();
+  o = *res->Output("y");
+  EXPECT_EQ(o->shared_memory->offset, 64u);
+  EXPECT_EQ(o->shared_memory->byte_size, 8u);
 }
 
 }  // namespace

@@ -57,6 +57,18 @@ int StatusCommand(Context& ctx, const std::vector<std::string>& args) {
     absl::SleepFor(absl::Milliseconds(200));
     r = Check(**client, model);
   }
+  if (!model.empty() && r.status.code() == absl::StatusCode::kNotFound) {
+    // A model the repository lists but that is not loaded is not ready, not unknown.
+    absl::StatusOr<inference::RepositoryIndexResponse> index = (*client)->RepositoryIndex();
+    if (index.ok()) {
+      for (const auto& m : index->models()) {
+        if (m.name() != model) continue;
+        ctx.out << absl::StrFormat("model       %s %s%s%s\n", model, m.state(),
+                                   m.reason().empty() ? "" : ": ", m.reason());
+        return kExitNotReady;
+      }
+    }
+  }
   if (!r.status.ok()) return ctx.Fail(r.status);
   absl::StatusOr<inference::ServerMetadataResponse> meta = (*client)->ServerMetadata();
   if (meta.ok()) {
