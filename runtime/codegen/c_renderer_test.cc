@@ -18,6 +18,9 @@
 namespace uop {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 CpuDevice& Cpu() {
   static CpuDevice* cpu = CpuDevice::Create({.threads = 2}).value().release();
   return *cpu;

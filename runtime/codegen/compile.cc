@@ -1,22 +1,54 @@
 #include "runtime/codegen/compile.h"
 
+#include <atomic>
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/decompose.h"
 #include "runtime/codegen/heuristics.h"
 #include "runtime/codegen/linearize.h"
+#include "runtime/uop/spec.h"
 #include "runtime/uop/symbolic.h"
 
 namespace uop {
 
+namespace {
+std::atomic<bool>& VerifyFlag() {
+  static std::atomic<bool> flag{[] {
+#ifndef NDEBUG
+    return true;
+#else
+    const char* e = std::getenv("UOP_VERIFY");
+    return e != nullptr && e[0] == '1';
+#endif
+  }()};
+  return flag;
+}
+
+// A failed IR check is a compiler bug; the status says which pass broke it.
+absl::Status Checked(absl::Status st, const char* after) {
+  if (st.ok()) return st;
+  return absl::InternalError(absl::StrCat("IR check after ", after, ": ", st.message()));
+}
+}  // namespace
+
+void SetVerifyPasses(bool on) { VerifyFlag().store(on); }
+bool VerifyPasses() { return VerifyFlag().load(std::memory_order_relaxed); }
+
 absl::StatusOr<UOpPtr> LowerKernel(const Kernel& k) {
   ASSIGN_OR_RETURN(UOpPtr lowered, k.Lower());
+  if (VerifyPasses()) RETURN_IF_ERROR(Checked(VerifyLoweredKernel(lowered), "lowering"));
   if (!k.caps().native_transcendentals) lowered = GraphRewrite(lowered, DecompositionRules());
-  return Simplify(lowered);
+  lowered = Simplify(lowered);
+  if (VerifyPasses())
+    RETURN_IF_ERROR(Checked(VerifyLoweredKernel(lowered), "decompositions and simplification"));
+  return lowered;
 }
 
 absl::StatusOr<ProgramSpec> RenderKernel(const UOpPtr& ast, const Renderer& renderer,
                                          const std::optional<std::vector<Opt>>& opts) {
+  if (VerifyPasses()) RETURN_IF_ERROR(Checked(VerifyKernelAst(ast), "scheduling"));
   ASSIGN_OR_RETURN(Kernel k, Kernel::Create(ast, renderer.caps()));
   if (opts) {
     for (const Opt& o : *opts) RETURN_IF_ERROR(k.Apply(o));
@@ -25,6 +57,7 @@ absl::StatusOr<ProgramSpec> RenderKernel(const UOpPtr& ast, const Renderer& rend
   }
   ASSIGN_OR_RETURN(UOpPtr lowered, LowerKernel(k));
   ASSIGN_OR_RETURN(std::vector<UOpPtr> program, Linearize(lowered));
+  if (VerifyPasses()) RETURN_IF_ERROR(Checked(VerifyLinearKernel(program), "linearization"));
   ProgramSpec spec;
   spec.name = k.Name();
   spec.language = renderer.caps().language;

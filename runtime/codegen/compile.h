@@ -24,6 +24,12 @@ absl::StatusOr<ProgramSpec> RenderKernel(
     const UOpPtr& ast, const Renderer& renderer,
     const std::optional<std::vector<Opt>>& opts = std::nullopt);
 
+// IR validity checks (runtime/uop/spec.h) between the passes: on in debug
+// builds, with UOP_VERIFY=1, or when a test turns them on. A failure is an
+// Internal error naming the pass after which the IR became invalid.
+void SetVerifyPasses(bool on);
+bool VerifyPasses();
+
 // Lowered and simplified kernel (before linearization), for tests and tools.
 absl::StatusOr<UOpPtr> LowerKernel(const Kernel& k);
 

@@ -13,6 +13,9 @@
 namespace uop {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 using testing::Bytes;
 using testing::FromBytes;
 using testing::LoadedKernel;

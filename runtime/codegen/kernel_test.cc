@@ -14,6 +14,9 @@
 namespace uop {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 using testing::AddAst;
 using testing::MatmulAst;
 using testing::RowSumAst;
@@ -126,6 +129,26 @@ TEST(Kernel, ProgramSpecDescribesBuffers) {
   EXPECT_EQ(spec.buffers[1].size, 8 * 32);
   EXPECT_EQ(spec.buffers[2].dtype, DType::Float32());
   EXPECT_EQ(spec.global_size[0], 1);
+}
+
+}  // namespace
+}  // namespace uop
+
+namespace uop {
+namespace {
+
+TEST(Kernel, PassChecksNameThePassThatBrokeTheIr) {
+  // An AST whose ADD mixes float32 and int32 sources: invalid IR.
+  DType f = DType::Float32(), i = DType::Int32();
+  UOpPtr out = testing::Buf(0, f, 16), a = testing::Buf(1, f, 16), b = testing::Buf(2, i, 16);
+  ShapeTracker st = ShapeTracker::FromShape({16});
+  UOpPtr bad = UOp::Create(Op::kAdd, f, {testing::LoadAst(a, st), testing::LoadAst(b, st)});
+  absl::StatusOr<ProgramSpec> spec =
+      RenderKernel(testing::SinkOf({testing::StoreAst(out, st, bad)}), LlvmRenderer(1, 64));
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(spec.status().message().find("IR check after scheduling"), std::string::npos)
+      << spec.status();
 }
 
 }  // namespace

@@ -18,11 +18,15 @@
 #include "absl/strings/str_split.h"
 #include "drivers/device_registry.h"
 #include "gtest/gtest.h"
+#include "runtime/codegen/compile.h"
 #include "runtime/engine/engine.h"
 #include "runtime/tensor/tensor.h"
 
 namespace uop {
 namespace {
+
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
 
 struct Input {
   Shape shape;
