@@ -138,12 +138,14 @@ double Matmul(const std::shared_ptr<Engine>& engine, int64_t n, DType dtype) {
     if (!gemm->kernel->program->Run(gemm->bufs, {}, global, local, &t).ok()) return -1;
     if (r >= 2) times.push_back(t.seconds);
   }
-  std::string opts;
-  for (const Opt& o : gemm->kernel->opts) opts += o.ToString() + " ";
-  fprintf(stderr, "# %s: grid (%ld,%ld,%ld) block (%ld,%ld,%ld) opts %s\n", spec.name.c_str(),
-          static_cast<long>(global.x), static_cast<long>(global.y), static_cast<long>(global.z),
-          static_cast<long>(local.x), static_cast<long>(local.y), static_cast<long>(local.z),
-          opts.c_str());
+  fprintf(stderr,
+          "# %s %s: grid (%ld,%ld,%ld) block (%ld,%ld,%ld), render %.1f ms, NVRTC compile + load "
+          "%.1f ms, median %.3f ms\n",
+          spec.name.c_str(), dtype.ToString().c_str(), static_cast<long>(global.x),
+          static_cast<long>(global.y), static_cast<long>(global.z), static_cast<long>(local.x),
+          static_cast<long>(local.y), static_cast<long>(local.z),
+          gemm->kernel->render_seconds * 1e3, gemm->kernel->compile_seconds * 1e3,
+          Median(times) * 1e3);
   return 2.0 * n * n * n / Median(times) / 1e12;
 }
 

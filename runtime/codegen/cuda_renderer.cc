@@ -203,6 +203,8 @@ class Emitter {
   const CudaTarget& target_;
   std::string body_;
   std::string shared_decls_;
+  bool dynamic_shared_ = false;  // DEFINE_LOCALs exceed the static limit
+  int64_t shared_bytes_ = 0;
   int depth_ = 1;
   int tmp_ = 0;
   absl::flat_hash_map<const UOp*, std::vector<std::string>> lanes_;
@@ -588,8 +590,17 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
     }
     case Op::kDefineLocal: {
       const std::string n = absl::StrCat("smem", u->arg().get<int64_t>());
-      absl::StrAppend(&shared_decls_, "  __shared__ __align__(16) ", MemType(d.Base().Scalar()),
-                      " ", n, "[", std::max<int64_t>(d.ptr_size(), 1), "];\n");
+      const std::string type = MemType(d.Base().Scalar());
+      const int64_t bytes = std::max<int64_t>(d.ptr_size(), 1) * d.Base().itemsize();
+      if (dynamic_shared_) {
+        // Past the static limit: parts of the launch's dynamic shared memory.
+        absl::StrAppend(&shared_decls_, "  ", type, "* ", n, " = (", type, "*)(uop_smem + ",
+                        shared_bytes_, ");\n");
+      } else {
+        absl::StrAppend(&shared_decls_, "  __shared__ __align__(16) ", type, " ", n, "[",
+                        std::max<int64_t>(d.ptr_size(), 1), "];\n");
+      }
+      shared_bytes_ += (bytes + 15) / 16 * 16;
       lanes_[u] = {n};
       return absl::OkStatus();
     }
@@ -693,6 +704,38 @@ absl::Status Emitter::EmitOp(const UOp* u, int index) {
       return absl::OkStatus();
     case Op::kWmma:
       return EmitWmma(u, name);
+    case Op::kCustom:
+      if (const auto* ld = u->arg().object<LdMatrixArg>()) {
+        const IndexInfo& ix = indexes_.at(u->src(0).get());
+        std::vector<std::string> regs, raw, lanes;
+        for (int q = 0; q < ld->count(); ++q) regs.push_back(absl::StrCat(name, "m", q));
+        Line(absl::StrCat("unsigned ", absl::StrJoin(regs, ", "), ";"));
+        for (const std::string& l :
+             RenderLdMatrix(*ld, absl::StrCat(ix.ptr, " + ", ix.idx), regs)) {
+          Line(l);
+        }
+        for (int q = 0; q < ld->count(); ++q) {
+          raw.push_back(absl::StrCat("(unsigned short)(", regs[q], ")"));
+          raw.push_back(absl::StrCat("(unsigned short)(", regs[q], " >> 16)"));
+        }
+        for (const std::string& r : raw) lanes.push_back(FromMem(r, ix.elem));
+        lanes_[u] = std::move(lanes);
+        raw_[u] = std::move(raw);
+        return absl::OkStatus();
+      }
+      if (const auto* cp = u->arg().object<AsyncCopyArg>()) {
+        std::string dst, src;
+        if (cp->kind() == AsyncCopyArg::kCopy16) {
+          const IndexInfo& d = indexes_.at(u->src(0).get());
+          const IndexInfo& g = indexes_.at(u->src(1).get());
+          dst = absl::StrCat(d.ptr, " + ", d.idx);
+          src = absl::StrCat(g.ptr, " + ", g.idx);
+        }
+        Line(RenderAsyncCopy(*cp, dst, src));
+        return absl::OkStatus();
+      }
+      return absl::UnimplementedError(
+          absl::StrCat("CUDA renderer: cannot render ", u->ShortString()));
     case Op::kSink:
       return absl::OkStatus();
     default:
@@ -721,6 +764,14 @@ absl::Status Emitter::EmitWmma(const UOp* u, const std::string& name) {
 
 absl::StatusOr<std::string> Emitter::Run(const std::string& name,
                                          absl::Span<const UOpPtr> program) {
+  int64_t shared = 0;
+  for (const UOpPtr& u : program) {
+    if (u->op() == Op::kDefineLocal) {
+      shared += (std::max<int64_t>(u->dtype().ptr_size(), 1) * u->dtype().Base().itemsize() + 15) /
+                16 * 16;
+    }
+  }
+  dynamic_shared_ = shared > target_.max_shared_bytes;
   for (size_t i = 0; i < program.size(); ++i) {
     absl::Status st = EmitOp(program[i].get(), static_cast<int>(i));
     if (!st.ok()) return st;
@@ -745,7 +796,11 @@ absl::StatusOr<std::string> Emitter::Run(const std::string& name,
     if (s[0] == 'l') threads *= end;
   std::string out;
   absl::StrAppend(&out, "// uop kernel ", name, "\n// uop-abi: globals=", num_globals,
-                  " vars=", vars_.size(), " shared=0\n", kPrelude);
+                  " vars=", vars_.size(), " shared=", dynamic_shared_ ? shared_bytes_ : 0, "\n",
+                  kPrelude);
+  if (dynamic_shared_) {
+    absl::StrAppend(&out, "extern __shared__ __align__(16) unsigned char uop_smem[];\n");
+  }
   absl::StrAppend(&out, "extern \"C\" __global__ void __launch_bounds__(", threads, ") ", name, "(",
                   absl::StrJoin(params, ", "), ") {\n", shared_decls_, body_, "}\n");
   return out;

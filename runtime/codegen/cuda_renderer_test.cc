@@ -124,6 +124,14 @@ TEST(CudaRenderer, HalfMatmulsUseTensorCores) {
     EXPECT_TRUE(Has(spec->source, mma)) << spec->source;
     // Fragments go to the tensor cores as loaded bits, never through float.
     EXPECT_FALSE(Has(spec->source, "unsigned a0 = ((unsigned)(uop_f2")) << spec->source;
+    // Read with ldmatrix (B transposed: it is stored K-major), fed by a
+    // cp.async pipeline in dynamic shared memory (past the 48 KiB static limit).
+    EXPECT_TRUE(Has(spec->source, "ldmatrix.sync.aligned.m8n8.x4.shared.b16")) << spec->source;
+    EXPECT_TRUE(Has(spec->source, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16"));
+    EXPECT_TRUE(Has(spec->source, "cp.async.cg.shared.global")) << spec->source;
+    EXPECT_TRUE(Has(spec->source, "cp.async.wait_group 2;")) << spec->source;
+    EXPECT_TRUE(Has(spec->source, "extern __shared__ __align__(16) unsigned char uop_smem[];"));
+    EXPECT_FALSE(Has(spec->source, "shared=0\n")) << spec->source;
   }
   // Older GPUs have no mma.sync for these: the register-tiled path instead.
   absl::StatusOr<ProgramSpec> old = RenderKernel(HalfMatmulAst(256, 256, 128, DType::Float16()),

@@ -17,6 +17,66 @@ std::string WmmaArg::ToString() const {
   return absl::StrCat("m", m_, "n", n_, "k", k_, ".", in_.ToString(), ".float32");
 }
 
+size_t LdMatrixArg::Hash() const { return absl::HashOf(count_, trans_, 0x1d6a); }
+
+bool LdMatrixArg::Equals(const ArgObject& other) const {
+  const auto* o = dynamic_cast<const LdMatrixArg*>(&other);
+  return o != nullptr && o->count_ == count_ && o->trans_ == trans_;
+}
+
+std::string LdMatrixArg::ToString() const {
+  return absl::StrCat("ldmatrix.x", count_, trans_ ? ".trans" : "");
+}
+
+std::vector<std::string> RenderLdMatrix(const LdMatrixArg& arg, const std::string& address,
+                                        const std::vector<std::string>& regs) {
+  std::vector<std::string> outs, places;
+  for (size_t i = 0; i < regs.size(); ++i) {
+    places.push_back(absl::StrCat("%", i));
+    outs.push_back(absl::StrCat("\"=r\"(", regs[i], ")"));
+  }
+  // volatile: shared-memory reads must stay between the barriers around them.
+  return {absl::StrCat("asm volatile(\"ldmatrix.sync.aligned.m8n8.x", arg.count(),
+                       arg.trans() ? ".trans" : "", ".shared.b16 {", absl::StrJoin(places, ", "),
+                       "}, [%", regs.size(), "];\" : ", absl::StrJoin(outs, ", "),
+                       " : \"r\"((unsigned)__cvta_generic_to_shared(", address, ")));")};
+}
+
+size_t AsyncCopyArg::Hash() const { return absl::HashOf(static_cast<int>(kind_), pending_, 0xa5c); }
+
+bool AsyncCopyArg::Equals(const ArgObject& other) const {
+  const auto* o = dynamic_cast<const AsyncCopyArg*>(&other);
+  return o != nullptr && o->kind_ == kind_ && o->pending_ == pending_;
+}
+
+std::string AsyncCopyArg::ToString() const {
+  switch (kind_) {
+    case kCopy16:
+      return "cp.async.16";
+    case kCommit:
+      return "cp.async.commit";
+    case kWait:
+      return absl::StrCat("cp.async.wait ", pending_);
+  }
+  return "?";
+}
+
+std::string RenderAsyncCopy(const AsyncCopyArg& arg, const std::string& dst,
+                            const std::string& src) {
+  switch (arg.kind()) {
+    case AsyncCopyArg::kCopy16:
+      return absl::StrCat(
+          "asm volatile(\"cp.async.cg.shared.global [%0], [%1], 16;\" :: "
+          "\"r\"((unsigned)__cvta_generic_to_shared(",
+          dst, ")), \"l\"(", src, "));");
+    case AsyncCopyArg::kCommit:
+      return "asm volatile(\"cp.async.commit_group;\");";
+    case AsyncCopyArg::kWait:
+      return absl::StrCat("asm volatile(\"cp.async.wait_group ", arg.pending(), ";\");");
+  }
+  return "";
+}
+
 absl::StatusOr<std::vector<std::string>> RenderMmaSync(const WmmaArg& arg,
                                                        const std::vector<std::string>& a_bits,
                                                        const std::vector<std::string>& b_bits,

@@ -47,6 +47,60 @@ class WmmaArg final : public ArgObject {
   DType in_;
 };
 
+// CUSTOM op with this arg: a warp-wide ldmatrix (PTX "ldmatrix.sync.aligned
+// .m8n8.x<count>[.trans].shared.b16"): `count` 8x8 matrices of 16-bit
+// elements from shared memory, each lane giving one row address (lane / 8
+// picks the matrix, lane % 8 the row). Lane L receives, of every matrix q,
+// the two elements at row L / 4, columns 2 * (L % 4) and +1 (transposed:
+// rows 2 * (L % 4) and +1 of column L / 4) as lanes 2q and 2q + 1 of the
+// result: exactly the mma.sync fragments above.
+//
+//   CUSTOM(INDEX(smem, row_address), deps...) dtype float16.vec(2 * count)
+class LdMatrixArg final : public ArgObject {
+ public:
+  LdMatrixArg(int count, bool trans) : count_(count), trans_(trans) {}
+  int count() const { return count_; }
+  bool trans() const { return trans_; }
+  size_t Hash() const override;
+  bool Equals(const ArgObject& other) const override;
+  std::string ToString() const override;
+
+ private:
+  int count_;
+  bool trans_;
+};
+
+// The statements loading `regs` (count 32-bit registers, declared by the
+// caller) from the shared-memory element at `address` (a pointer expression).
+std::vector<std::string> RenderLdMatrix(const LdMatrixArg& arg, const std::string& address,
+                                        const std::vector<std::string>& regs);
+
+// CUSTOM ops with this arg: Ampere+ asynchronous global -> shared copies.
+//   kCopy16: CUSTOM(INDEX(shared dst), INDEX(global src), deps...) copies 16
+//            bytes without going through registers (cp.async.cg);
+//   kCommit: CUSTOM(deps...) closes the group of copies issued so far;
+//   kWait:   CUSTOM(deps...) waits until at most `pending` groups are in flight.
+// Copies are visible to other threads after kWait and a BARRIER.
+class AsyncCopyArg final : public ArgObject {
+ public:
+  enum Kind { kCopy16, kCommit, kWait };
+  explicit AsyncCopyArg(Kind kind, int pending = 0) : kind_(kind), pending_(pending) {}
+  Kind kind() const { return kind_; }
+  int pending() const { return pending_; }
+  size_t Hash() const override;
+  bool Equals(const ArgObject& other) const override;
+  std::string ToString() const override;
+
+ private:
+  Kind kind_;
+  int pending_;
+};
+
+// The statement for an AsyncCopyArg op (addresses are pointer expressions;
+// empty for commit and wait).
+std::string RenderAsyncCopy(const AsyncCopyArg& arg, const std::string& dst,
+                            const std::string& src);
+
 // The statements computing `out`_0..3 (declared by the caller as floats)
 // from A and B lanes given as 16-bit patterns (unsigned short expressions)
 // and C lanes as float expressions. InvalidArgument for a shape or type

@@ -188,7 +188,12 @@ struct Operand {
   UOpPtr smem;
   int64_t pitch;
   bool smem_k_contiguous;
+  int64_t stage_elems;  // one pipeline stage's tile
 };
+
+// Stages of the cp.async pipeline (tensor cores): tiles in flight while one
+// is multiplied.
+constexpr int64_t kAsyncStages = 4;
 
 }  // namespace
 
@@ -215,8 +220,20 @@ class GemmLowering::Builder {
     return Simplify(st.ToIndexed(idxs).first);
   }
   UOpPtr SmemIndex(const Operand& o, const UOpPtr& row, const UOpPtr& kk) const {
-    return o.smem_k_contiguous ? row * o.pitch + kk : kk * o.pitch + row;
+    UOpPtr i = o.smem_k_contiguous ? row * o.pitch + kk : kk * o.pitch + row;
+    return stage_ ? stage_ * o.stage_elems + i : i;
   }
+  // Whether the tile copies can be 16-byte cp.async (aligned, contiguous).
+  bool CanCopyAsync(const Operand& o);
+  // cp.async of this thread's part of the tile at K offset k0 into `stage`.
+  std::vector<UOpPtr> CopyTileAsync(const Operand& o, const UOpPtr& k0, const UOpPtr& stage,
+                                    const UOpPtr& dep);
+  UOpPtr AsyncOp(AsyncCopyArg::Kind kind, int pending, const std::vector<UOpPtr>& deps) const {
+    UOpList srcs(deps.begin(), deps.end());
+    return UOp::Create(Op::kCustom, DType::Void(), srcs,
+                       Arg(std::make_shared<const AsyncCopyArg>(kind, pending)));
+  }
+
   // Loads this thread's part of the tile at K offset k0 into registers.
   std::vector<std::pair<UOpPtr, std::pair<UOpPtr, UOpPtr>>> LoadTile(const Operand& o,
                                                                      const UOpPtr& k0);
@@ -238,6 +255,7 @@ class GemmLowering::Builder {
   const GemmPlan& p_;
   const Tile t_;
   std::vector<UOpPtr> batch_idx_;
+  UOpPtr stage_;  // the pipeline stage compute reads (nullptr: one stage)
   UOpPtr m0_, n0_, tid_, kt_, barrier0_;
   Operand a_, b_;
   int64_t kt_end_ = 0;
@@ -297,6 +315,38 @@ std::vector<UOpPtr> GemmLowering::Builder::StoreTile(
     }
   }
   return stores;
+}
+
+bool GemmLowering::Builder::CanCopyAsync(const Operand& o) {
+  const int64_t v = 16 / o.elem.itemsize();
+  const bool along_k = o.k_contiguous && t_.bk % v == 0;
+  const bool along_rows = !along_k && o.rows_contiguous && o.rows % v == 0;
+  if (!along_k && !along_rows) return false;
+  if (o.rows * t_.bk % (v * t_.lx * t_.ly) != 0) return false;
+  // Both ends of every copy 16-byte aligned: the global index of a chunk
+  // start is a multiple of v (checked on the first chunk's expression).
+  std::vector<UOpPtr> parts;
+  for (const auto& [val, at] : LoadTile(o, kt_ * t_.bk)) {
+    const UOp* index = val->src(0).get();
+    UOpPtr rem = Simplify(index->src(1) % v);
+    if (!rem->is_const() || rem->const_int() != 0) return false;
+  }
+  return true;
+}
+
+std::vector<UOpPtr> GemmLowering::Builder::CopyTileAsync(const Operand& o, const UOpPtr& k0,
+                                                         const UOpPtr& stage, const UOpPtr& dep) {
+  std::vector<UOpPtr> copies;
+  UOpPtr saved = stage_;
+  stage_ = stage;
+  for (const auto& [val, at] : LoadTile(o, k0)) {
+    UOpList srcs = {Index(o.smem, SmemIndex(o, at.first, at.second)), val->src(0)};
+    if (dep) srcs.push_back(dep);
+    copies.push_back(UOp::Create(Op::kCustom, DType::Void(), srcs,
+                                 Arg(std::make_shared<const AsyncCopyArg>(AsyncCopyArg::kCopy16))));
+  }
+  stage_ = saved;
+  return copies;
 }
 
 UOpPtr GemmLowering::Builder::Epilogue(const UOpPtr& acc, const UOpPtr& m, const UOpPtr& n) const {
@@ -368,10 +418,10 @@ void GemmLowering::Builder::Simt(std::vector<UOpPtr>* stores) {
 }
 
 // Warp (wm, wn) of 2 x 4 computes rows wm*64 .. +64 and columns wn*32 .. +32
-// as 4 x 4 mma tiles of 16 x 8; lane = 4 * g + t (cuda_wmma.h layouts).
+// as 4 x 4 mma tiles of 16 x 8, fragments loaded with ldmatrix (cuda_wmma.h
+// layouts).
 void GemmLowering::Builder::TensorCore(std::vector<UOpPtr>* stores) {
   const UOpPtr lane = Special("lidx0", t_.lx), warp = Special("lidx1", t_.ly);
-  const UOpPtr g = Simplify(lane / 4), t = Simplify(lane % 4);
   const UOpPtr wm = Simplify(warp / 4), wn = Simplify(warp % 4);
   const DType f4 = DType::Float32().Vec(4);
   auto wmma_arg = std::make_shared<const WmmaArg>(WmmaArg::M16N8K16(a_.elem));
@@ -384,29 +434,33 @@ void GemmLowering::Builder::TensorCore(std::vector<UOpPtr>* stores) {
     inits_.push_back(init);
     cur.push_back(UOp::Create(Op::kLoad, f4, {ptr, init, kt_}));
   }
+  // ldmatrix.x4: lane L gives the row address of matrix q = L / 8, row r = L % 8.
+  const UOpPtr q = Simplify(lane / 8), r = Simplify(lane % 8);
+  auto ldmatrix = [&](const Operand& o, const UOpPtr& row0, const UOpPtr& k0, bool k_pairs_first) {
+    // Matrices in fragment order. A: (rows 0-7, k 0-7), (rows 8-15, k 0-7),
+    // (rows 0-7, k 8-15), (rows 8-15, k 8-15). B (two n tiles): (k 0-7,
+    // n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15), (k 8-15, n 8-15).
+    UOpPtr row_off = k_pairs_first ? (q % 2) * 8 : (q / 2) * 8;
+    UOpPtr k_off = k_pairs_first ? (q / 2) * 8 : (q % 2) * 8;
+    // Each lane points at one row of its matrix: a row of the tile's rows
+    // ([rows][K] layout) or of K ([K][rows], read transposed).
+    UOpPtr idx = o.smem_k_contiguous ? SmemIndex(o, row0 + row_off + r, k0 + k_off)
+                                     : SmemIndex(o, row0 + row_off, k0 + k_off + r);
+    auto arg = std::make_shared<const LdMatrixArg>(4, !o.smem_k_contiguous);
+    UOpList srcs = {Index(o.smem, idx), barrier0_, kt_};
+    return UOp::Create(Op::kCustom, o.elem.Vec(8), srcs, Arg(arg));
+  };
   for (int64_t ks = 0; ks < t_.bk / 16; ++ks) {
     std::vector<UOpPtr> afrag, bfrag;
     for (int mi = 0; mi < 4; ++mi) {
-      UOpPtr r0 = wm * 64 + mi * 16 + g, c0 = t * 2 + ks * 16;
-      std::vector<UOpPtr> lanes;
-      // a[0..7]: (g, 2t..+1), (g+8, 2t..+1), (g, 2t+8..+9), (g+8, 2t+8..+9).
-      const std::pair<int, int> kPairs[] = {{0, 0}, {8, 0}, {0, 8}, {8, 8}};
-      for (const auto& [dr, dc] : kPairs) {
-        UOpPtr pair = SmemLoad(a_, r0 + dr, c0 + dc, 2);
-        lanes.push_back(Gep(pair, 0));
-        lanes.push_back(Gep(pair, 1));
-      }
-      afrag.push_back(Vectorize(lanes));
+      afrag.push_back(ldmatrix(a_, wm * 64 + mi * 16, UOp::Index(ks * 16), true));
     }
-    for (int ni = 0; ni < 4; ++ni) {
-      UOpPtr n = wn * 32 + ni * 8 + g, k0 = t * 2 + ks * 16;
-      std::vector<UOpPtr> lanes;
-      for (int dk : {0, 8}) {
-        UOpPtr pair = SmemLoad(b_, n, k0 + dk, 2);
-        lanes.push_back(Gep(pair, 0));
-        lanes.push_back(Gep(pair, 1));
+    for (int nj = 0; nj < 2; ++nj) {
+      UOpPtr x = ldmatrix(b_, wn * 32 + nj * 16, UOp::Index(ks * 16), false);
+      for (int half = 0; half < 2; ++half) {
+        std::vector<int64_t> lanes = {4 * half, 4 * half + 1, 4 * half + 2, 4 * half + 3};
+        bfrag.push_back(UOp::Create(Op::kGep, b_.elem.Vec(4), {x}, Arg(lanes)));
       }
-      bfrag.push_back(Vectorize(lanes));
     }
     for (int mi = 0; mi < 4; ++mi) {
       for (int ni = 0; ni < 4; ++ni) {
@@ -450,42 +504,84 @@ absl::StatusOr<UOpPtr> GemmLowering::Builder::Run() {
     o.rows_contiguous = is_a ? p_.a_m_contiguous : p_.b_n_contiguous;
     o.elem = load->dtype();
     o.buf = load->src(0);
-    o.smem_k_contiguous = tc;
-    o.pitch = (tc ? t_.bk : o.rows) + t_.pad;
-    const int64_t extent = tc ? o.rows * o.pitch : t_.bk * o.pitch;
-    o.smem = UOp::Create(Op::kDefineLocal, o.elem.Ptr(AddrSpace::kLocal, extent), {},
-                         Arg(int64_t{is_a ? 0 : 1}));
+    // SIMT reads rows of M (N) per K step: [K][rows]. Tensor cores read
+    // with ldmatrix, which transposes if needed: keep the layout global
+    // memory has, so the tile copy is straight 16-byte stores.
+    o.smem_k_contiguous = tc && (o.k_contiguous || !o.rows_contiguous);
+    o.pitch = (o.smem_k_contiguous ? t_.bk : o.rows) + t_.pad;
+    o.stage_elems = o.smem_k_contiguous ? o.rows * o.pitch : t_.bk * o.pitch;
     return o;
   };
   a_ = operand(p_.a_load, true);
   b_ = operand(p_.b_load, false);
   kt_end_ = p_.k / t_.bk;
-  // Prologue: the first K tile into shared memory.
-  std::vector<UOpPtr> first = StoreTile(a_, LoadTile(a_, UOp::Index(0)), nullptr);
-  for (const UOpPtr& s : StoreTile(b_, LoadTile(b_, UOp::Index(0)), nullptr)) first.push_back(s);
-  barrier0_ = UOp::Create(Op::kBarrier, DType::Void(), first);
   kt_ = UOp::Create(Op::kRange, DType::Index(), {UOp::Index(kt_end_)}, Arg(int64_t{0}));
-  // The next tile's loads go out before this tile's math (the last
-  // iteration reloads tile 0, harmlessly).
-  UOpPtr next_k0 = Simplify(((kt_ + 1) % kt_end_) * t_.bk);
-  auto next_a = LoadTile(a_, next_k0);
-  auto next_b = LoadTile(b_, next_k0);
-  std::vector<UOpPtr> acc_stores;
-  if (tc) {
-    TensorCore(&acc_stores);
-  } else {
-    Simt(&acc_stores);
+  const bool pipelined = tc && CanCopyAsync(a_) && CanCopyAsync(b_);
+  const int64_t stages = pipelined ? kAsyncStages : 1;
+  for (Operand* o : {&a_, &b_}) {
+    o->smem = UOp::Create(Op::kDefineLocal, o->elem.Ptr(AddrSpace::kLocal, stages * o->stage_elems),
+                          {}, Arg(int64_t{o->is_a ? 0 : 1}));
   }
-  UOpPtr computed = UOp::Create(Op::kBarrier, DType::Void(), acc_stores);
-  std::vector<UOpPtr> refill = StoreTile(a_, next_a, computed);
-  for (const UOpPtr& s : StoreTile(b_, next_b, computed)) refill.push_back(s);
-  UOpPtr refilled = UOp::Create(Op::kBarrier, DType::Void(), refill);
-  UOpPtr end = UOp::Create(Op::kEndRange, DType::Void(), {kt_, refilled});
+  UOpPtr end, drained;
+  std::vector<UOpPtr> acc_stores;
+  if (pipelined) {
+    // cp.async pipeline: tiles 0 .. S-2 in flight before the loop; step kt
+    // waits for tile kt, barriers (everyone's copies landed and everyone is
+    // done with tile kt-1), issues tile kt+S-1 into kt-1's stage, and
+    // multiplies tile kt. One barrier per step, no registers for staging.
+    UOpPtr commit;
+    for (int64_t st = 0; st < stages - 1; ++st) {
+      UOpPtr k0 = UOp::Index((st % kt_end_) * t_.bk), stage = UOp::Index(st);
+      std::vector<UOpPtr> group = CopyTileAsync(a_, k0, stage, commit);
+      for (const UOpPtr& c : CopyTileAsync(b_, k0, stage, commit)) group.push_back(c);
+      commit = AsyncOp(AsyncCopyArg::kCommit, 0, group);
+    }
+    UOpPtr landed = AsyncOp(AsyncCopyArg::kWait, static_cast<int>(stages - 2), {kt_, commit});
+    barrier0_ = UOp::Create(Op::kBarrier, DType::Void(), {landed});
+    UOpPtr ahead = kt_ + (stages - 1);
+    UOpPtr k0 = Simplify((ahead % kt_end_) * t_.bk), stage = Simplify(ahead % stages);
+    std::vector<UOpPtr> group = CopyTileAsync(a_, k0, stage, barrier0_);
+    for (const UOpPtr& c : CopyTileAsync(b_, k0, stage, barrier0_)) group.push_back(c);
+    UOpPtr issued = AsyncOp(AsyncCopyArg::kCommit, 0, group);
+    stage_ = Simplify(kt_ % stages);
+    TensorCore(&acc_stores);
+    stage_ = nullptr;
+    UOpList end_srcs = {kt_, issued};
+    for (const UOpPtr& st : acc_stores) end_srcs.push_back(st);
+    end = UOp::Create(Op::kEndRange, DType::Void(), end_srcs);
+    drained = AsyncOp(AsyncCopyArg::kWait, 0, {end});  // nothing in flight at exit
+  } else {
+    // Prologue: the first K tile into shared memory.
+    std::vector<UOpPtr> first = StoreTile(a_, LoadTile(a_, UOp::Index(0)), nullptr);
+    for (const UOpPtr& st : StoreTile(b_, LoadTile(b_, UOp::Index(0)), nullptr)) {
+      first.push_back(st);
+    }
+    barrier0_ = UOp::Create(Op::kBarrier, DType::Void(), first);
+    // The next tile's loads go out before this tile's math (the last
+    // iteration reloads tile 0, harmlessly).
+    UOpPtr next_k0 = Simplify(((kt_ + 1) % kt_end_) * t_.bk);
+    auto next_a = LoadTile(a_, next_k0);
+    auto next_b = LoadTile(b_, next_k0);
+    if (tc) {
+      TensorCore(&acc_stores);
+    } else {
+      Simt(&acc_stores);
+    }
+    UOpPtr computed = UOp::Create(Op::kBarrier, DType::Void(), acc_stores);
+    std::vector<UOpPtr> refill = StoreTile(a_, next_a, computed);
+    for (const UOpPtr& st : StoreTile(b_, next_b, computed)) refill.push_back(st);
+    UOpPtr refilled = UOp::Create(Op::kBarrier, DType::Void(), refill);
+    end = UOp::Create(Op::kEndRange, DType::Void(), {kt_, refilled});
+  }
   // Epilogue: each thread's outputs, vectorized along N.
   std::vector<UOpPtr> out;
   const DType acc_dtype = tc ? DType::Float32().Vec(4) : p_.reduce->dtype();
   std::vector<UOpPtr> total;
-  for (const UOpPtr& r : regs_) total.push_back(UOp::Create(Op::kLoad, acc_dtype, {r, end}));
+  for (const UOpPtr& r : regs_) {
+    UOpList srcs = {r, end};
+    if (drained) srcs.push_back(drained);
+    total.push_back(UOp::Create(Op::kLoad, acc_dtype, srcs));
+  }
   if (tc) {
     const UOpPtr lane = Special("lidx0", t_.lx), warp = Special("lidx1", t_.ly);
     const UOpPtr g = Simplify(lane / 4), t = Simplify(lane % 4);

@@ -15,7 +15,10 @@
 //   kSimt:       128x128 tile, BK 8, 256 threads, 8x8 outputs per thread;
 //                X is evaluated as written (any element types).
 //   kTensorCore: 128x128 tile, BK 32, 8 warps of 64x32, mma.sync m16n8k16
-//                (WMMA ops); A and B float16 or bfloat16, float32 sum.
+//                (WMMA ops) on fragments read with ldmatrix (CUSTOM ops,
+//                transposing where the tile is stored K-major); shared
+//                memory keeps global memory's layout, so tile copies are
+//                plain 16-byte stores. A and B float16 or bfloat16, float32 sum.
 //                Products are exact (tensor cores), where the graph's X may
 //                round them to the input type first.
 //
