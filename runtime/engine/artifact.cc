@@ -185,6 +185,11 @@ absl::StatusOr<Artifact> Artifact::FromJit(const Jit& jit, Engine& engine,
           b.arena = arena_index.at(l.arena_ids[s]);
           b.offset = l.arena_offsets[s];
           a.buffers.push_back(std::move(b));
+        } else {
+          // Intermediates of different sizes can share an arena offset (the
+          // planner reuses memory by lifetime): the view covers the largest.
+          ArtifactBuffer& b = a.buffers[it->second];
+          b.bytes = std::max<int64_t>(b.bytes, static_cast<int64_t>(l.bufs[s]->size()));
         }
         launch.buffers.push_back(it->second);
         continue;
