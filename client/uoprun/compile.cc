@@ -199,7 +199,8 @@ absl::StatusOr<Artifact> CompileFunction(const Jit::Fn& fn, const std::vector<Te
   return Artifact::FromJit(jit, *engine, input_names, output_names);
 }
 
-absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptions& options) {
+absl::StatusOr<TensorFunction> OnnxFunction(const std::string& path,
+                                            const CompileOptions& options) {
   ASSIGN_OR_RETURN(std::shared_ptr<const ModelDef> def, onnx_import::LoadModelFile(path));
   const onnx_import::Graph& g = def->graph;
   for (const auto& [name, unused] : options.shapes) {
@@ -272,7 +273,13 @@ absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptio
     }
     return tensors;
   };
-  absl::StatusOr<Artifact> a = CompileFunction(fn, specs, output_names, options);
+  return TensorFunction{std::move(fn), std::move(specs), std::move(output_names)};
+}
+
+absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptions& options) {
+  absl::StatusOr<TensorFunction> f = OnnxFunction(path, options);
+  absl::StatusOr<Artifact> a =
+      f.ok() ? CompileFunction(f->fn, f->inputs, f->outputs, options) : f.status();
   if (!a.ok())
     return absl::Status(a.status().code(), absl::StrCat(path, ": ", a.status().message()));
   return a;

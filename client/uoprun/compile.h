@@ -62,6 +62,16 @@ absl::StatusOr<Artifact> CompileFunction(const Jit::Fn& fn, const std::vector<Te
                                          const std::vector<std::string>& output_names,
                                          const CompileOptions& options);
 
+// A model's forward pass as a function of tensors: what CompileOnnx captures
+// (also usable with a Jit directly, e.g. to compare against a bare replay).
+struct TensorFunction {
+  Jit::Fn fn;
+  std::vector<TensorSpec> inputs;
+  std::vector<std::string> outputs;
+};
+absl::StatusOr<TensorFunction> OnnxFunction(const std::string& path, const CompileOptions& options);
+
+// OnnxFunction + CompileFunction; errors are prefixed with the path.
 absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptions& options);
 
 // The artifact file: errors name the path ("model.uop: artifact: bad magic ...").
