@@ -17,6 +17,9 @@
 namespace uop::cuda {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 // Renders and compiles every kernel of each realize, then lets the
 // reference interpreter compute the values (so later realizes see data).
 class CompileOnlyRealizer final : public Realizer {

@@ -19,6 +19,9 @@
 namespace uop::cuda {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 std::string CacheDir(const std::string& name) {
   std::string dir = ::testing::TempDir() + "/uop_cuda_" + name;
   std::filesystem::remove_all(dir);

@@ -14,6 +14,9 @@
 namespace uop {
 namespace {
 
+// Every kernel these tests compile is checked by the IR validity rules between passes.
+const bool kVerifyPasses = (SetVerifyPasses(true), true);
+
 using testing::AddAst;
 using testing::Buf;
 using testing::LoadAst;
