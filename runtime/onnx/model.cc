@@ -577,6 +577,18 @@ class Converter {
   int inline_count_ = 0;
 };
 
+void CountUses(const Graph& g, std::vector<int>* counts) {
+  for (const Node& n : g.nodes) {
+    for (int id : n.inputs)
+      if (id != kNoValue) ++(*counts)[id];
+    for (const Attribute& a : n.attrs) {
+      if (a.g) CountUses(*a.g, counts);
+      for (const std::shared_ptr<const Graph>& sg : a.graphs) CountUses(*sg, counts);
+    }
+  }
+  for (const ValueInfo& o : g.outputs) ++(*counts)[o.id];
+}
+
 }  // namespace
 
 absl::Status ParseModelProto(absl::string_view bytes, const LoadOptions& options,
@@ -607,6 +619,8 @@ absl::StatusOr<std::shared_ptr<const ModelDef>> ConvertModel(const onnx::ModelPr
   model->producer = absl::StrCat(proto.producer_name(), " ", proto.producer_version());
   Converter c(proto, options, base_dir, model.get());
   RETURN_IF_ERROR(c.Run());
+  model->use_counts.assign(model->num_values(), 0);
+  CountUses(model->graph, &model->use_counts);
   return std::shared_ptr<const ModelDef>(std::move(model));
 }
 

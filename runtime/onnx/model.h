@@ -58,6 +58,9 @@ struct ModelDef {
   Graph graph;
   // Value id -> name (inlined function values are "<call node>/<name>").
   std::vector<std::string> value_names;
+  // Value id -> how many node inputs and graph outputs read it (subgraphs
+  // included): handlers materialize expensive results read more than once.
+  std::vector<int> use_counts;
   int num_values() const { return static_cast<int>(value_names.size()); }
 };
 

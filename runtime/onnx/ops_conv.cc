@@ -53,6 +53,59 @@ absl::StatusOr<Window> ReadWindow(const OpContext& ctx, const Shape& in_spatial,
 
 Shape Spatial(const Tensor& x) { return Shape(x.shape().begin() + 2, x.shape().end()); }
 
+// (1, c, 1, ...) for a rank-`rank` tensor.
+Shape ChannelShape(int64_t rank, int64_t c) {
+  Shape s(rank, 1);
+  s[1] = c;
+  return s;
+}
+
+// A depthwise convolution (one group per input channel, weight [C*m, 1, K...])
+// as a sum over kernel taps of strided views times per-channel weights: an
+// elementwise kernel with no reduce axis, which vectorizes along the image
+// rows. An error tensor when the convolution is not depthwise.
+Tensor Depthwise(const Tensor& x, const Tensor& w, const ConvOptions& o) {
+  const Tensor no = Tensor::Error(absl::UnimplementedError("not depthwise"));
+  const int64_t n = x.ndim() - 2, c = x.shape()[1];
+  if (o.groups != c || c < 2 || w.shape()[1] != 1 || w.shape()[0] % c != 0) return no;
+  int64_t taps = 1;
+  for (int64_t a = 0; a < n; ++a) taps *= w.shape()[2 + a];
+  if (taps > 49) return no;
+  const int64_t m = w.shape()[0] / c, co = c * m;
+  Tensor in = x;
+  if (m > 1) {
+    Shape s = x.shape(), e = x.shape();
+    s.insert(s.begin() + 2, 1);
+    e.insert(e.begin() + 2, m);
+    Shape r = x.shape();
+    r[1] = co;
+    in = x.Reshape(s).Expand(e).Reshape(r);
+  }
+  PairList pads = {{0, 0}, {0, 0}};
+  for (int64_t a = 0; a < n; ++a) pads.push_back(o.padding[a]);
+  Tensor padded = in.Pad(pads);
+  Shape out;
+  for (int64_t a = 0; a < n; ++a) {
+    const int64_t span = padded.shape()[2 + a] - ((w.shape()[2 + a] - 1) * o.dilation[a] + 1);
+    if (span < 0) return no;
+    out.push_back(span / o.stride[a] + 1);
+  }
+  Tensor wf = w.Reshape({co, taps});
+  Tensor acc;
+  std::vector<int64_t> pos(n, 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    std::vector<SliceSpec> specs(2);
+    for (int64_t a = 0; a < n; ++a) {
+      const int64_t start = pos[a] * o.dilation[a];
+      specs.push_back(SliceSpec{start, start + (out[a] - 1) * o.stride[a] + 1, o.stride[a]});
+    }
+    Tensor term = padded.Slice(specs).Mul(wf.Slice(1, t, t + 1).Reshape(ChannelShape(n + 2, co)));
+    acc = t == 0 ? term : acc.Add(term);
+    for (int64_t a = n - 1; a >= 0 && ++pos[a] == w.shape()[2 + a]; --a) pos[a] = 0;
+  }
+  return acc;
+}
+
 absl::Status Conv(OpContext& ctx) {
   ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
   ASSIGN_OR_RETURN(Tensor w, ctx.Input(1));
@@ -69,7 +122,14 @@ absl::Status Conv(OpContext& ctx) {
   o.stride = win.strides;
   o.dilation = win.dilations;
   o.padding = win.pads;
-  ctx.Set(0, x.Contiguous().Conv(w, b, o));
+  // The input is materialized: a convolution reads every input element once
+  // per kernel tap, so recomputing a fused producer there multiplies its cost.
+  if (b && b->shape() != Shape{w.shape()[0]})
+    return ctx.Error("bias ", ShapeToString(b->shape()), " must be (", w.shape()[0], ",)");
+  Tensor y = Depthwise(x.Contiguous(), w, o);
+  if (!y.ok()) y = x.Contiguous().Conv(w, std::nullopt, o);
+  if (b) y = y.Add(b->Reshape(ChannelShape(x.ndim(), b->numel())));
+  ctx.Set(0, ctx.Shared(0, y));
   return absl::OkStatus();
 }
 
@@ -182,13 +242,8 @@ absl::Status ConvTranspose(OpContext& ctx) {
     for (int64_t e : extra) p.push_back({0, e});
     y = y.Pad(p);
   }
-  if (b)
-    y = y.Add(b->Reshape([&] {
-      Shape s(x.ndim(), 1);
-      s[1] = b->numel();
-      return s;
-    }()));
-  ctx.Set(0, y);
+  if (b) y = y.Add(b->Reshape(ChannelShape(x.ndim(), b->numel())));
+  ctx.Set(0, ctx.Shared(0, y));
   return absl::OkStatus();
 }
 

@@ -7,7 +7,10 @@ namespace uop::onnx_import {
 namespace {
 
 absl::Status MatMul(OpContext& ctx) {
-  return BinaryOp(ctx, [](const Tensor& a, const Tensor& b) { return a.Matmul(b); });
+  ASSIGN_OR_RETURN(Tensor a, ctx.Input(0));
+  ASSIGN_OR_RETURN(Tensor b, ctx.Input(1));
+  ctx.Set(0, ctx.Shared(0, a.Matmul(b)));
+  return absl::OkStatus();
 }
 
 absl::Status Gemm(OpContext& ctx) {
@@ -23,7 +26,7 @@ absl::Status Gemm(OpContext& ctx) {
   Tensor y = a.Matmul(b);
   if (alpha != 1.0) y = y.Mul(alpha);
   if (c && beta != 0.0) y = y.Add(beta == 1.0 ? *c : c->Mul(beta));
-  ctx.Set(0, y.Cast(a.dtype()));
+  ctx.Set(0, ctx.Shared(0, y.Cast(a.dtype())));
   return absl::OkStatus();
 }
 
