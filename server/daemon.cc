@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   ASSIGN_OR_RETURN(d->metrics_, MetricsEndpoint::Start(options.address, options.metrics_port,
                                                        d->metrics_registry_));
 
-  // Both are process-wide switches read by the next ServerBuilder.
-  grpc::EnableDefaultHealthCheckService(true);
+  // A process-wide switch read by the next ServerBuilder. (gRPC's built-in
+  // health service stays off: see health_service.h.)
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
       static_cast<int>(std::min<int64_t>(options.max_request_bytes, INT32_MAX)));
   builder.SetMaxSendMessageSize(INT32_MAX);
   builder.RegisterService(d->service_.get());
+  builder.RegisterService(&d->health_);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
   counters.push_back(std::make_unique<RequestCounterFactory>(&d->metrics_registry_));
   builder.experimental().SetInterceptorCreators(std::move(counters));
@@ -96,10 +97,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
                                                  api->Handle(req, res);
                                                }));
 
-  // The whole server ("") is SERVING by default; name the service too, for
-  // clients that check it by name.
-  d->grpc_->GetHealthCheckService()->SetServingStatus(
-      inference::GRPCInferenceService::service_full_name(), true);
+  // SERVING as a whole ("") and by the inference service's name.
+  d->health_.SetServing(true);
   d->core_->SetAccepting(true);
   return d;
 }
@@ -111,6 +110,7 @@ absl::Status Daemon::LoadModels() {
 }
 
 Daemon::~Daemon() {
+  health_.Shutdown();
   if (grpc_ != nullptr && !drained_) {
     grpc_->Shutdown(std::chrono::system_clock::now());
     grpc_->Wait();
@@ -127,8 +127,9 @@ std::string Daemon::ListeningLine() const {
 
 void Daemon::Drain() {
   core_->SetDraining();
-  // Before Shutdown, so Watch streams and load balancers see NOT_SERVING.
-  grpc_->GetHealthCheckService()->SetServingStatus(false);
+  // Before Shutdown, so Watch streams and load balancers see NOT_SERVING; the
+  // streams end so they do not hold the drain.
+  health_.Shutdown();
   if (http_ != nullptr) http_->Stop();
   grpc_->Shutdown(std::chrono::system_clock::now() +
                   std::chrono::seconds(options_.exit_timeout_secs));

@@ -19,6 +19,7 @@
 #include "runtime/engine/engine.h"
 #include "server/backend.h"
 #include "server/device_metrics.h"
+#include "server/health_service.h"
 #include "server/http_api.h"
 #include "server/http_server.h"
 #include "server/inference_service.h"
@@ -71,6 +72,7 @@ class Daemon {
   std::unique_ptr<ModelManager> models_;
   std::unique_ptr<ServingCore> core_;
   std::unique_ptr<InferenceService> service_;
+  HealthService health_{{std::string(inference::GRPCInferenceService::service_full_name())}};
   std::unique_ptr<HttpApi> http_api_;
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<grpc::Server> grpc_;
