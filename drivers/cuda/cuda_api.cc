@@ -10,6 +10,7 @@
 #include "runtime/base/status_macros.h"
 
 namespace uop::cuda {
+namespace {
 
 // Resolves `names` in order (a versioned name first, then the plain one)
 // into `fn`; FailedPrecondition naming the first when none exists.
@@ -27,6 +28,8 @@ absl::Status Resolve(void* handle, const std::string& library, Fn& fn,
 }
 
 absl::Status ResolveAll(void* handle, CudaApi& a);
+
+}  // namespace
 
 absl::StatusOr<CudaApi*> LoadCudaApi(const std::string& library) {
   void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -47,6 +50,8 @@ absl::StatusOr<CudaApi*> LoadCudaApi(const std::string& library) {
   }
   return api.release();
 }
+
+namespace {
 
 absl::Status ResolveAll(void* handle, CudaApi& a) {
   const std::string& l = a.library;
@@ -110,6 +115,8 @@ absl::Status ResolveAll(void* handle, CudaApi& a) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::StatusOr<const CudaApi*> CudaApi::LoadFrom(const std::string& library) {
   ASSIGN_OR_RETURN(CudaApi * api, LoadCudaApi(library));

@@ -31,6 +31,15 @@ __device__ __forceinline__ unsigned short uop_f2bf(float f) { unsigned short h; 
 __device__ __forceinline__ float uop_rh(float f) { return uop_h2f(uop_f2h(f)); }
 __device__ __forceinline__ float uop_rbf(float f) { return uop_bf2f(uop_f2bf(f)); }
 template <typename T, int N> struct alignas(sizeof(T) * N) uop_vec { T v[N]; };
+// float -> integer as everywhere in uop (dtype.h): truncate, go through int64
+// (or uint64 past it) and wrap to the type; NaN, infinities and values out of
+// range give the type's minimum. (PTX conversions saturate instead.)
+__device__ __forceinline__ long long uop_f2i(double v, long long type_min) {
+  double t = trunc(v);
+  if (t >= -9.2233720368547758e18 && t < 9.2233720368547758e18) return (long long)t;
+  if (t >= 0.0 && t < 1.8446744073709552e19) return (long long)(unsigned long long)t;
+  return type_min;
+}
 )";
 
 bool FitsInt32(const UOp& u) { return u.vmin() >= INT32_MIN && u.vmax() <= INT32_MAX; }
@@ -253,6 +262,10 @@ std::string Emitter::CastLane(const std::string& v, DType from, DType to, const 
   if (to.is_bool()) return absl::StrCat("((", v, ") != 0)");
   std::string x = v;
   if (from.is_bool()) x = absl::StrCat("(int)(", v, ")");
+  if (from.is_float() && to.is_int()) {
+    const int64_t type_min = to.is_unsigned() ? 0 : IntMinOf(to);
+    x = absl::StrCat("uop_f2i((double)(", v, "), ", IntLiteral(DType::Int64(), type_min), ")");
+  }
   std::string c = absl::StrCat("(", RegType(to, to_node), ")(", x, ")");
   if (to.scalar_type() == ScalarType::kFloat16) return absl::StrCat("uop_rh(", c, ")");
   if (to.scalar_type() == ScalarType::kBFloat16) return absl::StrCat("uop_rbf(", c, ")");

@@ -207,6 +207,23 @@ TEST(CudaRenderer, HalfIsConvertedAtLoadsAndStores) {
   EXPECT_TRUE(Has(spec->source, "uop_f2h(")) << spec->source;
 }
 
+TEST(CudaRenderer, FloatToIntegerCastsWrapLikeTheReference) {
+  // PTX conversions saturate (-69.5 -> uint8 0); uop wraps through int64
+  // (-69.5 -> 187), and NaN gives the type's minimum.
+  DType f = DType::Float32();
+  UOpPtr out = Buf(0, DType::UInt8(), 64), a = Buf(1, f, 64);
+  ShapeTracker st = ShapeTracker::FromShape({64});
+  UOpPtr ast = SinkOf({StoreAst(out, st, Cast(LoadAst(a, st), DType::UInt8()))});
+  absl::StatusOr<ProgramSpec> spec = RenderKernel(ast, CudaRenderer());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(Has(spec->source, "(unsigned char)(uop_f2i((double)(")) << spec->source;
+  UOpPtr out8 = Buf(0, DType::Int8(), 64);
+  spec = RenderKernel(SinkOf({StoreAst(out8, st, Cast(LoadAst(a, st), DType::Int8()))}),
+                      CudaRenderer());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(Has(spec->source, ", (-128LL))")) << spec->source;
+}
+
 TEST(CudaRenderer, ManyOutputAxesFoldIntoThreeGridDimensions) {
   DType f = DType::Float32();
   UOpPtr out = Buf(0, f, 3 * 5 * 7 * 11 * 13), a = Buf(1, f, 3 * 5 * 7 * 11 * 13);
