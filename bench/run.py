@@ -27,6 +27,9 @@ PROGRAMS = {
                 ["convnet_cold", "convnet_jit", "convnet_warm_cache"]),
     "train": ([f"{BIN}/bench/train_bench"], ["train_mlp_step", "train_convnet_step"]),
     "onnx": ([f"{BIN}/bench/onnx_bench"], ["onnx_oww_melspectrogram", "onnx_silero_vad_v5", "onnx_ppocr_v4_det"]),
+    "uoprun": ([f"{BIN}/bench/uoprun_bench/uoprun_bench"],
+               [f"uoprun_{w}_{m}" for w in ("load", "overhead", "jitter", "jitter_rt")
+                for m in ("oww_melspectrogram", "ppocr_v4_det", "silero_vad_v5")]),
     "serve": ([sys.executable, os.path.join(ROOT, "bench/serve_bench.py")],
               ["serve_overhead_small", "serve_overhead_image", "serve_shm_image",
                "serve_throughput_c16", "serve_batching_gain", "serve_ready_warm"]),

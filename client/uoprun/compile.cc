@@ -285,17 +285,4 @@ absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptio
   return a;
 }
 
-absl::StatusOr<Artifact> ReadArtifactFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, client::ReadWholeFile(path));
-  absl::StatusOr<Artifact> a = Artifact::Parse(bytes);
-  if (!a.ok())
-    return absl::Status(a.status().code(), absl::StrCat(path, ": ", a.status().message()));
-  return a;
-}
-
-absl::Status WriteArtifactFile(const std::string& path, const Artifact& artifact) {
-  ASSIGN_OR_RETURN(std::string bytes, artifact.Serialize());
-  return client::WriteWholeFile(path, bytes);
-}
-
 }  // namespace uop::uoprun

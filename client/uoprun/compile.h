@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/lib/npy.h"
+#include "client/uoprun/artifact_file.h"
 #include "runtime/engine/artifact.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/jit.h"
@@ -73,10 +74,6 @@ absl::StatusOr<TensorFunction> OnnxFunction(const std::string& path, const Compi
 
 // OnnxFunction + CompileFunction; errors are prefixed with the path.
 absl::StatusOr<Artifact> CompileOnnx(const std::string& path, const CompileOptions& options);
-
-// The artifact file: errors name the path ("model.uop: artifact: bad magic ...").
-absl::StatusOr<Artifact> ReadArtifactFile(const std::string& path);
-absl::Status WriteArtifactFile(const std::string& path, const Artifact& artifact);
 
 // "CPU", "cpu", "CPU:0" -> the tensor device name the Tensor API uses ("CPU",
 // "CUDA:1"); NotFound when no such device exists here.

@@ -1,9 +1,9 @@
 // uoprun info: what an artifact holds.
 #include "absl/strings/str_format.h"
 #include "client/lib/flags.h"
+#include "client/uoprun/artifact_file.h"
 #include "client/uoprun/cli.h"
 #include "client/uoprun/commands.h"
-#include "client/uoprun/compile.h"
 #include "client/uoprun/tensor_io.h"
 
 namespace uop::uoprun {

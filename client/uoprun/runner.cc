@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/uoprun/compile.h"
+#include "client/uoprun/artifact_file.h"
 #include "client/uoprun/realtime.h"
 #include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
