@@ -18,6 +18,8 @@ namespace {
 
 constexpr int64_t kUpcastAmounts[] = {2, 3, 4, 8, 16};
 constexpr int64_t kUnrollAmounts[] = {2, 4, 8};
+constexpr int64_t kLocalAmounts[] = {2, 4, 8, 16, 32, 64, 128, 256};  // GPU threads per block
+constexpr int64_t kGroupAmounts[] = {8, 16, 32, 64, 128, 256};        // GPU reduce threads
 // Kernels past this many expanded values compile slowly for little gain.
 constexpr int64_t kMaxExpanded = 256;
 
@@ -54,7 +56,8 @@ std::optional<std::vector<Opt>> Load(const std::string& path) {
   int op, axis;
   int64_t amount;
   while (f >> op >> axis >> amount) {
-    if (op < 0 || op > static_cast<int>(OptOp::kSwap)) return std::nullopt;
+    // kGemm is the last OptOp (kernel.h appends new ones after it: extend here).
+    if (op < 0 || op > static_cast<int>(OptOp::kGemm)) return std::nullopt;
     opts.push_back({static_cast<OptOp>(op), axis, amount});
   }
   if (!f.eof()) return std::nullopt;
@@ -121,9 +124,17 @@ std::vector<Opt> BeamActions(const Kernel& k) {
         actions.push_back({OptOp::kThread, a, k.caps().max_threads});
       for (int b = a + 1; b < static_cast<int>(kinds.size()); ++b)
         if (kinds[b] == AxisKind::kLoop) actions.push_back({OptOp::kSwap, a, b});
+      if (k.caps().has_local) {
+        for (int64_t amt : kLocalAmounts)
+          if (full[a] % amt == 0) actions.push_back({OptOp::kLocal, a, amt});
+      }
     } else if (kinds[a] == AxisKind::kReduce) {
       for (int64_t amt : kUnrollAmounts)
         if (full[a] % amt == 0) actions.push_back({OptOp::kUnroll, a, amt});
+      if (k.caps().has_shared) {
+        for (int64_t amt : kGroupAmounts)
+          if (full[a] % amt == 0) actions.push_back({OptOp::kGroup, a, amt});
+      }
     }
   }
   return actions;

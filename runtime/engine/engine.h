@@ -119,6 +119,8 @@ class Engine : public Realizer {
     std::vector<std::unique_ptr<DeviceBuffer>> views;  // sub-buffers of the last realize
   };
   absl::flat_hash_map<Device*, std::vector<Arena>> arenas_ ABSL_GUARDED_BY(realize_mu_);
+  // Per-GPU queues for JIT replays (command buffers become device graphs).
+  absl::flat_hash_map<Device*, std::unique_ptr<Queue>> queues_ ABSL_GUARDED_BY(realize_mu_);
 };
 
 }  // namespace uop
