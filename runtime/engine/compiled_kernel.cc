@@ -106,4 +106,12 @@ KernelCompilerStats KernelCompiler::stats() const {
   return stats_;
 }
 
+std::vector<std::shared_ptr<CompiledKernel>> KernelCompiler::Kernels() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<CompiledKernel>> out;
+  out.reserve(memory_.size());
+  for (const auto& [key, entry] : memory_) out.push_back(entry.kernel);
+  return out;
+}
+
 }  // namespace uop

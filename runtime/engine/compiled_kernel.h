@@ -54,6 +54,10 @@ class KernelCompiler {
 
   KernelCompilerStats stats() const;
 
+  // Every kernel in the in-memory cache (compiled or loaded from disk), in no
+  // particular order: what tools list (uopd's /ui web view).
+  std::vector<std::shared_ptr<CompiledKernel>> Kernels() const;
+
  private:
   absl::StatusOr<std::shared_ptr<CompiledKernel>> Build(
       const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts);
