@@ -60,9 +60,7 @@ absl::StatusOr<double> ParseSeconds(absl::string_view text, double fallback) {
   return seconds;
 }
 
-int64_t SinceNs(double seconds) {
-  return profiler::NowNs() - static_cast<int64_t>(seconds * 1e9);
-}
+int64_t SinceNs(double seconds) { return profiler::NowNs() - static_cast<int64_t>(seconds * 1e9); }
 
 void WriteDims(JsonWriter& w, const std::array<int64_t, 3>& dims) {
   w.BeginArray();
@@ -102,7 +100,8 @@ std::map<uint64_t, Measured> MeasureKernels(const profiler::TraceSnapshot& snap,
 
 std::string QueryParam(absl::string_view query, absl::string_view key) {
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
     if (PercentDecode(kv.first) == key) return PercentDecode(kv.second);
   }
   return "";
@@ -177,7 +176,8 @@ absl::Status WebView::Route(const HttpRequest& request, HttpResponse* response) 
   if (api == "kernel") return Kernel(QueryParam(request.query, "id"), &response->body);
   if (api == "recent") return Recent(QueryParam(request.query, "seconds"), &response->body);
   if (api == "trace") return Trace(request, response);
-  return absl::NotFoundError(absl::StrCat("no endpoint ", request.path, " (see server/web_view.h)"));
+  return absl::NotFoundError(
+      absl::StrCat("no endpoint ", request.path, " (see server/web_view.h)"));
 }
 
 void WebView::Summary(std::string* out) const {
@@ -398,8 +398,7 @@ absl::Status WebView::Recent(absl::string_view seconds_text, std::string* out) c
   // The newest spans on device and subsystem tracks (requests, batches,
   // kernel launches, copies); host-thread spans are in the full trace.
   std::vector<const profiler::Event*> spans;
-  for (auto it = snap.events.rbegin(); it != snap.events.rend() && spans.size() < kMaxSpans;
-       ++it) {
+  for (auto it = snap.events.rbegin(); it != snap.events.rend() && spans.size() < kMaxSpans; ++it) {
     const profiler::TrackInfo* track = snap.track(it->track);
     if (it->kind == profiler::EventKind::kSpan && track != nullptr &&
         track->kind == profiler::TrackKind::kQueue) {
