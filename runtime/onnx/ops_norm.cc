@@ -168,7 +168,8 @@ void RegisterNormOps(OpRegistry& r) {
   auto add = [&](const char* name, int since, OpFn fn) { r.Add(kOnnxDomain, name, since, fn); };
   add("BatchNormalization", 1, BatchNorm);
   add("InstanceNormalization", 1, InstanceNorm);
-  add("LayerNormalization", 17, LayerNorm);
+  // Opset 17's op; onnxruntime's identical fused op appears in older opsets.
+  add("LayerNormalization", 1, LayerNorm);
   add("GroupNormalization", 18, GroupNorm);
   add("LRN", 1, Lrn);
   add("MeanVarianceNormalization", 9, Mvn);

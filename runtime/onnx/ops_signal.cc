@@ -30,12 +30,20 @@ absl::Status Dft(OpContext& ctx) {
   if (x.ndim() < 3 || (x.shape().back() != 1 && x.shape().back() != 2))
     return ctx.Error("input must be [batch, ..., 1 or 2], got ", ShapeToString(x.shape()));
   const int64_t r = x.ndim();
-  ASSIGN_OR_RETURN(int64_t axis, NormAxis(ctx, ctx.Int("axis", 1), r - 1));
+  int64_t axis = ctx.Int("axis", 1);
+  if (ctx.opset() >= 20) {  // the axis became an input, negative from the full rank's end
+    axis = -2;
+    if (ctx.Has(2)) {
+      ASSIGN_OR_RETURN(axis, ctx.IntInput(2));
+    }
+    if (axis < 0) axis += r;
+  }
+  ASSIGN_OR_RETURN(axis, NormAxis(ctx, axis, r - 1));
   if (axis == 0) return ctx.Error("axis must not be the batch axis");
   const bool inverse = ctx.Int("inverse", 0) != 0, onesided = ctx.Int("onesided", 0) != 0;
   const bool complex_in = x.shape().back() == 2;
   int64_t n = x.shape()[axis];
-  if (ctx.Has(1)) {
+  if (ctx.Has(1) && ctx.In(1).shape() != Shape{0}) {
     ASSIGN_OR_RETURN(n, ctx.IntInput(1));
   }
   if (n <= 0) return ctx.Error("dft_length must be positive, got ", n);

@@ -205,6 +205,7 @@ absl::Status RoiAlign(OpContext& ctx) {
 
 void RegisterVisionOps(OpRegistry& r) {
   r.Add(kOnnxDomain, "GridSample", 16, GridSample);
+  r.Add(kMsDomain, "GridSample", 1, GridSample);  // onnxruntime's, before opset 16
   r.Add(kOnnxDomain, "RoiAlign", 10, RoiAlign);
 }
 

@@ -33,6 +33,7 @@ const OpRegistry& OpRegistry::Global() {
     RegisterSignalOps(*r);
     RegisterStringOps(*r);
     RegisterVisionOps(*r);
+    RegisterContribOps(*r);
     return r;
   }();
   return *registry;

@@ -90,6 +90,7 @@ void RegisterStringOps(OpRegistry& r);
 void RegisterTrainingOps(OpRegistry& r);
 void RegisterLossOps(OpRegistry& r);
 void RegisterVisionOps(OpRegistry& r);
+void RegisterContribOps(OpRegistry& r);
 
 }  // namespace uop::onnx_import
 
