@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
 #include "server/grpc_log.h"
+#include "server/model_state_metrics.h"
 #include "server/onnx_backend.h"
 #include "server/request_counter.h"
 
@@ -60,6 +61,10 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   d->core_ = std::make_unique<ServingCore>(d->models_.get(), &d->shm_, limits);
   d->service_ = std::make_unique<InferenceService>(d->core_.get());
   d->http_api_ = std::make_unique<HttpApi>(d->core_.get());
+  // /ui on the HTTP port; uop_model_ready on /metrics.
+  d->web_view_ = std::make_unique<WebView>(
+      WebViewSources{d->core_.get(), d->engine_, std::vector<std::string>{"CPU:0"}});
+  d->metrics_registry_.AddCollectable(std::make_shared<ModelStateCollector>(d->models_.get()));
 
   ASSIGN_OR_RETURN(d->metrics_, MetricsEndpoint::Start(options.address, options.metrics_port,
                                                        d->metrics_registry_));
@@ -92,10 +97,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   http_options.threads = options.http_threads;
   http_options.max_body_bytes = options.max_request_bytes;
   HttpApi* api = d->http_api_.get();
-  ASSIGN_OR_RETURN(d->http_, HttpServer::Start(options.address, options.http_port, http_options,
-                                               [api](const HttpRequest& req, HttpResponse* res) {
-                                                 api->Handle(req, res);
-                                               }));
+  WebView* ui = d->web_view_.get();
+  ASSIGN_OR_RETURN(d->http_,
+                   HttpServer::Start(options.address, options.http_port, http_options,
+                                     [api, ui](const HttpRequest& req, HttpResponse* res) {
+                                       if (!ui->Handle(req, res)) api->Handle(req, res);
+                                     }));
 
   // SERVING as a whole ("") and by the inference service's name.
   d->health_.SetServing(true);

@@ -28,6 +28,7 @@
 #include "server/options.h"
 #include "server/serving_core.h"
 #include "server/shm_registry.h"
+#include "server/web_view.h"
 
 namespace uop::server {
 
@@ -74,6 +75,7 @@ class Daemon {
   std::unique_ptr<InferenceService> service_;
   HealthService health_{{std::string(inference::GRPCInferenceService::service_full_name())}};
   std::unique_ptr<HttpApi> http_api_;
+  std::unique_ptr<WebView> web_view_;
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<HttpServer> http_;
