@@ -13,8 +13,6 @@
 namespace uop {
 namespace {
 
-size_t RoundUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
-
 // Context flags as tinygrad's QCOM backend uses them on a6xx.
 constexpr uint32_t kContextFlags =
     kgsl::kContextPreamble | kgsl::kContextPwrConstraint | kgsl::kContextNoFaultTolerance |
@@ -37,6 +35,10 @@ absl::StatusOr<std::unique_ptr<QcomEngine>> QcomEngine::Create(QcomDevice* devic
     return ring.status();
   }
   e->ring_ = *ring;
+  QcomEngine* raw = e.get();
+  e->space_ = std::make_unique<FencedRing>(
+      e->queue_ + " command ring", e->ring_.mapped,
+      [raw](uint64_t fence, const char* why) { return raw->AwaitFence(fence, why); });
   return e;
 }
 
@@ -62,27 +64,6 @@ absl::Status QcomEngine::AwaitFence(uint64_t fence, const char* why) {
   }
 }
 
-absl::StatusOr<size_t> QcomEngine::Reserve(size_t bytes, size_t align) {
-  if (bytes > ring_.mapped / 2) {
-    return absl::InvalidArgumentError(absl::StrCat(queue_, ": ", bytes,
-                                                   " bytes of commands do not fit the ",
-                                                   ring_.mapped, "-byte command ring"));
-  }
-  size_t start = RoundUp(head_, align);
-  if (start + bytes > ring_.mapped) start = 0;
-  // Pieces lie in ring order from the oldest: the first one in the way is
-  // the oldest, and once one is clear the rest are.
-  while (!in_flight_.empty()) {
-    const Piece p = in_flight_.front();
-    if (!(p.begin < start + bytes && start < p.end)) break;
-    RETURN_IF_ERROR(AwaitFence(p.fence, "command ring full"));
-    in_flight_.pop_front();
-  }
-  head_ = start + bytes;
-  batch_pieces_.emplace_back(start, start + bytes);
-  return start;
-}
-
 absl::Status QcomEngine::AddExec(const ExecCommand& c) {
   auto* program = dynamic_cast<QcomProgram*>(c.program);
   if (program == nullptr || program->device() != device_) {
@@ -90,13 +71,11 @@ absl::Status QcomEngine::AddExec(const ExecCommand& c) {
                                                    "' was not loaded on ", device_->name()));
   }
   RETURN_IF_ERROR(program->CheckLaunch(c.global, c.local));
-  size_t used = 0;
-  for (const auto& [b, e] : batch_pieces_) used += e - b;
-  if (used + kQcomArgsBytes + batch_.bytes() + 1024 > ring_.mapped / 2) {
+  if (space_->pending_bytes() + kQcomArgsBytes + batch_.bytes() + 1024 > ring_.mapped / 2) {
     RETURN_IF_ERROR(Submit().status());  // a long batch: start its first half
     unreported_flush_ = true;
   }
-  ASSIGN_OR_RETURN(size_t off, Reserve(kQcomArgsBytes, 256));
+  ASSIGN_OR_RETURN(size_t off, space_->Reserve(kQcomArgsBytes, 256));
   RETURN_IF_ERROR(
       WriteLaunchArgs(program->kernel(), c.bufs, c.vars, ring_.cpu + off, kQcomArgsBytes));
   EmitLaunch(batch_, program->kernel(), ring_.gpu + off, device_->stack_gpu(), device_->flush_gpu(),
@@ -131,7 +110,7 @@ absl::StatusOr<uint64_t> QcomEngine::Submit() {
     std::lock_guard<std::mutex> lock(fence_mu_);
     return last_submitted_;
   }
-  ASSIGN_OR_RETURN(size_t off, Reserve(batch_.bytes(), 64));
+  ASSIGN_OR_RETURN(size_t off, space_->Reserve(batch_.bytes(), 64));
   std::memcpy(ring_.cpu + off, batch_.dwords().data(), batch_.bytes());
   ASSIGN_OR_RETURN(uint32_t ts, device_->kgsl().Submit(context_, ring_.gpu + off, batch_.bytes()));
   uint64_t fence;
@@ -142,8 +121,7 @@ absl::StatusOr<uint64_t> QcomEngine::Submit() {
     if (fence <= last_submitted_) fence += uint64_t{1} << 32;
     last_submitted_ = fence;
   }
-  for (const auto& [b, e] : batch_pieces_) in_flight_.push_back({b, e, fence});
-  batch_pieces_.clear();
+  space_->Commit(fence);
   batch_.clear();
   return fence;
 }

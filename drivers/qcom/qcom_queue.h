@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "drivers/common/device_queue.h"
+#include "drivers/common/fenced_ring.h"
 #include "drivers/qcom/kgsl.h"
 #include "drivers/qcom/qcom_pm4.h"
 
@@ -45,14 +46,8 @@ class QcomEngine final : public QueueEngine {
   uint32_t context() const { return context_; }
 
  private:
-  struct Piece {
-    size_t begin, end;
-    uint64_t fence;
-  };
   QcomEngine(QcomDevice* device, std::string queue, absl::Duration wait_timeout)
       : device_(device), queue_(std::move(queue)), wait_timeout_(wait_timeout) {}
-  // `bytes` of ring space (aligned to `align`), reused only once retired.
-  absl::StatusOr<size_t> Reserve(size_t bytes, size_t align);
   // Blocks (bounded by the wait timeout) until `fence` retired.
   absl::Status AwaitFence(uint64_t fence, const char* why);
   absl::StatusOr<uint64_t> Submit();
@@ -65,10 +60,8 @@ class QcomEngine final : public QueueEngine {
 
   // Executor only:
   Pm4Writer batch_;
-  size_t head_ = 0;
-  std::vector<std::pair<size_t, size_t>> batch_pieces_;
-  std::deque<Piece> in_flight_;
-  bool unreported_flush_ = false;  // Flush happened inside AddExec/AddCopy
+  std::unique_ptr<FencedRing> space_;  // over ring_
+  bool unreported_flush_ = false;      // Flush happened inside AddExec/AddCopy
 
   mutable std::mutex fence_mu_;
   uint64_t last_submitted_ = 0;  // guarded by fence_mu_
