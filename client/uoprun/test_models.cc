@@ -13,14 +13,14 @@ std::vector<float> Weights(int n, float scale, float phase) {
 
 }  // namespace
 
-TestModel MlpModel(int batch, int in, int hidden, int out) {
+TestModel MlpModel(int batch, int in, int hidden, int out, const std::string& device) {
   const std::vector<float> w1 = Weights(in * hidden, 0.5f, 0.1f);
   const std::vector<float> b1 = Weights(hidden, 0.1f, 0.7f);
   const std::vector<float> w2 = Weights(hidden * out, 0.3f, 1.3f);
   TestModel m;
-  Tensor tw1 = Tensor::FromVector(w1, Shape{in, hidden});
-  Tensor tb1 = Tensor::FromVector(b1, Shape{hidden});
-  Tensor tw2 = Tensor::FromVector(w2, Shape{hidden, out});
+  Tensor tw1 = Tensor::FromVector(w1, Shape{in, hidden}, device);
+  Tensor tb1 = Tensor::FromVector(b1, Shape{hidden}, device);
+  Tensor tw2 = Tensor::FromVector(w2, Shape{hidden, out}, device);
   m.fn = [tw1, tb1, tw2](const std::vector<Tensor>& x) {
     Tensor h = x[0].Matmul(tw1).Add(tb1).Relu();
     return std::vector<Tensor>{h.Sum({1}), h.Matmul(tw2)};

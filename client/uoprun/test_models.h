@@ -23,8 +23,9 @@ struct TestModel {
 };
 
 // "x" float32[batch, in] -> "hidden_sum" = sum over hidden of relu(x w1 + b1)
-// (float32[batch]) and "y" = relu(x w1 + b1) w2 (float32[batch, out]).
-TestModel MlpModel(int batch, int in, int hidden, int out);
+// (float32[batch]) and "y" = relu(x w1 + b1) w2 (float32[batch, out]), with
+// its weights on `device`.
+TestModel MlpModel(int batch, int in, int hidden, int out, const std::string& device = "CPU");
 
 }  // namespace uop::uoprun
 
