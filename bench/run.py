@@ -32,7 +32,8 @@ PROGRAMS = {
                 for m in ("oww_melspectrogram", "ppocr_v4_det", "silero_vad_v5")]),
     "serve": ([sys.executable, os.path.join(ROOT, "bench/serve_bench.py")],
               ["serve_overhead_small", "serve_overhead_image", "serve_shm_image",
-               "serve_throughput_c16", "serve_batching_gain", "serve_ready_warm"]),
+               "serve_throughput_c16", "serve_batching_gain", "serve_batching_gain_tiny",
+               "serve_ready_warm"]),
 }
 
 LINE = re.compile(r"^BENCH (\S+) value=(\S+) unit=(\S+)( peer=\S+:\S+)?( ratio=\S+)?$")

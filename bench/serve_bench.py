@@ -9,10 +9,11 @@ Prints BENCH lines (see bench/run.py); everything else goes to stderr.
   serve_shm_image        p50 of image_mean with the image in system shared memory;
                          peer: the echo server's small-payload p50
   serve_throughput_c16   calls/s of 16 clients on `add`; peer: the echo server
-  serve_batching_gain    calls/s at 16 clients on mlp_wide (x[256] -> 2048 -> 256,
-                         4 MiB of weights, so a row costs a pass over the weights) with
+  serve_batching_gain    calls/s at 16 clients on mlp_wide (x[512] -> 4096 -> 512,
+                         16 MiB of weights, so a row costs a pass over the weights) with
                          dynamic batching over the same model executing one request
-                         at a time
+                         at a time; serve_batching_gain_tiny: the same on the example
+                         mlp (a 1 us model: the gain is bounded by gRPC's own cost)
   serve_ready_warm       seconds from starting uopd to READY on the example models
                          with a warm kernel cache; peer: the same with an empty cache
 """
@@ -105,18 +106,19 @@ def write_wide_mlp(repo):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(3)
-    w1 = (rng.standard_normal((256, 2048)) * 0.05).astype(np.float32)
-    w2 = (rng.standard_normal((2048, 256)) * 0.05).astype(np.float32)
+    w1 = (rng.standard_normal((512, 4096)) * 0.05).astype(np.float32)
+    w2 = (rng.standard_normal((4096, 512)) * 0.05).astype(np.float32)
     graph = helper.make_graph(
         [helper.make_node("MatMul", ["x", "W1"], ["h0"]), helper.make_node("Relu", ["h0"], ["h"]),
          helper.make_node("MatMul", ["h", "W2"], ["y"])],
         "mlp_wide",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 256])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 256])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 512])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 512])],
         initializer=[numpy_helper.from_array(w1, "W1"), numpy_helper.from_array(w2, "W2")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 7
-    for name, batching in (("mlp_wide", "dynamic_batching { }"), ("mlp_wide_single", "")):
+    batching = "dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 500 }"
+    for name, batching in (("mlp_wide", batching), ("mlp_wide_single", "")):
         os.makedirs(os.path.join(repo, name, "1"))
         onnx.save(model, os.path.join(repo, name, "1", "model.onnx"))
         with open(os.path.join(repo, name, "config.pbtxt"), "w") as f:
@@ -129,6 +131,14 @@ def main():
         repo = os.path.join(work, "models")
         shutil.copytree(os.path.join(ROOT, "examples/models"), repo,
                         ignore=shutil.ignore_patterns("*.cc", "*.py", "BUILD.bazel"))
+        # The example mlp without dynamic batching: every request executes alone.
+        single = os.path.join(repo, "mlp_single")
+        shutil.copytree(os.path.join(repo, "mlp"), single)
+        with open(os.path.join(single, "config.pbtxt")) as f:
+            text = f.read()
+        text = re.sub(r"dynamic_batching \{[^}]*\}", "", text).replace('"mlp"', '"mlp_single"')
+        with open(os.path.join(single, "config.pbtxt"), "w") as f:
+            f.write(text)
         write_wide_mlp(repo)
         cache = os.path.join(work, "kernels")
 
@@ -165,10 +175,14 @@ def main():
         _, add_c16 = loadgen(target, "--model=add", "--concurrency=16")
         bench("serve_throughput_c16", add_c16, "calls/s", ("echo", echo_c16), add_c16 / echo_c16)
 
+        _, tiny = loadgen(target, "--model=mlp", "--concurrency=16")
+        _, tiny_single = loadgen(target, "--model=mlp_single", "--concurrency=16")
         _, batched = loadgen(target, "--model=mlp_wide", "--concurrency=16")
         _, single_c16 = loadgen(target, "--model=mlp_wide_single", "--concurrency=16")
         bench("serve_batching_gain", batched / single_c16, "x",
               ("mlp_wide_single_calls_per_s", single_c16))
+        bench("serve_batching_gain_tiny", tiny / tiny_single, "x",
+              ("mlp_single_calls_per_s", tiny_single))
         warm.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -45,6 +45,21 @@ int BucketFor(const std::vector<int>& buckets, int64_t rows) {
   return -1;
 }
 
+int BestBucket(const std::vector<int>& buckets, const std::vector<int64_t>& cost_ns, int64_t rows) {
+  int best = -1;
+  int64_t best_cost = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (buckets[i] < rows) continue;
+    const int64_t cost = i < cost_ns.size() ? cost_ns[i] : 0;
+    if (cost <= 0) return best >= 0 ? best : buckets[i];  // unmeasured: take the smallest fit
+    if (best < 0 || cost < best_cost) {
+      best = buckets[i];
+      best_cost = cost;
+    }
+  }
+  return best;
+}
+
 absl::Status RunBatch(ModelBackend& backend, absl::Span<InferJob* const> jobs, int bucket) {
   if (jobs.empty()) return absl::OkStatus();
   const int64_t t0 = NowNs();

@@ -33,6 +33,12 @@ absl::Status RunBatch(ModelBackend& backend, absl::Span<InferJob* const> jobs, i
 // The smallest bucket >= rows, or -1 when rows exceeds the largest.
 int BucketFor(const std::vector<int>& buckets, int64_t rows);
 
+// The bucket >= rows whose measured execution time (`cost_ns`, aligned with
+// `buckets`; 0 = not measured) is lowest: compiled kernels are not monotonic
+// in the batch size (a 2-row matmul can be slower than an 8-row one), so
+// padding further is sometimes faster. Falls back to BucketFor without costs.
+int BestBucket(const std::vector<int>& buckets, const std::vector<int64_t>& cost_ns, int64_t rows);
+
 }  // namespace uop::server
 
 #endif  // UOP_SERVER_BATCHING_H_

@@ -93,5 +93,18 @@ TEST(BucketFor, SmallestBucketThatFits) {
   EXPECT_EQ(BucketFor({1, 2, 4, 8}, 9), -1);
 }
 
+TEST(BestBucket, PicksTheFastestBucketThatHoldsTheRows) {
+  const std::vector<int> buckets = {1, 2, 4, 8};
+  // A 2-row batch is slower than an 8-row one here: pad to 8.
+  const std::vector<int64_t> cost = {200, 2400, 1400, 470};
+  EXPECT_EQ(BestBucket(buckets, cost, 1), 1);
+  EXPECT_EQ(BestBucket(buckets, cost, 2), 8);
+  EXPECT_EQ(BestBucket(buckets, cost, 5), 8);
+  EXPECT_EQ(BestBucket(buckets, cost, 9), -1);
+  // Without measurements: the smallest bucket that fits.
+  EXPECT_EQ(BestBucket(buckets, {}, 3), 4);
+  EXPECT_EQ(BestBucket(buckets, {0, 0, 0, 0}, 2), 2);
+}
+
 }  // namespace
 }  // namespace uop::server

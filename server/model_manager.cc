@@ -242,14 +242,24 @@ absl::Status ModelManager::Warm(ModelVersion& v, const std::string& model_dir) {
                                                ": warm-up ", what, " failed: ", s.message()));
   };
   int warmed = 0;
-  for (int bucket : BatchBuckets(config)) {
+  // Each bucket runs three times: compile and capture, then two timed
+  // replays whose faster one is the bucket's cost (see BestBucket).
+  const std::vector<int> buckets = BatchBuckets(config);
+  std::vector<int64_t> costs(buckets.size(), 0);
+  for (size_t b = 0; b < buckets.size(); ++b) {
     InferJob job;
     std::vector<std::string> storage;
-    if (!ZeroInputs(config, bucket, &storage, &job)) break;  // variable dims
-    absl::Status s = v.scheduler->RunDirect(&job, bucket);
-    if (!s.ok()) return fail(s, absl::StrCat("of batch size ", bucket));
+    if (!ZeroInputs(config, buckets[b], &storage, &job)) break;  // variable dims
+    for (int run = 0; run < 3; ++run) {
+      const absl::Time start = absl::Now();
+      absl::Status s = v.scheduler->RunDirect(&job, buckets[b]);
+      if (!s.ok()) return fail(s, absl::StrCat("of batch size ", buckets[b]));
+      const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - start);
+      if (run > 0 && (costs[b] == 0 || ns < costs[b])) costs[b] = std::max<int64_t>(ns, 1);
+    }
     ++warmed;
   }
+  if (config.max_batch_size() > 0) v.scheduler->SetBucketCosts(std::move(costs));
   // model_warmup entries: zero_data or input_data_file (raw bytes, relative
   // to <model>/warmup/, as in Triton).
   for (const auto& w : config.model_warmup()) {

@@ -135,7 +135,7 @@ std::vector<InferJob*> Scheduler::TakeBatch(int* bucket) {
   if (options_.max_batch_size == 0) {
     *bucket = 0;
   } else {
-    *bucket = BucketFor(options_.buckets, rows);
+    *bucket = BestBucket(options_.buckets, bucket_cost_ns_, rows);
     if (*bucket < 0) *bucket = static_cast<int>(rows);
   }
   return batch;

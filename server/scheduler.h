@@ -64,8 +64,13 @@ class Scheduler {
   // left in job->status). Thread-safe.
   absl::Status Infer(InferJob* job);
 
-  // Runs `job` on instance 0 right away, outside the queue (warm-up).
+  // Runs `job` on every instance right away, outside the queue (warm-up).
   absl::Status RunDirect(InferJob* job, int bucket);
+
+  // Measured execution time per bucket (aligned with options().buckets), so
+  // a batch runs in the fastest bucket that holds it (BestBucket). Call
+  // before the first Infer.
+  void SetBucketCosts(std::vector<int64_t> cost_ns) { bucket_cost_ns_ = std::move(cost_ns); }
 
   // New requests get UNAVAILABLE from now on; returns once every accepted
   // request has finished.
@@ -87,6 +92,7 @@ class Scheduler {
   void Finish(InferJob* job, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SchedulerOptions options_;
+  std::vector<int64_t> bucket_cost_ns_;
   std::vector<std::unique_ptr<ModelBackend>> instances_;
   ModelStats* stats_;
 
