@@ -425,6 +425,74 @@ absl::Status MaxUnpool(OpContext& ctx) {
   return absl::OkStatus();
 }
 
+// Col2Im (opset 18): sums the columns [N, C * prod(block), L] back into an
+// image: every kernel offset's [N, C, *blocks] map is spread by the stride
+// (zero-stuffed), shifted to its offset and added.
+absl::Status Col2Im(OpContext& ctx) {
+  ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
+  ASSIGN_OR_RETURN(std::vector<int64_t> image, ctx.IntsInput(1));
+  ASSIGN_OR_RETURN(std::vector<int64_t> block, ctx.IntsInput(2));
+  const size_t n = image.size();
+  if (x.ndim() != 3 || block.size() != n || n == 0)
+    return ctx.Error("input [N, C*K, L] with image_shape and block_shape of one length expected");
+  const std::vector<int64_t> dil = ctx.Ints("dilations", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> stride = ctx.Ints("strides", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> pads = ctx.Ints("pads", std::vector<int64_t>(2 * n, 0));
+  if (dil.size() != n || stride.size() != n || pads.size() != 2 * n)
+    return ctx.Error("dilations, strides and pads do not match ", n, " spatial axes");
+  int64_t taps = 1, blocks = 1;
+  Shape counts;
+  for (size_t a = 0; a < n; ++a) {
+    if (block[a] <= 0 || stride[a] <= 0 || dil[a] <= 0 || image[a] <= 0)
+      return ctx.Error("sizes, strides and dilations must be positive");
+    taps *= block[a];
+    const int64_t span = image[a] + pads[a] + pads[a + n] - (dil[a] * (block[a] - 1) + 1);
+    if (span < 0) return ctx.Error("block larger than the padded image");
+    counts.push_back(span / stride[a] + 1);
+    blocks *= counts.back();
+  }
+  const int64_t batch = x.shape()[0];
+  if (x.shape()[1] % taps != 0 || x.shape()[2] != blocks)
+    return ctx.Error("input ", ShapeToString(x.shape()), " does not hold ", taps, " taps of ",
+                     blocks, " blocks");
+  const int64_t c = x.shape()[1] / taps;
+  RETURN_IF_ERROR(ctx.CheckElements(batch * c * [&] {
+    int64_t p = 1;
+    for (size_t a = 0; a < n; ++a) p *= image[a] + pads[a] + pads[a + n];
+    return p;
+  }()));
+  Shape spread_shape = {batch, c};  // the padded image
+  for (size_t a = 0; a < n; ++a) spread_shape.push_back(image[a] + pads[a] + pads[a + n]);
+  Shape cols_shape = {batch, c, taps};
+  cols_shape.insert(cols_shape.end(), counts.begin(), counts.end());
+  Tensor cols = x.Reshape(cols_shape);
+  Tensor acc = Tensor::Zeros(spread_shape, x.dtype());
+  std::vector<int64_t> pos(n, 0);
+  for (int64_t t = 0; t < taps; ++t) {
+    // [N, C, *counts] -> zero-stuffed by the stride -> placed at the offset.
+    Tensor m = cols.Select(2, t);
+    Shape inter = {batch, c}, stuffed = {batch, c};
+    PairList stuff = {{0, 0}, {0, 0}};
+    for (size_t a = 0; a < n; ++a) {
+      inter.insert(inter.end(), {counts[a], 1});
+      stuff.insert(stuff.end(), {{0, 0}, {0, stride[a] - 1}});
+      stuffed.push_back(counts[a] * stride[a]);
+    }
+    m = m.Reshape(inter).Pad(stuff).Reshape(stuffed);
+    PairList place = {{0, 0}, {0, 0}};
+    for (size_t a = 0; a < n; ++a) {
+      const int64_t begin = pos[a] * dil[a];
+      place.push_back({begin, spread_shape[2 + a] - begin - stuffed[2 + a]});
+    }
+    acc = acc.Add(m.Pad(place));
+    for (int64_t a = static_cast<int64_t>(n) - 1; a >= 0 && ++pos[a] == block[a]; --a) pos[a] = 0;
+  }
+  PairList crop = {{0, 0}, {0, 0}};
+  for (size_t a = 0; a < n; ++a) crop.push_back({-pads[a], -pads[a + n]});
+  ctx.Set(0, acc.Pad(crop));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterConvOps(OpRegistry& r) {
@@ -438,6 +506,7 @@ void RegisterConvOps(OpRegistry& r) {
   add("GlobalMaxPool", 1, GlobalPool<1>);
   add("GlobalLpPool", 1, GlobalPool<2>);
   add("MaxUnpool", 9, MaxUnpool);
+  add("Col2Im", 18, Col2Im);
 }
 
 }  // namespace uop::onnx_import

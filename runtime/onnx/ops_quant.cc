@@ -21,6 +21,24 @@ Tensor AlongAxis(const Tensor& p, int64_t axis, int64_t rank) {
   return p.Reshape(s);
 }
 
+// A quantization parameter for `x`: per tensor, per axis, or (opset 21,
+// block_size > 0) per block of `block` elements along the axis, each scale
+// repeated over its block.
+Tensor QuantParam(const Tensor& p, const Tensor& x, int64_t axis, int64_t block) {
+  if (block <= 0) return AlongAxis(p, axis, x.ndim());
+  if (axis < 0) axis += x.ndim();
+  if (axis < 0 || axis >= x.ndim() || p.ndim() != x.ndim())
+    return Tensor::Error(
+        absl::InvalidArgumentError(absl::StrCat("blocked parameters ", ShapeToString(p.shape()),
+                                                " do not match ", ShapeToString(x.shape()))));
+  Shape s = p.shape(), e = p.shape();
+  s.insert(s.begin() + axis + 1, 1);
+  e.insert(e.begin() + axis + 1, block);
+  Shape r = p.shape();
+  r[axis] *= block;
+  return p.Reshape(s).Expand(e).Reshape(r).Slice(axis, 0, x.shape()[axis]);
+}
+
 Tensor Saturate(const Tensor& x, DType d) {
   return x.Maximum(d.min_value()).Minimum(d.max_value()).Cast(d);
 }
@@ -29,11 +47,12 @@ absl::Status QuantizeLinear(OpContext& ctx) {
   ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
   ASSIGN_OR_RETURN(Tensor scale, ctx.Input(1));
   ASSIGN_OR_RETURN(std::optional<Tensor> zp, ctx.OptInput(2));
-  const int64_t axis = ctx.Int("axis", 1);
+  const int64_t axis = ctx.Int("axis", 1), block = ctx.Int("block_size", 0);
   const DType out = zp ? zp->dtype() : DType::UInt8();
-  Tensor q =
-      x.Cast(DType::Float32()).Div(AlongAxis(scale, axis, x.ndim()).Cast(DType::Float32())).Round();
-  if (zp) q = q.Add(AlongAxis(*zp, axis, x.ndim()).Cast(DType::Float32()));
+  Tensor q = x.Cast(DType::Float32())
+                 .Div(QuantParam(scale, x, axis, block).Cast(DType::Float32()))
+                 .Round();
+  if (zp) q = q.Add(QuantParam(*zp, x, axis, block).Cast(DType::Float32()));
   ctx.Set(0, Saturate(q, out));
   return absl::OkStatus();
 }
@@ -42,10 +61,10 @@ absl::Status DequantizeLinear(OpContext& ctx) {
   ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
   ASSIGN_OR_RETURN(Tensor scale, ctx.Input(1));
   ASSIGN_OR_RETURN(std::optional<Tensor> zp, ctx.OptInput(2));
-  const int64_t axis = ctx.Int("axis", 1);
+  const int64_t axis = ctx.Int("axis", 1), block = ctx.Int("block_size", 0);
   Tensor v = x.Cast(DType::Int32());
-  if (zp) v = v.Sub(AlongAxis(*zp, axis, x.ndim()).Cast(DType::Int32()));
-  ctx.Set(0, v.Cast(scale.dtype()).Mul(AlongAxis(scale, axis, x.ndim())));
+  if (zp) v = v.Sub(QuantParam(*zp, x, axis, block).Cast(DType::Int32()));
+  ctx.Set(0, v.Cast(scale.dtype()).Mul(QuantParam(scale, x, axis, block)));
   return absl::OkStatus();
 }
 

@@ -25,6 +25,7 @@ struct ResizeParams {
   double cubic_a = -0.75;
   bool exclude_outside = false;
   double extrapolation = 0;
+  bool antialias = false;  // opset 18: widen linear/cubic filters when downsampling
 };
 
 // One output position's taps: (source index, weight), or `outside` for
@@ -53,7 +54,33 @@ double SourceCoord(const ResizeParams& p, double x, double scale, int64_t in, in
   return 0.5 * (roi_start + roi_end) * (in - 1);
 }
 
-std::vector<double> Coeffs(const ResizeParams& p, double ratio) {
+// The antialiased filters of the ONNX reference (opset 18): the kernel is
+// stretched by 1 / scale when downsampling and its taps renormalized.
+std::vector<double> AntialiasCoeffs(const ResizeParams& p, double ratio, double scale) {
+  scale = std::min(scale, 1.0);
+  std::vector<double> c;
+  if (p.mode == "linear") {
+    const int64_t start = static_cast<int64_t>(std::floor(-1 / scale) + 1);
+    for (int64_t i = start; i < 2 - start; ++i)
+      c.push_back(std::clamp(1 - std::abs((i - ratio) * scale), 0.0, 1.0));
+  } else {
+    const double a = p.cubic_a;
+    const int64_t start = static_cast<int64_t>(std::floor(-2 / scale) + 1);
+    for (int64_t i = start; i < 2 - start; ++i) {
+      const double x = std::abs(scale * (i - ratio)), x2 = x * x, x3 = x2 * x;
+      c.push_back(x <= 1  ? (a + 2) * x3 - (a + 3) * x2 + 1
+                  : x < 2 ? a * x3 - 5 * a * x2 + 8 * a * x - 4 * a
+                          : 0.0);
+    }
+  }
+  double sum = 0;
+  for (double v : c) sum += v;
+  for (double& v : c) v /= sum;
+  return c;
+}
+
+std::vector<double> Coeffs(const ResizeParams& p, double ratio, double scale) {
+  if (p.antialias && p.mode != "nearest" && scale < 1) return AntialiasCoeffs(p, ratio, scale);
   if (p.mode == "nearest") {
     if (ratio == 1.0) return {0, 1};
     const std::string& n = p.nearest_mode;
@@ -79,7 +106,7 @@ Taps TapsFor(const ResizeParams& p, int64_t x, double scale, int64_t in, int64_t
   }
   const double fl = std::floor(xo);
   const double ratio = xo == fl ? 1.0 : xo - fl;
-  std::vector<double> c = Coeffs(p, ratio);
+  std::vector<double> c = Coeffs(p, ratio, scale);
   const int64_t n = static_cast<int64_t>(c.size());
   // The n nearest indices of the edge-padded input (ties to the lower one).
   const int64_t pad = (n + 1) / 2;
@@ -242,7 +269,7 @@ absl::Status Resize(OpContext& ctx) {
   p.mode = ctx.Str("mode", "nearest");
   if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
     return ctx.Error("unknown mode '", p.mode, "'");
-  if (ctx.Int("antialias", 0) != 0) return ctx.Unsupported("antialias is not supported");
+  p.antialias = ctx.Int("antialias", 0) != 0;
   std::vector<double> scales, roi;
   std::vector<int64_t> sizes;
   if (ctx.opset() < 11) {

@@ -364,6 +364,27 @@ absl::Status SpaceToDepth(OpContext& ctx) {
   return absl::OkStatus();
 }
 
+absl::Status CenterCropPad(OpContext& ctx) {
+  ASSIGN_OR_RETURN(Tensor x, ctx.Input(0));
+  ASSIGN_OR_RETURN(std::vector<int64_t> target, ctx.IntsInput(1));
+  std::vector<int64_t> axes = ctx.Ints("axes");
+  if (axes.empty())
+    for (int64_t a = 0; a < x.ndim(); ++a) axes.push_back(a);
+  ASSIGN_OR_RETURN(axes, NormAxes(ctx, axes, x.ndim()));
+  if (target.size() != axes.size())
+    return ctx.Error(target.size(), " sizes for ", axes.size(), " axes");
+  PairList pads(x.ndim(), {0, 0});
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (target[i] < 0) return ctx.Error("negative size ", target[i]);
+    const int64_t d = x.shape()[axes[i]], diff = target[i] - d;
+    // Grow: the extra half goes after; shrink: the extra half is cut before.
+    pads[axes[i]] = diff >= 0 ? std::pair{diff / 2, diff - diff / 2}
+                              : std::pair{-((-diff) / 2), -((-diff) - (-diff) / 2)};
+  }
+  ctx.Set(0, x.Pad(pads));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterShapeOps(OpRegistry& r) {
@@ -387,6 +408,7 @@ void RegisterShapeOps(OpRegistry& r) {
   add("EyeLike", 9, EyeLike);
   add("DepthToSpace", 1, DepthToSpace);
   add("SpaceToDepth", 1, SpaceToDepth);
+  add("CenterCropPad", 18, CenterCropPad);
 }
 
 }  // namespace uop::onnx_import

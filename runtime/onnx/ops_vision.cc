@@ -5,6 +5,7 @@
 // depends on the box values.
 #include <cmath>
 
+#include "absl/strings/str_join.h"
 #include "runtime/onnx/ops_util.h"
 #include "runtime/onnx/registry.h"
 
@@ -201,12 +202,51 @@ absl::Status RoiAlign(OpContext& ctx) {
   return absl::OkStatus();
 }
 
+// AffineGrid (opset 20): the sampling grid of GridSample for affine maps
+// theta [N, 2, 3] (2-D) or [N, 3, 4] (3-D) over an output of `size`.
+absl::Status AffineGrid(OpContext& ctx) {
+  ASSIGN_OR_RETURN(Tensor theta, ctx.Input(0));
+  ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.IntsInput(1));
+  const bool align = ctx.Int("align_corners", 0) != 0;
+  const int64_t dims = static_cast<int64_t>(size.size()) - 2;
+  if ((dims != 2 && dims != 3) || theta.ndim() != 3 || theta.shape()[1] != dims ||
+      theta.shape()[2] != dims + 1 || theta.shape()[0] != size[0])
+    return ctx.Error("theta ", ShapeToString(theta.shape()), " does not match size [",
+                     absl::StrJoin(size, ", "), "]");
+  int64_t points = 1;
+  for (int64_t a = 0; a < dims; ++a) points *= size[2 + a];
+  RETURN_IF_ERROR(ctx.CheckElements(points * (dims + 1)));
+  // Base coordinates (x, y[, z], 1) of every output point, x fastest.
+  auto linspace = [&](int64_t n) {
+    Tensor i = Tensor::Arange(0, n, 1, DType::Float32());
+    if (align) return n == 1 ? i.ZerosLike() : i.Mul(2.0 / (n - 1)).Sub(1.0);
+    return i.Mul(2.0).Add(1.0).Div(static_cast<double>(n)).Sub(1.0);
+  };
+  Shape grid_shape(size.begin() + 2, size.end());
+  std::vector<Tensor> coords;
+  for (int64_t c = 0; c < dims; ++c) {  // c = 0 is x: the last spatial axis
+    const int64_t axis = dims - 1 - c;
+    Shape s(dims, 1);
+    s[axis] = size[2 + axis];
+    coords.push_back(linspace(size[2 + axis]).Reshape(s).Expand(grid_shape).Reshape({points, 1}));
+  }
+  coords.push_back(Tensor::Ones({points, 1}));
+  Tensor base = Tensor::Cat(coords, 1);                                     // [P, dims + 1]
+  Tensor grid = base.Matmul(theta.Cast(DType::Float32()).Transpose(1, 2));  // [N, P, dims]
+  Shape out = {size[0]};
+  out.insert(out.end(), grid_shape.begin(), grid_shape.end());
+  out.push_back(dims);
+  ctx.Set(0, grid.Reshape(out).Cast(theta.dtype()));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterVisionOps(OpRegistry& r) {
   r.Add(kOnnxDomain, "GridSample", 16, GridSample);
   r.Add(kMsDomain, "GridSample", 1, GridSample);  // onnxruntime's, before opset 16
   r.Add(kOnnxDomain, "RoiAlign", 10, RoiAlign);
+  r.Add(kOnnxDomain, "AffineGrid", 20, AffineGrid);
 }
 
 }  // namespace uop::onnx_import

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""Writes test cases for onnxruntime's contrib (com.microsoft) operators.
+"""Writes test cases checked against onnxruntime: its contrib (com.microsoft)
+operators, and operators and attributes of opsets 18-21, newer than the node
+tests of Debian's onnx 1.12.
 
-Usage: gen_contrib_cases.py OUTDIR
+Usage: gen_ort_cases.py OUTDIR
 
 Each case is a one-node model with seeded random inputs; the expected outputs
-are onnxruntime-node 1.30.0's (tests/onnx/ort_reference.js, installed in the
-user cache by bench/peers/ort_model.sh's recipe). The cases are checked in
-(tests/onnx/contrib) and run by //tests/onnx:contrib_conformance_test; this
-script documents and regenerates them.
+are onnxruntime-node 1.30.0's (tests/onnx/ort_reference.js; onnxruntime-node
+from the user cache, as bench/peers/ort_model.sh installs it). The cases are
+checked in (tests/onnx/ort_cases) and run by //tests/onnx:ort_cases_test;
+this script documents and regenerates them.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -151,6 +154,87 @@ def main(argv):
                      initializers=[("ys", scalar(0.06, np.float32)), ("yz", scalar(125, np.uint8)),
                                    ("as", scalar(0.05, np.float32)), ("az", scalar(128, np.uint8)),
                                    ("bs", scalar(0.03, np.float32)), ("bz", scalar(100, np.uint8))]))
+    # Operators and attributes of opsets 18-21.
+    img = f32(1, 2, 8, 8)
+    roi = np.array([], np.float32)
+    dirs.append(case(out, "onnx18_resize_antialias_linear",
+                     helper.make_node("Resize", ["x", "roi", "s"], ["y"], mode="linear", antialias=1),
+                     [("x", img)], ["y"], initializers=[("roi", roi),
+                                                        ("s", np.array([1, 1, 0.5, 0.375], np.float32))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_resize_antialias_cubic_sizes",
+                     helper.make_node("Resize", ["x", "roi", "", "sz"], ["y"], mode="cubic", antialias=1),
+                     [("x", img)], ["y"], initializers=[("roi", roi),
+                                                        ("sz", np.array([1, 2, 3, 5], np.int64))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_resize_axes_not_larger",
+                     helper.make_node("Resize", ["x", "", "", "sz"], ["y"], mode="linear", axes=[2, 3],
+                                      keep_aspect_ratio_policy="not_larger"),
+                     [("x", f32(1, 1, 4, 6))], ["y"], initializers=[("sz", np.array([6, 6], np.int64))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_reduce_mean_axes_input",
+                     helper.make_node("ReduceMean", ["x", "a"], ["y"], keepdims=0),
+                     [("x", f32(2, 3, 4))], ["y"], initializers=[("a", np.array([-1, 0], np.int64))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_split_num_outputs",
+                     helper.make_node("Split", ["x"], ["a", "b", "c"], num_outputs=3),
+                     [("x", f32(7, 2))], ["a", "b", "c"], opset=18))
+    dirs.append(case(out, "onnx18_pad_axes_reflect",
+                     helper.make_node("Pad", ["x", "p", "", "ax"], ["y"], mode="reflect"),
+                     [("x", f32(2, 5))], ["y"],
+                     initializers=[("p", np.array([2, 3], np.int64)), ("ax", np.array([-1], np.int64))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_scatter_elements_max",
+                     helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=1, reduction="max"),
+                     [("x", f32(2, 4)), ("u", f32(2, 3))], ["y"],
+                     initializers=[("i", np.array([[0, 1, 0], [3, 3, 2]], np.int64))], opset=18))
+    dirs.append(case(out, "onnx18_center_crop_pad",
+                     helper.make_node("CenterCropPad", ["x", "s"], ["y"], axes=[0, 2]),
+                     [("x", f32(5, 2, 4))], ["y"], initializers=[("s", np.array([2, 7], np.int64))],
+                     opset=18))
+    dirs.append(case(out, "onnx18_col2im",
+                     helper.make_node("Col2Im", ["x", "img", "blk"], ["y"], strides=[2, 1],
+                                      dilations=[1, 2], pads=[1, 0, 0, 1]),
+                     [("x", f32(1, 2 * 2 * 2, 3 * 4))], ["y"],
+                     initializers=[("img", np.array([5, 5], np.int64)),
+                                   ("blk", np.array([2, 2], np.int64))], opset=18))
+    dirs.append(case(out, "onnx18_lp_pool_ceil",
+                     helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                                      ceil_mode=1, p=3),
+                     [("x", f32(1, 2, 6, 6))], ["y"], opset=18))
+    dirs.append(case(out, "onnx18_mish", helper.make_node("Mish", ["x"], ["y"]), [("x", x)], ["y"],
+                     opset=18))
+    dirs.append(case(out, "onnx19_average_pool_dilations",
+                     helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2],
+                                      pads=[1, 1, 1, 1], count_include_pad=0),
+                     [("x", f32(1, 1, 6, 6))], ["y"], opset=19))
+    dirs.append(case(out, "onnx20_gelu_tanh", helper.make_node("Gelu", ["x"], ["y"], approximate="tanh"),
+                     [("x", x)], ["y"], opset=20))
+    dirs.append(case(out, "onnx20_dft_axis_input",
+                     helper.make_node("DFT", ["x", "", "ax"], ["y"], onesided=1),
+                     [("x", f32(2, 6, 5, 1))], ["y"], initializers=[("ax", np.array(-3, np.int64))],
+                     opset=20))
+    theta = np.array([[[0.9, -0.2, 0.1], [0.3, 1.1, -0.2]], [[1.0, 0.0, 0.0], [0.0, 0.5, 0.3]]],
+                     np.float32)
+    for align in (0, 1):
+        dirs.append(case(out, f"onnx20_affine_grid_align{align}",
+                         helper.make_node("AffineGrid", ["t", "s"], ["y"], align_corners=align),
+                         [("t", theta)], ["y"], initializers=[("s", np.array([2, 3, 4, 5], np.int64))],
+                         opset=20))
+    dirs.append(case(out, "onnx21_group_norm_per_channel",
+                     helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2),
+                     [("x", f32(2, 4, 3, 3)), ("s", f32(4)), ("b", f32(4))], ["y"], opset=21))
+    xq = rng.integers(-128, 128, size=(4, 6), dtype=np.int8)
+    dirs.append(case(out, "onnx21_dequantize_blocked",
+                     helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], axis=1, block_size=4),
+                     [("x", xq)], ["y"],
+                     initializers=[("s", (rng.random((4, 2)) + 0.1).astype(np.float32)),
+                                   ("z", rng.integers(-5, 5, size=(4, 2), dtype=np.int8))], opset=21))
+    dirs.append(case(out, "onnx21_quantize_blocked",
+                     helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], axis=0, block_size=3),
+                     [("x", f32(5, 2) * 10)], ["y"], out_type=TensorProto.UINT8,
+                     initializers=[("s", (rng.random((2, 2)) + 0.1).astype(np.float32)),
+                                   ("z", rng.integers(100, 150, size=(2, 2), dtype=np.uint8))], opset=21))
     npm = os.path.join(os.environ.get("HOME", "/tmp"), ".cache", "uop", "npm")
     env = dict(os.environ, NODE_PATH=os.path.join(npm, "node_modules"))
     written = 0
@@ -158,12 +242,16 @@ def main(argv):
         proc = subprocess.run(["node", os.path.join(HERE, "ort_reference.js"), d], env=env,
                               stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:  # e.g. an op onnxruntime implements only on CUDA
-            print(f"gen_contrib_cases: {os.path.basename(d)} dropped: {proc.stderr.strip()}",
+            print(f"gen_ort_cases: {os.path.basename(d)} dropped: {proc.stderr.strip()}",
                   file=sys.stderr)
             shutil.rmtree(d)
             continue
         written += 1
-    print(f"gen_contrib_cases: wrote {written} cases to {out}", file=sys.stderr)
+    index = {os.path.basename(d): {"op": os.path.basename(d), "rtol": 1e-3, "atol": 1e-5}
+             for d in dirs if os.path.isdir(d)}
+    with open(os.path.join(out, "index.json"), "w") as f:
+        json.dump(index, f, indent=0, sort_keys=True)
+    print(f"gen_ort_cases: wrote {written} cases to {out}", file=sys.stderr)
     return 0
 
 
