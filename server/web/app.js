@@ -141,7 +141,7 @@ async function showKernel(id) {
 }
 
 function renderRecent(r) {
-  fill('recent', r.spans.slice(0, 50).map((s) => row([ms(s.ago_ms) + ' ago', s.track, s.name,
+  fill('recent', r.spans.slice(0, 20).map((s) => row([ms(s.ago_ms) + ' ago', s.track, s.name,
     us(s.duration_us), s.flows.join(' ')])));
 }
 
