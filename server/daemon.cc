@@ -60,6 +60,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   limits.max_request_bytes = options.max_request_bytes;
   d->core_ = std::make_unique<ServingCore>(d->models_.get(), &d->shm_, limits);
   d->service_ = std::make_unique<InferenceService>(d->core_.get());
+  TensorServiceOptions tensor_options;
+  tensor_options.max_program_bytes = options.max_model_bytes;
+  d->tensors_ = std::make_unique<TensorService>(&d->backends_, &d->shm_, limits, tensor_options);
   d->http_api_ = std::make_unique<HttpApi>(d->core_.get());
   // /ui on the HTTP port; uop_model_ready on /metrics.
   d->web_view_ = std::make_unique<WebView>(
@@ -84,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   builder.SetMaxSendMessageSize(INT32_MAX);
   builder.RegisterService(d->service_.get());
   builder.RegisterService(&d->health_);
+  builder.RegisterService(d->tensors_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counters;
   counters.push_back(std::make_unique<RequestCounterFactory>(&d->metrics_registry_));
   builder.experimental().SetInterceptorCreators(std::move(counters));

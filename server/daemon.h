@@ -28,6 +28,7 @@
 #include "server/options.h"
 #include "server/serving_core.h"
 #include "server/shm_registry.h"
+#include "server/tensor_service.h"
 #include "server/web_view.h"
 
 namespace uop::server {
@@ -73,6 +74,7 @@ class Daemon {
   std::unique_ptr<ModelManager> models_;
   std::unique_ptr<ServingCore> core_;
   std::unique_ptr<InferenceService> service_;
+  std::unique_ptr<TensorService> tensors_;
   HealthService health_{{std::string(inference::GRPCInferenceService::service_full_name())}};
   std::unique_ptr<HttpApi> http_api_;
   std::unique_ptr<WebView> web_view_;

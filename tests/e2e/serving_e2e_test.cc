@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "proto/grpc_service.grpc.pb.h"
+#include "proto/tensor_service.grpc.pb.h"
 #include "tests/e2e/subprocess.h"
 #include "tests/e2e/uopd_process.h"
 
@@ -475,6 +476,42 @@ TEST(Serving, SigtermFinishesInFlightRequestsThenExits) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(refused.load(), 4);
   EXPECT_THAT(u.process->Stdout(), HasSubstr("uopd: stopped"));
+}
+
+// uop.v1.TensorService: the program travels in the request; the second
+// submission runs warm, and the hash alone is then enough.
+TEST(Serving, TensorProgramsRunWithoutARepository) {
+  UopdProcess u = StartServing();
+  ASSERT_SERVING(u);
+  auto stub = uop::v1::TensorService::NewStub(
+      grpc::CreateChannel(u.GrpcTarget(), grpc::InsecureChannelCredentials()));
+  uop::v1::ExecuteRequest r;
+  r.set_onnx_model(ReadFile(fs::path(kModels) / "add" / "1" / "model.onnx"));
+  for (const char* name : {"A", "B"}) {
+    auto* in = r.add_inputs();
+    in->set_name(name);
+    in->set_datatype("FP32");
+    in->add_shape(4);
+    r.add_raw_input_contents(Floats({1, 2, 3, 4}));
+  }
+  std::string hash;
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext ctx;
+    uop::v1::ExecuteResponse out;
+    grpc::Status s = stub->Execute(&ctx, r, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(out.cached(), i == 1);
+    EXPECT_EQ(out.raw_output_contents(0), Floats({2, 4, 6, 8}));
+    hash = out.program_sha256();
+  }
+  r.clear_onnx_model();
+  r.set_program_sha256(hash);
+  r.mutable_inputs(1)->set_datatype("INT32");
+  grpc::ClientContext ctx;
+  uop::v1::ExecuteResponse out;
+  grpc::Status s = stub->Execute(&ctx, r, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("input 'B': datatype INT32 given"));
 }
 
 int FreePort() {
