@@ -206,8 +206,12 @@ bool Overhead(const std::string& name, const ModelCase& c, Runner& runner, int r
 bool Jitter(const std::string& name, Runner& runner, int64_t iterations, bool rt) {
   LoopOptions o{.hz = 20, .iterations = iterations};
   if (rt) {
-    // Only where SCHED_FIFO is permitted; the threads keep it afterwards.
-    if (!SetThreadRealtime(CurrentThreadId(), 1).ok()) {
+    // Only where SCHED_FIFO is permitted: probe on this thread, then put it
+    // back (Run sets and restores the priority of every thread itself).
+    absl::StatusOr<ThreadScheduling> before = SaveThreadScheduling(CurrentThreadId());
+    const bool permitted = before.ok() && SetThreadRealtime(CurrentThreadId(), 1).ok();
+    if (before.ok()) RestoreThreadScheduling(*before).IgnoreError();
+    if (!permitted) {
       std::fprintf(stderr, "uoprun_jitter_rt_%s: SCHED_FIFO not permitted, skipped\n",
                    name.c_str());
       return true;

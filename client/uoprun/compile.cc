@@ -201,6 +201,15 @@ absl::StatusOr<Artifact> CompileFunction(const Jit::Fn& fn, const std::vector<Te
 
 absl::StatusOr<TensorFunction> OnnxFunction(const std::string& path,
                                             const CompileOptions& options) {
+  ASSIGN_OR_RETURN(std::string device, TensorDeviceName(options.device));
+  if (device != "CPU") {
+    // Its initializers and constants are CPU tensors; a graph mixing them
+    // with inputs on another device would fail deep inside, node by node.
+    return absl::UnimplementedError(absl::StrCat(
+        "the ONNX importer builds its graphs on the CPU; models compile for --device cpu "
+        "(functions built with the Tensor API compile for ",
+        device, ")"));
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<const ModelDef> def, onnx_import::LoadModelFile(path));
   const onnx_import::Graph& g = def->graph;
   for (const auto& [name, unused] : options.shapes) {

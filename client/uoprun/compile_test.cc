@@ -121,6 +121,14 @@ TEST(CompileOnnx, ExampleInputsMustMatch) {
       << st;
 }
 
+TEST(CompileOnnx, OtherDevicesAreRefusedUpFront) {
+  CompileOptions o;
+  o.device = "NULL";
+  absl::Status st = CompileOnnx("examples/models/add/1/model.onnx", o).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnimplemented) << st;
+  EXPECT_NE(st.message().find("builds its graphs on the CPU"), std::string::npos) << st;
+}
+
 TEST(TensorDeviceName, CanonicalizesNames) {
   EXPECT_EQ(*TensorDeviceName("cpu"), "CPU");
   EXPECT_EQ(*TensorDeviceName("CPU:0"), "CPU");

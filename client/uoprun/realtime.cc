@@ -91,6 +91,32 @@ absl::StatusOr<std::vector<int>> ThreadAffinity(pid_t tid) {
   return cpus;
 }
 
+absl::StatusOr<ThreadScheduling> SaveThreadScheduling(pid_t tid) {
+  ThreadScheduling s;
+  s.tid = tid;
+  s.policy = sched_getscheduler(tid);
+  sched_param p{};
+  if (s.policy < 0 || sched_getparam(tid, &p) != 0) {
+    return absl::InternalError(
+        absl::StrCat("scheduling of thread ", tid, ": ", std::strerror(errno)));
+  }
+  s.priority = p.sched_priority;
+  absl::StatusOr<std::vector<int>> cpus = ThreadAffinity(tid);
+  if (!cpus.ok()) return cpus.status();
+  s.cpus = std::move(*cpus);
+  return s;
+}
+
+absl::Status RestoreThreadScheduling(const ThreadScheduling& saved) {
+  sched_param p{};
+  p.sched_priority = saved.priority;
+  if (sched_setscheduler(saved.tid, saved.policy, &p) != 0) {
+    return absl::InternalError(
+        absl::StrCat("restoring scheduling of thread ", saved.tid, ": ", std::strerror(errno)));
+  }
+  return SetThreadAffinity(saved.tid, saved.cpus);
+}
+
 absl::Status LockAllMemory() {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
     const int err = errno;

@@ -29,6 +29,17 @@ bool IsThreadRealtime(pid_t tid);
 absl::Status SetThreadAffinity(pid_t tid, const std::vector<int>& cpus);
 // The CPUs thread `tid` may run on.
 absl::StatusOr<std::vector<int>> ThreadAffinity(pid_t tid);
+// A thread's scheduling policy, priority and CPUs, saved to be put back.
+struct ThreadScheduling {
+  pid_t tid = 0;
+  int policy = 0;
+  int priority = 0;
+  std::vector<int> cpus;
+};
+absl::StatusOr<ThreadScheduling> SaveThreadScheduling(pid_t tid);
+// Puts it back (lowering a priority and widening CPUs are always permitted).
+absl::Status RestoreThreadScheduling(const ThreadScheduling& saved);
+
 // mlockall(current and future): no page faults in the loop.
 absl::Status LockAllMemory();
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/uoprun/artifact_file.h"
@@ -189,9 +190,16 @@ absl::Status Runner::Step() {
   return absl::OkStatus();
 }
 
-void Runner::ApplyScheduling(const LoopOptions& o, pid_t watchdog_tid) {
+std::vector<ThreadScheduling> Runner::ApplyScheduling(const LoopOptions& o, pid_t watchdog_tid) {
+  std::vector<ThreadScheduling> saved;
+  if (o.cpus.empty() && o.rt_priority == 0) return saved;
   auto warn = o.warn ? o.warn : DefaultWarn;
   const std::vector<pid_t> tids = ProcessThreadIds();
+  for (pid_t tid : tids) {
+    if (absl::StatusOr<ThreadScheduling> s = SaveThreadScheduling(tid); s.ok()) {
+      saved.push_back(std::move(*s));
+    }
+  }
   if (!o.cpus.empty()) {
     for (pid_t tid : tids) {
       absl::Status st = SetThreadAffinity(tid, o.cpus);
@@ -213,6 +221,7 @@ void Runner::ApplyScheduling(const LoopOptions& o, pid_t watchdog_tid) {
       }
     }
   }
+  return saved;
 }
 
 absl::StatusOr<LoopStats> Runner::Run(const LoopOptions& o) {
@@ -236,7 +245,10 @@ absl::StatusOr<LoopStats> Runner::Run(const LoopOptions& o) {
     watchdog = std::make_unique<Watchdog>(step_started_ns_, absl::ToInt64Nanoseconds(o.watchdog),
                                           o.watchdog_abort);
   }
-  ApplyScheduling(o, watchdog ? watchdog->tid() : 0);
+  const std::vector<ThreadScheduling> saved = ApplyScheduling(o, watchdog ? watchdog->tid() : 0);
+  absl::Cleanup restore = [&saved] {
+    for (const ThreadScheduling& s : saved) RestoreThreadScheduling(s).IgnoreError();
+  };
   for (int w = 0; w < o.warmup_steps; ++w) RETURN_IF_ERROR(Step());
 
   // The loop: no allocation from here to its end.

@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "client/uoprun/loop_stats.h"
+#include "client/uoprun/realtime.h"
 #include "runtime/engine/artifact.h"
 
 namespace uop::uoprun {
@@ -47,6 +48,7 @@ struct LoopOptions {
   // locked; 0: normal scheduling. Not permitted: a warning, and it runs anyway.
   int rt_priority = 0;
   // Pin every thread of the process (the loop and the device's workers) to these CPUs.
+  // Priority and pinning hold while Run runs; it puts the threads back after.
   std::vector<int> cpus;
   // A step running longer than this fires the watchdog (zero: no watchdog):
   // it reports on stderr and, with watchdog_abort, ends the process with
@@ -100,7 +102,8 @@ class Runner {
  private:
   Runner() = default;
   class Watchdog;
-  void ApplyScheduling(const LoopOptions& options, pid_t watchdog_tid);
+  // Returns what it changed, to be put back when the loop ends.
+  std::vector<ThreadScheduling> ApplyScheduling(const LoopOptions& options, pid_t watchdog_tid);
 
   std::unique_ptr<LoadedArtifact> loaded_;
   // Per input/output: where the caller reads/writes. On host-visible

@@ -157,8 +157,24 @@ TEST_F(RunnerTest, PinsTheRunnerThreads) {
   };
   ASSERT_TRUE(r->Run(o).ok());
   EXPECT_EQ(seen, (std::vector<int>{all.front()}));
-  // Leave the test process as it was.
-  for (pid_t tid : ProcessThreadIds()) ASSERT_TRUE(SetThreadAffinity(tid, all).ok());
+  // Run puts the threads back.
+  EXPECT_EQ(*ThreadAffinity(CurrentThreadId()), all);
+}
+
+TEST_F(RunnerTest, RealTimePriorityHoldsOnlyWhileRunning) {
+  auto r = *Runner::Create(Compile(MlpModel(1, 4, 4, 2)), *cpu_);
+  std::vector<std::string> warnings;
+  LoopOptions o{.hz = 1000, .iterations = 3};
+  o.rt_priority = 10;
+  o.warn = [&](const std::string& w) { warnings.push_back(w); };
+  bool fifo_in_loop = false;
+  o.after_step = [&](int64_t) { fifo_in_loop = IsThreadRealtime(CurrentThreadId()); };
+  ASSERT_TRUE(r->Run(o).ok());
+  // Granted (FIFO while running) or refused with a warning naming why.
+  bool refused = false;
+  for (const std::string& w : warnings) refused |= w.find("SCHED_FIFO") != std::string::npos;
+  EXPECT_NE(fifo_in_loop, refused);
+  EXPECT_FALSE(IsThreadRealtime(CurrentThreadId()));
 }
 
 TEST_F(RunnerTest, BadLoopOptionsAreErrors) {
