@@ -162,6 +162,31 @@ int EmulatedKernelIo::DoIoctl(int fd, unsigned long request, void* arg) {
   return r;
 }
 
+int EmulatedKernelIo::DoPoll(int fd, int64_t timeout_ns) {
+  std::shared_ptr<EmulatedNode> node;
+  std::string path;
+  int injected = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = fds_.find(fd);
+    if (it != fds_.end()) {
+      path = it->second.first;
+      node = it->second.second;
+    }
+    injected = TakeInjection(IoCall::kPoll, 0);
+  }
+  int r;
+  if (node == nullptr) {
+    r = -EBADF;
+  } else if (injected != 0) {
+    r = -injected;
+  } else {
+    r = node->OnPoll(fd, timeout_ns);
+  }
+  Record(IoCall::kPoll, node == nullptr ? absl::StrCat("fd ", fd) : path, 0, r);
+  return r;
+}
+
 int EmulatedKernelIo::DoMmap(void* addr, size_t length, int prot, int flags, int fd,
                              uint64_t offset, void** out) {
   std::shared_ptr<EmulatedNode> node;

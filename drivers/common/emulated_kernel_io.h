@@ -21,6 +21,7 @@
 #ifndef UOP_DRIVERS_COMMON_EMULATED_KERNEL_IO_H_
 #define UOP_DRIVERS_COMMON_EMULATED_KERNEL_IO_H_
 
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -47,10 +48,13 @@ class EmulatedNode {
                      void** out);
   // Unmaps a mapping OnMmap made (the default munmaps it).
   virtual int OnMunmap(void* addr, size_t length);
+  // Waits up to timeout_ns for an event on `fd`: 1 when one is pending, 0
+  // on timeout, or -errno (the default: -ENOSYS, not pollable).
+  virtual int OnPoll(int fd, int64_t timeout_ns) { return -ENOSYS; }
 };
 
 struct IoCall {
-  enum Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kReadFile, kListDir };
+  enum Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kReadFile, kListDir, kPoll };
   Kind kind;
   std::string path;           // node or file path ("anonymous" for anonymous mmaps)
   unsigned long request = 0;  // ioctl request
@@ -88,6 +92,7 @@ class EmulatedKernelIo final : public KernelIo {
   int DoMunmap(void* addr, size_t length) override;
   int DoReadFile(const std::string& path, std::string* out) override;
   int DoListDir(const std::string& path, std::vector<std::string>* out) override;
+  int DoPoll(int fd, int64_t timeout_ns) override;
 
  private:
   struct Mapping {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -112,6 +113,21 @@ class RealKernelIo final : public KernelIo {
     }
     ::close(fd);
     return 0;
+  }
+  int DoPoll(int fd, int64_t timeout_ns) override {
+    pollfd p{fd, POLLIN | POLLPRI, 0};
+    timespec ts{static_cast<time_t>(timeout_ns / 1000000000),
+                static_cast<long>(timeout_ns % 1000000000)};
+    int r;
+    do {
+      r = ::ppoll(&p, 1, &ts, nullptr);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return -errno;
+    if (r > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 &&
+        (p.revents & (POLLIN | POLLPRI)) == 0) {
+      return (p.revents & POLLNVAL) != 0 ? -EBADF : -EIO;
+    }
+    return r > 0 ? 1 : 0;
   }
   int DoListDir(const std::string& path, std::vector<std::string>* out) override {
     DIR* d = ::opendir(path.c_str());
@@ -229,6 +245,18 @@ absl::StatusOr<std::vector<std::string>> KernelIo::ListDir(absl::string_view pat
   if (r < 0) return ErrnoStatus(-r, absl::StrCat("listing ", path));
   std::sort(out.begin(), out.end());
   return out;
+}
+
+int KernelIo::DoPoll(int, int64_t) { return -ENOSYS; }
+
+absl::StatusOr<bool> KernelIo::Poll(int fd, absl::Duration timeout) {
+  if (timeout < absl::ZeroDuration() || timeout == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("poll of ", PathOf(fd), ": the timeout must be finite and >= 0"));
+  }
+  const int r = DoPoll(fd, absl::ToInt64Nanoseconds(timeout));
+  if (r < 0) return ErrnoStatus(-r, absl::StrCat("poll of ", PathOf(fd)));
+  return r > 0;
 }
 
 std::string KernelIo::PathOf(int fd) const {

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace uop {
 
@@ -57,6 +58,11 @@ class KernelIo {
   absl::StatusOr<std::string> ReadFile(absl::string_view path);
   // Entry names in a directory, sorted, without "." and "..".
   absl::StatusOr<std::vector<std::string>> ListDir(absl::string_view path);
+  // Waits at most `timeout` (finite, >= 0) until `fd` has an event to read
+  // (POLLIN/POLLPRI: an interrupt-driven notification such as an NV OS
+  // event): true when it has, false on timeout. The wait sleeps in the
+  // kernel (ppoll), never in a loop.
+  absl::StatusOr<bool> Poll(int fd, absl::Duration timeout);
 
   // The path an open fd was opened with ("fd N" if unknown).
   std::string PathOf(int fd) const;
@@ -71,6 +77,9 @@ class KernelIo {
   virtual int DoMunmap(void* addr, size_t length) = 0;
   virtual int DoReadFile(const std::string& path, std::string* out) = 0;
   virtual int DoListDir(const std::string& path, std::vector<std::string>* out) = 0;
+  // 1 when readable, 0 on timeout, or -errno. Optional: seams without
+  // pollable nodes keep the default (ENOSYS).
+  virtual int DoPoll(int fd, int64_t timeout_ns);
 
  private:
   mutable std::mutex mu_;

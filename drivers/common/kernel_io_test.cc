@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -144,6 +145,43 @@ TEST(EmulatedKernelIo, InjectedFailuresHitTheNextMatchingCall) {
   EXPECT_EQ(io.Ioctl(999, kDouble, &a, "TEST_DOUBLE").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(io.Open("/dev/absent", O_RDWR).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(io.Close(*fd).ok());
+}
+
+TEST(RealKernelIo, PollWaitsForReadableAndRejectsUnboundedWaits) {
+  KernelIo& io = KernelIo::Real();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  absl::StatusOr<bool> r = io.Poll(fds[0], absl::ZeroDuration());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(*r);
+  const absl::Time t0 = absl::Now();
+  r = io.Poll(fds[0], absl::Milliseconds(5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(*r);
+  EXPECT_GE(absl::Now() - t0, absl::Milliseconds(4));
+  ASSERT_EQ(write(fds[1], "x", 1), 1);
+  r = io.Poll(fds[0], absl::Seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(io.Poll(fds[0], absl::InfiniteDuration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_FALSE(io.Poll(fds[0], absl::ZeroDuration()).ok());
+}
+
+TEST(EmulatedKernelIo, PollOfANodeWithoutEventsIsUnsupported) {
+  EmulatedKernelIo io;
+  class Plain : public EmulatedNode {
+   public:
+    int OnIoctl(int, unsigned long, void*) override { return 0; }
+  };
+  io.AddNode("/dev/plain", std::make_shared<Plain>());
+  absl::StatusOr<int> fd = io.Open("/dev/plain", O_RDWR);
+  ASSERT_TRUE(fd.ok());
+  EXPECT_FALSE(io.Poll(*fd, absl::Milliseconds(1)).ok());
+  EXPECT_EQ(io.CountOf(IoCall::kPoll), 1u);
+  ASSERT_TRUE(io.Close(*fd).ok());
 }
 
 }  // namespace
