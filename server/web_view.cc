@@ -24,6 +24,8 @@ constexpr absl::string_view kPrefix = "/ui";
 // How far back a trace or the recent list may reach (the rings hold less
 // anyway; this bounds the copy).
 constexpr double kMaxSeconds = 600;
+// The window of kernel launch statistics in /ui/api/kernels.
+constexpr double kMeasureSeconds = 10;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -298,7 +300,9 @@ void WebView::Kernels(std::string* out) const {
   if (profiler::Enabled()) {
     std::map<uint64_t, bool> ids;
     for (const auto& k : kernels) ids[k->trace_id] = true;
-    measured = MeasureKernels(profiler::SnapshotTrace(SinceNs(kMaxSeconds)), ids);
+    // The last seconds only: the page asks every 2 s, and copying whole
+    // rings each time would cost more than it shows.
+    measured = MeasureKernels(profiler::SnapshotTrace(SinceNs(kMeasureSeconds)), ids);
   }
   JsonWriter w(out);
   w.BeginArray();

@@ -6,7 +6,8 @@
 //   GET  /ui/api/models            every model version: state, reason, config, statistics
 //   GET  /ui/api/devices           devices with memory in use, peak, cached, total
 //   GET  /ui/api/kernels           compiled kernels: name, device, launch dims, opts,
-//                                  cache hit, render/compile time, measured launches
+//                                  cache hit, render/compile time, launches in the
+//                                  last 10 s (count, mean, max) while recording
 //   GET  /ui/api/kernel?id=N       one kernel with its generated source
 //   GET  /ui/api/recent?seconds=S  the flight recorder's last spans (requests, batches,
 //                                  kernels) on device and subsystem tracks
