@@ -228,6 +228,7 @@ TEST_F(UopctlTest, TraceFetchesAndWritesTheTrace) {
   std::ostringstream out, err;
   EXPECT_EQ(RunUopctl({"trace", "-u", no_profiler.target(), "-o", Temp("x")}, "", out, err),
             kExitUnimplemented);
+  EXPECT_TRUE(Has(err.str(), "does not serve uop's profiler extension")) << err.str();
 }
 
 TEST_F(UopctlTest, UsageAndHelp) {

@@ -92,7 +92,8 @@ int ModelsCommand(Context& ctx, const std::vector<std::string>& args) {
                              "REASON");
   for (const auto& m : index->models()) {
     ctx.out << absl::StrFormat("%-*s  %-7s  %-11s  %s\n", width, m.name(),
-                               m.version().empty() ? "-" : m.version(), m.state(), m.reason());
+                               m.version().empty() ? "-" : m.version(),
+                               m.state().empty() ? "-" : m.state(), m.reason());
   }
   return kExitOk;
 }

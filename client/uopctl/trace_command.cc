@@ -1,5 +1,6 @@
 // uopctl trace: uopd's flight recorder as a Perfetto (or Chrome JSON) trace,
 // through uop's profiler extension (proto/profiler.proto).
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/lib/grpc_status.h"
@@ -12,6 +13,13 @@ namespace uop::uopctl {
 namespace {
 
 namespace pb = ::uop::profiler::v1;
+
+// A server without the extension answers UNIMPLEMENTED with no message; say which.
+absl::Status Explain(absl::Status st) {
+  if (st.code() != absl::StatusCode::kUnimplemented) return st;
+  return absl::UnimplementedError(absl::StrCat(
+      st.message(), ": the server does not serve uop's profiler extension (uop.profiler.v1)"));
+}
 
 void SetDeadline(grpc::ClientContext& ctx, absl::Duration timeout) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -52,7 +60,8 @@ int TraceCommand(Context& ctx, const std::vector<std::string>& args) {
     pb::SetRecordingRequest req;
     req.set_enabled(record == "on");
     pb::RecordingState state;
-    absl::Status st = client::FromGrpcStatus("SetRecording", stub->SetRecording(&c, req, &state));
+    absl::Status st =
+        Explain(client::FromGrpcStatus("SetRecording", stub->SetRecording(&c, req, &state)));
     if (!st.ok()) return ctx.Fail(st);
     ctx.out << absl::StrFormat("recording %s (%d events per thread)\n",
                                state.enabled() ? "on" : "off", state.events_per_thread());
@@ -73,7 +82,7 @@ int TraceCommand(Context& ctx, const std::vector<std::string>& args) {
     if (!got_first) first = chunk, got_first = true;
     data += chunk.data();
   }
-  absl::Status st = client::FromGrpcStatus("GetTrace", reader->Finish());
+  absl::Status st = Explain(client::FromGrpcStatus("GetTrace", reader->Finish()));
   if (!st.ok()) return ctx.Fail(st);
   if (got_first && first.total_bytes() != 0 && first.total_bytes() != data.size()) {
     return ctx.Fail(absl::DataLossError(absl::StrFormat(
