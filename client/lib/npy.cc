@@ -338,6 +338,14 @@ absl::Status WriteWholeFile(const std::string& path, absl::string_view bytes) {
   return absl::OkStatus();
 }
 
+std::string NpyFileName(absl::string_view tensor_name) {
+  std::string name(tensor_name);
+  for (char& c : name) {
+    if (c == '/' || c == '\\' || c == ':') c = '_';
+  }
+  return name + ".npy";
+}
+
 absl::StatusOr<NpyArray> ReadNpyFile(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
   absl::StatusOr<NpyArray> a = ParseNpy(bytes);

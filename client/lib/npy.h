@@ -38,6 +38,9 @@ absl::StatusOr<NpyArray> ReadNpyFile(const std::string& path);
 absl::StatusOr<std::string> SerializeNpy(const NpyArray& array);
 absl::Status WriteNpyFile(const std::string& path, const NpyArray& array);
 
+// "NAME.npy" for a tensor name, path separators replaced ("a/b:0" -> "a_b_0.npy").
+std::string NpyFileName(absl::string_view tensor_name);
+
 // Reads a whole file; NotFound / PermissionDenied naming the path.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 // Writes through a temporary file and rename, so readers never see half a file.

@@ -124,5 +124,11 @@ TEST(Npy, WritesFilesAtomicallyAndReadsThemBack) {
   EXPECT_FALSE(WriteNpyFile("/nonexistent-dir/a.npy", {Datatype::kInt32, {0}, ""}).ok());
 }
 
+TEST(Npy, FileNamesForTensorNames) {
+  EXPECT_EQ(NpyFileName("y"), "y.npy");
+  EXPECT_EQ(NpyFileName("sigmoid_0.tmp_0"), "sigmoid_0.tmp_0.npy");
+  EXPECT_EQ(NpyFileName("a/b:0"), "a_b_0.npy");
+}
+
 }  // namespace
 }  // namespace uop::client

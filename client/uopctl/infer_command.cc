@@ -14,13 +14,6 @@
 namespace uop::uopctl {
 namespace {
 
-std::string FileName(std::string name) {
-  for (char& c : name) {
-    if (c == '/' || c == '\\' || c == ':') c = '_';
-  }
-  return name + ".npy";
-}
-
 // Output sizes for shared memory: the declared shapes must be fixed.
 absl::StatusOr<size_t> FixedOutputBytes(const inference::ModelMetadataResponse::TensorMetadata& o) {
   absl::StatusOr<client::Datatype> d = client::ParseDatatype(o.datatype());
@@ -103,14 +96,10 @@ int InferCommand(Context& ctx, const std::vector<std::string>& args) {
     absl::StatusOr<std::unique_ptr<ShmSession>> s = ShmSession::Create(**client, total);
     if (!s.ok()) return ctx.Fail(s.status());
     session = std::move(*s);
-    for (size_t i = 0; i < tensors->size(); ++i) {
-      absl::StatusOr<client::SharedMemoryRef> ref = session->Put((*tensors)[i].data);
-      if (!ref.ok()) return ctx.Fail(ref.status());
-      absl::StatusOr<client::InferInput> in = client::InferInput::FromSharedMemory(
-          meta->inputs(i).name(), (*tensors)[i].datatype, (*tensors)[i].shape, *ref);
-      if (!in.ok()) return ctx.Usage(in.status());
-      request.push_back(std::move(*in));
-    }
+    absl::StatusOr<std::vector<client::InferInput>> in =
+        session->PutInputs(InputNames(*meta), *tensors);
+    if (!in.ok()) return ctx.Fail(in.status());
+    request = std::move(*in);
     for (size_t i = 0; i < requested.size(); ++i) {
       absl::StatusOr<client::SharedMemoryRef> ref = session->Reserve(out_bytes[i]);
       if (!ref.ok()) return ctx.Fail(ref.status());
@@ -153,7 +142,7 @@ int InferCommand(Context& ctx, const std::vector<std::string>& args) {
       path = w->second;
       write_to.erase(w);
     } else if (!output_dir.empty()) {
-      path = output_dir + "/" + FileName(o.name);
+      path = output_dir + "/" + client::NpyFileName(o.name);
     } else {
       continue;
     }

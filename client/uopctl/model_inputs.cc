@@ -19,11 +19,7 @@ absl::StatusOr<std::vector<client::NpyArray>> ResolveInputs(
     }
     return false;
   };
-  auto names = [&] {
-    std::vector<std::string> n;
-    for (const auto& in : metadata.inputs()) n.push_back(in.name());
-    return absl::StrJoin(n, ", ");
-  };
+  auto names = [&] { return absl::StrJoin(InputNames(metadata), ", "); };
   std::map<std::string, std::string> specs;
   for (const std::string& i : inputs) {
     ASSIGN_OR_RETURN(auto nv, client::SplitNameValue("input", i));
@@ -66,6 +62,12 @@ absl::StatusOr<std::vector<client::NpyArray>> ResolveInputs(
     tensors.push_back(std::move(*t));
   }
   return tensors;
+}
+
+std::vector<std::string> InputNames(const inference::ModelMetadataResponse& metadata) {
+  std::vector<std::string> names;
+  for (const auto& in : metadata.inputs()) names.push_back(in.name());
+  return names;
 }
 
 absl::StatusOr<std::vector<client::InferInput>> ToInferInputs(

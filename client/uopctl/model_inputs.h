@@ -23,6 +23,9 @@ absl::StatusOr<std::vector<client::NpyArray>> ResolveInputs(
     const inference::ModelMetadataResponse& metadata, const std::vector<std::string>& inputs,
     const std::vector<std::string>& shapes, const std::string& default_spec);
 
+// The model's input names, in the metadata's order.
+std::vector<std::string> InputNames(const inference::ModelMetadataResponse& metadata);
+
 // The tensors as request inputs (copies of the data).
 absl::StatusOr<std::vector<client::InferInput>> ToInferInputs(
     const inference::ModelMetadataResponse& metadata, const std::vector<client::NpyArray>& tensors);

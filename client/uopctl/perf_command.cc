@@ -63,14 +63,10 @@ int PerfCommand(Context& ctx, const std::vector<std::string>& args) {
     absl::StatusOr<std::unique_ptr<ShmSession>> s = ShmSession::Create(**client, total);
     if (!s.ok()) return ctx.Fail(s.status());
     session = std::move(*s);
-    for (size_t i = 0; i < tensors->size(); ++i) {
-      absl::StatusOr<client::SharedMemoryRef> ref = session->Put((*tensors)[i].data);
-      if (!ref.ok()) return ctx.Fail(ref.status());
-      absl::StatusOr<client::InferInput> in = client::InferInput::FromSharedMemory(
-          meta->inputs(i).name(), (*tensors)[i].datatype, (*tensors)[i].shape, *ref);
-      if (!in.ok()) return ctx.Usage(in.status());
-      request.push_back(std::move(*in));
-    }
+    absl::StatusOr<std::vector<client::InferInput>> in =
+        session->PutInputs(InputNames(*meta), *tensors);
+    if (!in.ok()) return ctx.Fail(in.status());
+    request = std::move(*in);
   } else {
     absl::StatusOr<std::vector<client::InferInput>> in = ToInferInputs(*meta, *tensors);
     if (!in.ok()) return ctx.Usage(in.status());

@@ -47,4 +47,18 @@ absl::string_view ShmSession::Read(const client::SharedMemoryRef& ref) const {
   return absl::string_view(static_cast<const char*>(region_->data()) + ref.offset, ref.byte_size);
 }
 
+absl::StatusOr<std::vector<client::InferInput>> ShmSession::PutInputs(
+    const std::vector<std::string>& names, const std::vector<client::NpyArray>& tensors) {
+  std::vector<client::InferInput> inputs;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    absl::StatusOr<client::SharedMemoryRef> ref = Put(tensors[i].data);
+    if (!ref.ok()) return ref.status();
+    absl::StatusOr<client::InferInput> in =
+        client::InferInput::FromSharedMemory(names[i], tensors[i].datatype, tensors[i].shape, *ref);
+    if (!in.ok()) return in.status();
+    inputs.push_back(std::move(*in));
+  }
+  return inputs;
+}
+
 }  // namespace uop::uopctl

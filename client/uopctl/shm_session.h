@@ -13,9 +13,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "client/lib/client.h"
+#include "client/lib/npy.h"
 #include "client/lib/shared_memory.h"
 
 namespace uop::uopctl {
@@ -32,6 +34,10 @@ class ShmSession {
   absl::StatusOr<client::SharedMemoryRef> Put(absl::string_view bytes);
   absl::StatusOr<client::SharedMemoryRef> Reserve(size_t bytes);
   absl::string_view Read(const client::SharedMemoryRef& ref) const;
+  // Puts each tensor in the region: request inputs that name their place
+  // (`names[i]` for tensors[i]).
+  absl::StatusOr<std::vector<client::InferInput>> PutInputs(
+      const std::vector<std::string>& names, const std::vector<client::NpyArray>& tensors);
   const std::string& name() const { return name_; }
 
  private:

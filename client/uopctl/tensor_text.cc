@@ -9,59 +9,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/dtype/dtype.h"
 
 namespace uop::uopctl {
 namespace {
 
 using client::Datatype;
-
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalize
-      int e = -1;
-      uint32_t m = mant;
-      do {
-        ++e;
-        m <<= 1;
-      } while ((m & 0x400) == 0);
-      bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t FloatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const uint32_t sign = (x >> 16) & 0x8000;
-  const int32_t exp = static_cast<int32_t>((x >> 23) & 0xff) - 127 + 15;
-  uint32_t mant = x & 0x7fffff;
-  if (((x >> 23) & 0xff) == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (mant ? 0x200 : 0));
-  if (exp >= 31) return static_cast<uint16_t>(sign | 0x7c00);
-  if (exp <= 0) {
-    if (exp < -10) return static_cast<uint16_t>(sign);
-    mant |= 0x800000;
-    const int shift = 14 - exp;
-    uint32_t h = mant >> shift;
-    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1))) ++h;
-    return static_cast<uint16_t>(sign | h);
-  }
-  uint32_t h = (static_cast<uint32_t>(exp) << 10) | (mant >> 13);
-  const uint32_t rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) ++h;  // round to nearest even
-  return static_cast<uint16_t>(sign | h);
-}
 
 template <typename T>
 void Put(T v, std::string* raw) {
@@ -109,11 +62,7 @@ absl::Status AppendElement(const JsonValue& v, Datatype d, std::string* raw) {
       } else if (d == Datatype::kFp16) {
         Put(FloatToHalf(static_cast<float>(x)), raw);
       } else {
-        float f = static_cast<float>(x);
-        uint32_t bits;
-        std::memcpy(&bits, &f, 4);
-        bits += 0x7fff + ((bits >> 16) & 1);  // round to nearest even
-        Put(static_cast<uint16_t>(bits >> 16), raw);
+        Put(FloatToBFloat16(static_cast<float>(x)), raw);
       }
       return absl::OkStatus();
     }
@@ -271,12 +220,8 @@ std::string ElementText(Datatype d, absl::string_view raw, int64_t i) {
       return absl::StrCat(get(int64_t{}));
     case Datatype::kFp16:
       return absl::StrFormat("%.5g", HalfToFloat(get(uint16_t{})));
-    case Datatype::kBf16: {
-      const uint32_t bits = uint32_t{get(uint16_t{})} << 16;
-      float f;
-      std::memcpy(&f, &bits, 4);
-      return absl::StrFormat("%.4g", f);
-    }
+    case Datatype::kBf16:
+      return absl::StrFormat("%.4g", BFloat16ToFloat(get(uint16_t{})));
     case Datatype::kFp32:
       return absl::StrFormat("%.7g", get(float{}));
     case Datatype::kFp64:

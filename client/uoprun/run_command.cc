@@ -87,13 +87,6 @@ absl::Status SetUpInput(Runner& r, const std::string& arg,
   return absl::OkStatus();
 }
 
-std::string FileName(std::string name) {
-  for (char& c : name) {
-    if (c == '/' || c == '\\' || c == ':') c = '_';
-  }
-  return name + ".npy";
-}
-
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -202,7 +195,8 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       const ArtifactTensor& t = r.artifact().outputs[i];
       absl::StatusOr<client::NpyArray> a = ToNpy(t, r.output(i));
       absl::Status st =
-          a.ok() ? client::WriteNpyFile(output_dir + "/" + FileName(t.name), *a) : a.status();
+          a.ok() ? client::WriteNpyFile(output_dir + "/" + client::NpyFileName(t.name), *a)
+                 : a.status();
       if (!st.ok()) return Fail(err, st, kExitFailure);
     }
   }
