@@ -71,6 +71,8 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
   profiler::CompileSpan prof_compile;
   auto k = std::make_shared<CompiledKernel>();
   k->device = &device;
+  k->ast = ast;
+  k->requested_opts = opts;
   absl::Time t0 = absl::Now();
   ASSIGN_OR_RETURN(k->spec, RenderKernel(ast, *renderer, opts));
   absl::Time t1 = absl::Now();

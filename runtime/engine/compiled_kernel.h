@@ -31,6 +31,11 @@ struct CompiledKernel {
   double render_seconds = 0;
   double compile_seconds = 0;  // 0 on a disk-cache hit (load time only)
   uint64_t trace_id = 0;       // profiler flow id linking each launch to this compile
+  // What it was built from, for tools that replay codegen step by step
+  // (uopd's /ui): the kernel AST and the opts asked for (nullopt: the
+  // hand-coded heuristics). Unset for kernels loaded from artifacts.
+  UOpPtr ast;
+  std::optional<std::vector<Opt>> requested_opts;
 };
 
 struct KernelCompilerStats {
