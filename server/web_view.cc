@@ -14,6 +14,7 @@
 #include "runtime/profiler/trace_file.h"
 #include "server/http_api.h"
 #include "server/json.h"
+#include "server/kernel_inspector.h"
 #include "server/server_info.h"
 #include "server/web/web_assets.h"
 
@@ -321,9 +322,13 @@ void WebView::Kernels(std::string* out) const {
     w.Key("local");
     WriteDims(w, k->spec.local_size);
     w.Key("opts");
-    w.BeginArray();
-    for (const Opt& o : k->opts) w.String(o.ToString());
-    w.EndArray();
+    if (k->requested_opts) {
+      w.BeginArray();
+      for (const Opt& o : *k->requested_opts) w.String(o.ToString());
+      w.EndArray();
+    } else {
+      w.String("heuristics");
+    }
     w.Key("buffers");
     w.Int(static_cast<int64_t>(k->spec.buffers.size()));
     w.Key("ops");
@@ -388,6 +393,33 @@ absl::Status WebView::Kernel(absl::string_view id, std::string* out) const {
     w.BeginArray();
     for (const std::string& v : k->spec.vars) w.String(v);
     w.EndArray();
+    // The pipeline replayed step by step; a failure is shown, not fatal.
+    absl::StatusOr<std::vector<PipelineStep>> steps = absl::FailedPreconditionError("no device");
+    if (k->device != nullptr) {
+      absl::StatusOr<const Renderer*> renderer = s_.engine->compiler().RendererFor(*k->device);
+      steps = renderer.ok() ? InspectKernel(k->ast, **renderer, k->requested_opts)
+                            : absl::StatusOr<std::vector<PipelineStep>>(renderer.status());
+    }
+    if (steps.ok()) {
+      w.Key("steps");
+      w.BeginArray();
+      for (const PipelineStep& step : *steps) {
+        w.BeginObject();
+        w.Key("name");
+        w.String(step.name);
+        w.Key("nodes");
+        w.Int(step.nodes);
+        w.Key("changed");
+        w.Bool(step.changed);
+        w.Key("text");
+        w.String(step.text);
+        w.EndObject();
+      }
+      w.EndArray();
+    } else {
+      w.Key("steps_error");
+      w.String(steps.status().message());
+    }
     w.EndObject();
     return absl::OkStatus();
   }

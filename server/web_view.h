@@ -8,7 +8,8 @@
 //   GET  /ui/api/kernels           compiled kernels: name, device, launch dims, opts,
 //                                  cache hit, render/compile time, launches in the
 //                                  last 10 s (count, mean, max) while recording
-//   GET  /ui/api/kernel?id=N       one kernel with its generated source
+//   GET  /ui/api/kernel?id=N       one kernel with its generated source and its codegen
+//                                  pipeline step by step (kernel_inspector.h)
 //   GET  /ui/api/recent?seconds=S  the flight recorder's last spans (requests, batches,
 //                                  kernels) on device and subsystem tracks
 //   GET  /ui/api/trace?seconds=S[&format=json|perfetto][&download=1]

@@ -167,6 +167,13 @@ TEST_F(WebViewTest, KernelsListCompilesAndShowSource) {
   EXPECT_EQ(detail.Find("name")->string, k.Find("name")->string);
   EXPECT_THAT(detail.Find("source")->string, HasSubstr("define"));  // LLVM IR
   EXPECT_GE(detail.Find("buffers")->items.size(), 2u);
+  EXPECT_EQ(k.Find("opts")->string, "heuristics");
+  // The pipeline replayed on the kernel's AST ends in the compiled source.
+  const JsonValue* steps = detail.Find("steps");
+  ASSERT_NE(steps, nullptr) << Call("GET", "/ui/api/kernel", "id=" + id).body;
+  ASSERT_GE(steps->items.size(), 6u);
+  EXPECT_EQ(steps->items.front().Find("name")->string, "kernel AST (scheduler)");
+  EXPECT_EQ(steps->items.back().Find("text")->string, detail.Find("source")->string);
 
   EXPECT_EQ(Call("GET", "/ui/api/kernel", "id=abc").status, 400);
   HttpResponse unknown = Call("GET", "/ui/api/kernel", "id=1");

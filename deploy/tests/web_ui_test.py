@@ -71,10 +71,19 @@ class WebUiTest(unittest.TestCase):
         self.assertTrue(all(k[2] == "CPU:0" for k in kernels))
         measured = [k for k in kernels if k[9]]
         self.assertTrue(measured, "no kernel shows launches from the flight recorder")
-        self.browser.evaluate("document.querySelector('#kernels tbody tr').click()")
+        # A kernel that ran (the MLP's): its source and pipeline.
+        index = kernels.index(measured[0])
+        self.browser.evaluate("document.querySelectorAll('#kernels tbody tr')[%d].click()" % index)
         self.assertTrue(self.browser.wait_for(
             "document.getElementById('kernel-source').textContent.includes('define')"))
         self.assertFalse(self.browser.evaluate("document.getElementById('kernel-detail').hidden"))
+        steps = self.browser.evaluate(
+            "[...document.querySelectorAll('#kernel-steps summary')].map(s => s.textContent)")
+        self.assertGreaterEqual(len(steps), 6, steps)
+        self.assertIn("kernel AST (scheduler)", steps[0])
+        self.assertIn("lowered (index math, loops)", " ".join(steps))
+        # Open the lowered graph, as an operator would (and for the screenshot).
+        self.browser.evaluate("document.querySelectorAll('#kernel-steps details')[3].open = true")
 
     def test_3_devices_and_timeline(self):
         devices = self.rows("devices")

@@ -121,7 +121,7 @@ function renderKernels() {
   const shown = kernels.filter((k) => !filter || k.name.includes(filter));
   $('kernel-count').textContent = '(' + shown.length + ' of ' + kernels.length + ')';
   fill('kernels', shown.map((k) => row([k.id, k.name, k.device, k.global.join('×'),
-    k.local.join('×'), k.opts.join(' '), k.disk_cache_hit ? 'disk' : 'compiled',
+    k.local.join('×'), Array.isArray(k.opts) ? k.opts.join(' ') : k.opts, k.disk_cache_hit ? 'disk' : 'compiled',
     ms(k.render_ms), ms(k.compile_ms), k.launches === undefined ? '' : k.launches,
     us(k.mean_us), us(k.max_us)], () => showKernel(k.id))));
 }
@@ -135,6 +135,14 @@ async function showKernel(id) {
       '#' + b.slot + ' ' + b.dtype + '[' + b.size + ']' + (b.output ? ' out' : '')).join(', ') +
       (k.vars.length ? '; vars: ' + k.vars.join(', ') : '');
     $('kernel-source').textContent = k.source;
+    $('kernel-steps').replaceChildren(...(k.steps || []).map((step, i) => {
+      const d = document.createElement('details');
+      const summary = el('summary', (i + 1) + '. ' + step.name + ' — ' + step.nodes +
+          (i === 1 ? ' axes' : i === 2 ? ' opts' : ' nodes') + (step.changed ? '' : ' (unchanged)'));
+      d.append(summary, el('pre', step.text));
+      return d;
+    }));
+    $('kernel-steps-error').textContent = k.steps_error ? 'pipeline: ' + k.steps_error : '';
   } catch (e) {
     $('kernel-title').textContent = 'kernel ' + id + ': ' + e.message;
   }
