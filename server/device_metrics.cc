@@ -49,7 +49,7 @@ std::vector<prometheus::MetricFamily> DeviceCollector::Collect() const {
   auto util = Family("uop_device_utilization_ratio",
                      "Share of wall time the device ran model executions since the last scrape",
                      MetricType::Gauge);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = absl::Now();
   const double wall = std::max(1e-9, absl::ToDoubleSeconds(now - last_scrape_));
   for (size_t i = 0; i < devices_.size(); ++i) {

@@ -17,10 +17,10 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "runtime/engine/engine.h"
 
@@ -42,9 +42,9 @@ class DeviceCollector final : public prometheus::Collectable {
   std::shared_ptr<Engine> engine_;
   std::vector<std::string> devices_;
   std::vector<std::unique_ptr<std::atomic<int64_t>>> busy_;
-  mutable absl::Mutex mu_;
-  mutable absl::Time last_scrape_ ABSL_GUARDED_BY(mu_);
-  mutable std::vector<int64_t> last_busy_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // guards the last scrape
+  mutable absl::Time last_scrape_;
+  mutable std::vector<int64_t> last_busy_;
 };
 
 }  // namespace uop::server

@@ -1,25 +1,25 @@
 #include "server/health_service.h"
 
-#include "absl/time/time.h"
+#include <chrono>
 
 namespace uop::server {
 
 using grpc::health::v1::HealthCheckResponse;
 
 void HealthService::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_ || serving_ == serving) return;
   serving_ = serving;
   ++generation_;
-  changed_.SignalAll();
+  changed_.notify_all();
 }
 
 void HealthService::Shutdown() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   serving_ = false;
   shutdown_ = true;
   ++generation_;
-  changed_.SignalAll();
+  changed_.notify_all();
 }
 
 grpc::Status HealthService::Check(grpc::ServerContext*,
@@ -29,7 +29,7 @@ grpc::Status HealthService::Check(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "unknown service '" + request->service() + "'");
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   response->set_status(serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
   return grpc::Status::OK;
 }
@@ -43,10 +43,10 @@ grpc::Status HealthService::Watch(grpc::ServerContext* context,
     HealthCheckResponse response;
     bool last = false;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       // Wake on a change, and every 100 ms to notice a cancelled client.
       while (generation_ == sent && !context->IsCancelled()) {
-        changed_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+        changed_.wait_for(lock, std::chrono::milliseconds(100));
       }
       if (context->IsCancelled()) return grpc::Status::CANCELLED;
       sent = generation_;

@@ -17,10 +17,11 @@
 #ifndef UOP_SERVER_HEALTH_SERVICE_H_
 #define UOP_SERVER_HEALTH_SERVICE_H_
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "proto/health.grpc.pb.h"
 
 namespace uop::server {
@@ -43,11 +44,11 @@ class HealthService final : public grpc::health::v1::Health::Service {
 
  private:
   const std::set<std::string> services_;
-  absl::Mutex mu_;
-  bool serving_ ABSL_GUARDED_BY(mu_) = false;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped on every change
-  absl::CondVar changed_;
+  std::mutex mu_;  // std::mutex: visible to ThreadSanitizer (Debian's abseil is not)
+  bool serving_ = false;
+  bool shutdown_ = false;
+  uint64_t generation_ = 0;  // bumped on every change
+  std::condition_variable changed_;
 };
 
 }  // namespace uop::server

@@ -306,7 +306,7 @@ HttpServer::~HttpServer() {
   Stop();
   if (loop_.joinable()) loop_.join();
   for (auto& w : workers_) w.join();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (Conn* c : conns_) {
     close(c->fd);
     delete c;
@@ -321,8 +321,9 @@ void HttpServer::Stop() {
   if (stopping_.exchange(true)) return;
   uint64_t one = 1;
   (void)!write(wake_fd_, &one, sizeof(one));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   stopped_ = true;
+  work_.notify_all();
 }
 
 void HttpServer::EventLoop() {
@@ -343,7 +344,7 @@ void HttpServer::EventLoop() {
           c->fd = fd;
           c->last_active = absl::Now();
           {
-            absl::MutexLock lock(&mu_);
+            std::lock_guard<std::mutex> lock(mu_);
             conns_.push_back(c);
           }
           epoll_event ev{};
@@ -354,9 +355,10 @@ void HttpServer::EventLoop() {
         continue;
       }
       Conn* c = static_cast<Conn*>(tag);
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       c->busy = true;
       ready_.push_back(c);
+      work_.notify_one();
     }
     // Close keep-alive connections idle for too long.
     const absl::Time now = absl::Now();
@@ -364,7 +366,7 @@ void HttpServer::EventLoop() {
       last_sweep = now;
       std::vector<Conn*> idle;
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         for (auto it = conns_.begin(); it != conns_.end();) {
           if (!(*it)->busy && now - (*it)->last_active > options_.idle_timeout) {
             idle.push_back(*it);
@@ -386,8 +388,8 @@ void HttpServer::Worker() {
   while (true) {
     Conn* c = nullptr;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &HttpServer::HasWork));
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [this] { return stopped_ || !ready_.empty(); });
       if (ready_.empty()) return;  // stopped
       c = ready_.front();
       ready_.pop_front();
@@ -402,7 +404,7 @@ void HttpServer::Worker() {
 
 void HttpServer::Rearm(Conn* c) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     c->busy = false;
     c->last_active = absl::Now();
   }
@@ -414,7 +416,7 @@ void HttpServer::Rearm(Conn* c) {
 
 void HttpServer::CloseConn(Conn* c) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     conns_.erase(std::remove(conns_.begin(), conns_.end(), c), conns_.end());
   }
   close(c->fd);  // also leaves the epoll set

@@ -16,10 +16,12 @@
 #define UOP_SERVER_HTTP_SERVER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,7 +29,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace uop::server {
@@ -82,7 +83,6 @@ class HttpServer {
   bool Serve(Conn* conn);
   void Rearm(Conn* conn);
   void CloseConn(Conn* conn);
-  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopped_ || !ready_.empty(); }
 
   const HttpServerOptions options_;
   const HttpHandler handler_;
@@ -94,10 +94,11 @@ class HttpServer {
   std::thread loop_;
   std::vector<std::thread> workers_;
 
-  absl::Mutex mu_;
-  std::deque<Conn*> ready_ ABSL_GUARDED_BY(mu_);
-  std::vector<Conn*> conns_ ABSL_GUARDED_BY(mu_);  // every open connection
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;  // guards ready_, conns_, stopped_ (std: visible to ThreadSanitizer)
+  std::condition_variable work_;
+  std::deque<Conn*> ready_;
+  std::vector<Conn*> conns_;  // every open connection
+  bool stopped_ = false;
 };
 
 // "Not Found" for 404, ... ("Unknown" for others).

@@ -11,12 +11,12 @@
 #ifndef UOP_SERVER_INFER_JOB_H_
 #define UOP_SERVER_INFER_JOB_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/backend.h"
 
@@ -49,7 +49,7 @@ struct InferJob {
   // ---- scheduler bookkeeping ----
   enum class State { kNew, kQueued, kRunning, kDone };
   State state = State::kNew;
-  absl::CondVar cv;
+  std::condition_variable cv;  // the scheduler's mutex guards the state
   absl::Time enqueued;
   int64_t bytes = 0;
 

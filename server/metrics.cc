@@ -12,12 +12,12 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "server/infer_job.h"
 #include "server/options.h"
 #include "server/server_info.h"
@@ -116,14 +116,14 @@ struct ServerMetrics::Families {
   prometheus::Family<prometheus::Histogram>& compute_s;
   prometheus::Family<prometheus::Histogram>& batch;
   prometheus::Family<prometheus::Gauge>& load_s;
-  absl::Mutex mu;
+  std::mutex mu;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<ModelMetrics>> models;
 };
 
 std::shared_ptr<ModelMetrics> ServerMetrics::ForModel(const std::string& name,
                                                       const std::string& version) {
   Families& f = *families_;
-  absl::MutexLock lock(&f.mu);
+  std::lock_guard<std::mutex> lock(f.mu);
   auto& slot = f.models[{name, version}];
   if (slot) return slot;
   const prometheus::Labels labels = {{"model", name}, {"version", version}};

@@ -101,7 +101,7 @@ absl::Status ModelManager::LoadStartupModels() {
     wanted = all;
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     for (const std::string& name : wanted) {
       Entry& e = models_[name];
       e.wanted = true;
@@ -110,7 +110,7 @@ absl::Status ModelManager::LoadStartupModels() {
   }
   std::vector<std::string> errors;
   for (const std::string& name : wanted) {
-    absl::MutexLock load(&load_mu_);
+    std::lock_guard<std::mutex> load(load_mu_);
     absl::Status s = LoadFromRepository(name);
     if (!s.ok()) errors.push_back(std::string(s.message()));
   }
@@ -127,7 +127,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Get(absl::string_vie
           absl::StrCat("model '", name, "': '", version, "' is not a version number"));
     }
   }
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   auto it = models_.find(std::string(name));
   if (it == models_.end()) {
     return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
@@ -155,7 +155,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelManager::Get(absl::string_vie
 
 std::vector<std::shared_ptr<ModelVersion>> ModelManager::Ready(absl::string_view name) const {
   std::vector<std::shared_ptr<ModelVersion>> out;
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   for (const auto& [model, entry] : models_) {
     if (!name.empty() && model != name) continue;
     for (const auto& [v, slot] : entry.versions) {
@@ -353,7 +353,7 @@ void ModelManager::Publish(const std::string& name,
                            std::string fingerprint) {
   std::vector<std::shared_ptr<ModelVersion>> old;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     Entry& e = models_[name];
     for (auto& [v, slot] : e.versions) {
       if (slot.ready) old.push_back(std::move(slot.ready));
@@ -372,7 +372,7 @@ void ModelManager::Publish(const std::string& name,
 }
 
 void ModelManager::SetFailed(const std::string& name, const absl::Status& status) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   Entry& e = models_[name];
   // A failed reload keeps serving the versions that were READY.
   bool serving = false;
@@ -429,9 +429,9 @@ absl::Status ModelManager::Load(const std::string& name, const std::string& conf
                                                      " bytes, more than the limit of ",
                                                      options_.max_model_bytes));
   }
-  absl::MutexLock load(&load_mu_);
+  std::lock_guard<std::mutex> load(load_mu_);
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     Entry& e = models_[name];
     e.wanted = true;
     if (e.versions.empty()) e.state = kLoading;
@@ -484,10 +484,10 @@ absl::Status ModelManager::Unload(const std::string& name) {
     return absl::FailedPreconditionError(
         "explicit model load/unload is not allowed in model control mode 'none'");
   }
-  absl::MutexLock load(&load_mu_);
+  std::lock_guard<std::mutex> load(load_mu_);
   std::vector<std::shared_ptr<ModelVersion>> old;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = models_.find(name);
     if (it == models_.end()) return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
     for (auto& [v, slot] : it->second.versions) {
@@ -508,7 +508,7 @@ absl::StatusOr<std::vector<ModelIndexEntry>> ModelManager::Index(bool ready_only
   absl::StatusOr<std::vector<std::string>> listed = ListModelFolders(options_.repository);
   if (listed.ok()) on_disk = *listed;
   std::vector<ModelIndexEntry> out;
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   std::set<std::string> names(on_disk.begin(), on_disk.end());
   for (const auto& [name, e] : models_) names.insert(name);
   for (const std::string& name : names) {
@@ -531,7 +531,7 @@ absl::StatusOr<std::vector<ModelIndexEntry>> ModelManager::Index(bool ready_only
 }
 
 bool ModelManager::AllReady() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   for (const auto& [name, e] : models_) {
     if (!e.wanted) continue;
     bool ready = false;
@@ -546,7 +546,7 @@ absl::Status ModelManager::PollOnce() {
   std::set<std::string> present(names.begin(), names.end());
   std::vector<std::string> to_load, to_unload;
   {
-    absl::ReaderMutexLock lock(&mu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);
     for (const std::string& name : names) {
       auto it = models_.find(name);
       if (it == models_.end() ||
@@ -561,14 +561,14 @@ absl::Status ModelManager::PollOnce() {
   std::vector<std::string> errors;
   for (const std::string& name : to_load) {
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::shared_mutex> lock(mu_);
       models_[name].wanted = true;
     }
-    absl::MutexLock load(&load_mu_);
+    std::lock_guard<std::mutex> load(load_mu_);
     absl::Status s = LoadFromRepository(name);
     if (!s.ok()) {
       // Remember the files so a broken model is not retried every poll.
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::shared_mutex> lock(mu_);
       models_[name].fingerprint = Fingerprint(ModelDir(options_.repository, name));
       errors.push_back(std::string(s.message()));
     }
@@ -576,7 +576,7 @@ absl::Status ModelManager::PollOnce() {
   for (const std::string& name : to_unload) {
     std::vector<std::shared_ptr<ModelVersion>> old;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::shared_mutex> lock(mu_);
       for (auto& [v, slot] : models_[name].versions) {
         if (slot.ready) old.push_back(std::move(slot.ready));
       }
@@ -592,26 +592,27 @@ absl::Status ModelManager::PollOnce() {
 void ModelManager::StartPolling() {
   if (options_.mode != ControlMode::kPoll || poller_.joinable()) return;
   poller_ = std::thread([this] {
-    absl::MutexLock lock(&poll_mu_);
+    std::unique_lock<std::mutex> lock(poll_mu_);
     while (!stop_) {
-      poll_mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Seconds(options_.poll_secs));
+      poll_cv_.wait_for(lock, std::chrono::seconds(options_.poll_secs), [this] { return stop_; });
       if (stop_) break;
-      poll_mu_.Unlock();
+      lock.unlock();
       (void)PollOnce();  // failures are in the index and were printed
-      poll_mu_.Lock();
+      lock.lock();
     }
   });
 }
 
 void ModelManager::Stop() {
   {
-    absl::MutexLock lock(&poll_mu_);
+    std::lock_guard<std::mutex> lock(poll_mu_);
     stop_ = true;
+    poll_cv_.notify_all();
   }
   if (poller_.joinable()) poller_.join();
   std::vector<std::shared_ptr<ModelVersion>> all;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     for (auto& [name, e] : models_) {
       for (auto& [v, slot] : e.versions) {
         if (slot.ready) all.push_back(slot.ready);

@@ -23,17 +23,19 @@
 #define UOP_SERVER_MODEL_MANAGER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "proto/model_config.pb.h"
 #include "server/backend.h"
 #include "server/metrics.h"
@@ -156,12 +158,14 @@ class ModelManager {
   const BackendRegistry* backends_;
   ServerMetrics* metrics_;
 
-  absl::Mutex load_mu_;  // one load/unload at a time
-  mutable absl::Mutex mu_;
-  std::map<std::string, Entry> models_ ABSL_GUARDED_BY(mu_);
+  // std mutexes: visible to ThreadSanitizer (Debian's abseil is not).
+  std::mutex load_mu_;            // one load/unload at a time
+  mutable std::shared_mutex mu_;  // guards models_
+  std::map<std::string, Entry> models_;
 
-  absl::Mutex poll_mu_;
-  bool stop_ ABSL_GUARDED_BY(poll_mu_) = false;
+  std::mutex poll_mu_;  // guards stop_
+  std::condition_variable poll_cv_;
+  bool stop_ = false;
   std::thread poller_;
 };
 

@@ -17,7 +17,7 @@ ModelStats::ModelStats(std::string name, std::string version, std::shared_ptr<Mo
 
 void ModelStats::RecordExecution(int64_t rows, int bucket, const JobTimes& times) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++execution_count_;
     inference::InferBatchStatistics& b = batches_[bucket];
     b.set_batch_size(bucket);
@@ -33,7 +33,7 @@ void ModelStats::RecordRequest(const InferJob& job, const absl::Status& status,
                                int64_t request_ns) {
   const uint64_t count = job.batch > 0 ? static_cast<uint64_t>(job.batch) : 1;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (status.ok()) {
       Add(infer_.mutable_success(), 1, request_ns);
       Add(infer_.mutable_queue(), 1, job.times.queue_ns);
@@ -54,7 +54,7 @@ void ModelStats::SetQueueDepth(int64_t depth) {
 }
 
 void ModelStats::Fill(inference::ModelStatistics* out) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   out->set_name(name_);
   out->set_version(version_);
   out->set_last_inference(last_inference_ms_);

@@ -12,10 +12,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "proto/grpc_service.pb.h"
 #include "server/infer_job.h"
 #include "server/metrics.h"
@@ -52,12 +52,12 @@ class ModelStats {
   std::shared_ptr<ModelMetrics> metrics_;
   std::function<void(int64_t)> busy_hook_;
 
-  mutable absl::Mutex mu_;
-  inference::InferStatistics infer_ ABSL_GUARDED_BY(mu_);
-  std::map<int, inference::InferBatchStatistics> batches_ ABSL_GUARDED_BY(mu_);
-  uint64_t inference_count_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t execution_count_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t last_inference_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::mutex mu_;  // guards what follows
+  inference::InferStatistics infer_;
+  std::map<int, inference::InferBatchStatistics> batches_;
+  uint64_t inference_count_ = 0;
+  uint64_t execution_count_ = 0;
+  uint64_t last_inference_ms_ = 0;
 };
 
 }  // namespace uop::server

@@ -77,10 +77,10 @@ InferJob* Scheduler::FrontJob() const {
 void Scheduler::Finish(InferJob* job, absl::Status status) {
   job->status = std::move(status);
   job->state = InferJob::State::kDone;
-  job->cv.Signal();
+  job->cv.notify_one();
 }
 
-void Scheduler::WaitForBatch(InferJob* self) {
+void Scheduler::WaitForBatch(InferJob* self, std::unique_lock<std::mutex>& lock) {
   if (!options_.dynamic_batching || options_.max_queue_delay <= absl::ZeroDuration()) return;
   const int64_t target =
       options_.preferred_batch > 0 ? options_.preferred_batch : options_.max_batch_size;
@@ -89,7 +89,7 @@ void Scheduler::WaitForBatch(InferJob* self) {
   const absl::Time until = oldest->enqueued + options_.max_queue_delay;
   filling_ = self;
   while (queued_rows_ < target && !closed_ && absl::Now() < until) {
-    self->cv.WaitWithDeadline(&mu_, until);
+    self->cv.wait_until(lock, absl::ToChronoTime(until));
   }
   filling_ = nullptr;
 }
@@ -142,7 +142,7 @@ std::vector<InferJob*> Scheduler::TakeBatch(int* bucket) {
 }
 
 absl::Status Scheduler::Infer(InferJob* job) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   job->status = Admit(job);
   if (!job->status.ok()) {
     job->state = InferJob::State::kDone;
@@ -150,12 +150,12 @@ absl::Status Scheduler::Infer(InferJob* job) {
   }
   ++in_flight_;
   stats_->SetQueueDepth(queued_);
-  if (filling_ != nullptr) filling_->cv.Signal();
+  if (filling_ != nullptr) filling_->cv.notify_one();
   while (job->state != InferJob::State::kDone) {
     if (!idle_.empty() && queued_ > 0) {
       const int instance = idle_.back();
       idle_.pop_back();
-      WaitForBatch(job);
+      WaitForBatch(job, lock);
       int bucket = 0;
       std::vector<InferJob*> batch = TakeBatch(&bucket);
       if (batch.empty()) {
@@ -170,16 +170,16 @@ absl::Status Scheduler::Infer(InferJob* job) {
         rows += std::max<int64_t>(j->batch, 1);
       }
       stats_->SetQueueDepth(queued_);
-      mu_.Unlock();
+      lock.unlock();
       absl::Status status = RunBatch(*instances_[instance], batch, bucket);
       stats_->RecordExecution(rows, bucket, batch[0]->times);
-      mu_.Lock();
+      lock.lock();
       idle_.push_back(instance);
       for (InferJob* j : batch) Finish(j, status);
       continue;
     }
     if (job->state == InferJob::State::kQueued && job->deadline != absl::InfiniteFuture()) {
-      job->cv.WaitWithDeadline(&mu_, job->deadline);
+      job->cv.wait_until(lock, absl::ToChronoTime(job->deadline));
       if (job->state == InferJob::State::kQueued && absl::Now() >= job->deadline) {
         RemoveQueued(job);
         Finish(job, absl::DeadlineExceededError(
@@ -187,13 +187,13 @@ absl::Status Scheduler::Infer(InferJob* job) {
                                      "': the request's deadline passed while it was queued")));
       }
     } else {
-      job->cv.Wait(&mu_);
+      job->cv.wait(lock);
     }
   }
   // Hand an idle instance to the next waiting request's thread.
-  if (queued_ > 0 && !idle_.empty()) FrontJob()->cv.Signal();
+  if (queued_ > 0 && !idle_.empty()) FrontJob()->cv.notify_one();
   stats_->SetQueueDepth(queued_);
-  if (--in_flight_ == 0) drained_.SignalAll();
+  if (--in_flight_ == 0) drained_.notify_all();
   return job->status;
 }
 
@@ -207,19 +207,19 @@ absl::Status Scheduler::RunDirect(InferJob* job, int bucket) {
 }
 
 void Scheduler::Close() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   closed_ = true;
-  if (filling_ != nullptr) filling_->cv.Signal();
-  while (in_flight_ > 0) drained_.Wait(&mu_);
+  if (filling_ != nullptr) filling_->cv.notify_one();
+  drained_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
 int64_t Scheduler::queue_depth() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return queued_;
 }
 
 int64_t Scheduler::in_flight() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return in_flight_;
 }
 

@@ -21,13 +21,14 @@
 #ifndef UOP_SERVER_SCHEDULER_H_
 #define UOP_SERVER_SCHEDULER_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/backend.h"
 #include "server/infer_job.h"
@@ -83,29 +84,33 @@ class Scheduler {
   int num_instances() const { return static_cast<int>(instances_.size()); }
 
  private:
-  absl::Status Admit(InferJob* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveQueued(InferJob* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  InferJob* FrontJob() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WaitForBatch(InferJob* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Admit(InferJob* job);
+  void RemoveQueued(InferJob* job);
+  InferJob* FrontJob() const;
+  void WaitForBatch(InferJob* self, std::unique_lock<std::mutex>& lock);
   // Pops the next batch (dropping expired/cancelled jobs) and its bucket.
-  std::vector<InferJob*> TakeBatch(int* bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Finish(InferJob* job, absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<InferJob*> TakeBatch(int* bucket);
+  void Finish(InferJob* job, absl::Status status);
 
   const SchedulerOptions options_;
   std::vector<int64_t> bucket_cost_ns_;
   std::vector<std::unique_ptr<ModelBackend>> instances_;
   ModelStats* stats_;
 
-  mutable absl::Mutex mu_;
-  std::vector<std::deque<InferJob*>> queues_ ABSL_GUARDED_BY(mu_);  // by priority
-  std::vector<int> idle_ ABSL_GUARDED_BY(mu_);                      // idle instance ids
-  int64_t queued_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t queued_rows_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  InferJob* filling_ ABSL_GUARDED_BY(mu_) = nullptr;  // executor waiting for rows
-  absl::CondVar drained_;
+  // std::mutex, not absl::Mutex: Debian's abseil is not built with
+  // ThreadSanitizer annotations, so --config=tsan could not see it.
+  // The private helpers above run with mu_ held.
+  mutable std::mutex mu_;
+  // ---- guarded by mu_ ----
+  std::vector<std::deque<InferJob*>> queues_;  // by priority
+  std::vector<int> idle_;                      // idle instance ids
+  int64_t queued_ = 0;
+  int64_t queued_rows_ = 0;
+  int64_t queued_bytes_ = 0;
+  int64_t in_flight_ = 0;
+  bool closed_ = false;
+  InferJob* filling_ = nullptr;  // executor waiting for rows
+  std::condition_variable drained_;
 };
 
 }  // namespace uop::server

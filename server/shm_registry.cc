@@ -29,7 +29,7 @@ absl::Status ShmRegistry::Register(const std::string& name, const std::string& k
     return absl::InvalidArgumentError(absl::StrCat("region '", name, "': byte_size is 0"));
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (regions_.count(name)) {
       return absl::AlreadyExistsError(
           absl::StrCat("shared memory region '", name, "' is already registered"));
@@ -77,7 +77,7 @@ absl::Status ShmRegistry::Register(const std::string& name, const std::string& k
   region->byte_size = byte_size;
   region->base = static_cast<char*>(base);
   region->map_size = map_size;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (!regions_.emplace(name, std::move(region)).second) {
     return absl::AlreadyExistsError(
         absl::StrCat("shared memory region '", name, "' is already registered"));
@@ -86,7 +86,7 @@ absl::Status ShmRegistry::Register(const std::string& name, const std::string& k
 }
 
 absl::Status ShmRegistry::Unregister(const std::string& name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (name.empty()) {
     regions_.clear();
     return absl::OkStatus();
@@ -98,7 +98,7 @@ absl::Status ShmRegistry::Unregister(const std::string& name) {
 }
 
 absl::StatusOr<std::vector<ShmRegionStatus>> ShmRegistry::Status(const std::string& name) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<ShmRegionStatus> out;
   for (const auto& [n, r] : regions_) {
     if (!name.empty() && n != name) continue;
@@ -114,7 +114,7 @@ absl::StatusOr<ShmView> ShmRegistry::View(absl::string_view name, uint64_t offse
                                           uint64_t size) const {
   std::shared_ptr<ShmRegion> region;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = regions_.find(name);
     if (it == regions_.end()) {
       return absl::InvalidArgumentError(

@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 
 namespace uop::server {
 
@@ -66,8 +66,8 @@ class ShmRegistry {
   absl::StatusOr<ShmView> View(absl::string_view name, uint64_t offset, uint64_t size) const;
 
  private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<ShmRegion>, std::less<>> regions_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // guards regions_
+  std::map<std::string, std::shared_ptr<ShmRegion>, std::less<>> regions_;
 };
 
 }  // namespace uop::server

@@ -12,12 +12,12 @@
 namespace uop::server {
 
 TensorService::~TensorService() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& [hash, program] : programs_) program->scheduler->Close();
 }
 
 int TensorService::cached_programs() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(programs_.size());
 }
 
@@ -40,7 +40,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> TensorService::Program(
     return absl::InvalidArgumentError("give onnx_model, program_sha256 or both");
   }
   auto lookup = [&]() -> std::shared_ptr<ModelVersion> {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     for (auto it = programs_.begin(); it != programs_.end(); ++it) {
       if (it->first != hash) continue;
       programs_.splice(programs_.begin(), programs_, it);  // most recently used
@@ -56,7 +56,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> TensorService::Program(
     return absl::NotFoundError(
         absl::StrCat("uopd holds no program ", hash, "; send its onnx_model bytes"));
   }
-  absl::MutexLock build(&build_mu_);
+  std::lock_guard<std::mutex> build(build_mu_);
   if (auto found = lookup()) {  // another request built it meanwhile
     *cached = true;
     return found;
@@ -88,7 +88,7 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> TensorService::Program(
       std::make_unique<Scheduler>(std::move(so), std::move(instances), program->stats.get());
   std::shared_ptr<ModelVersion> evicted;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     programs_.emplace_front(hash, program);
     if (static_cast<int>(programs_.size()) > options_.max_programs) {
       evicted = std::move(programs_.back().second);

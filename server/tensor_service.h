@@ -15,11 +15,11 @@
 
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "proto/tensor_service.grpc.pb.h"
 #include "server/backend.h"
@@ -58,10 +58,10 @@ class TensorService final : public uop::v1::TensorService::Service {
   const ShmRegistry* shm_;
   const InferLimits limits_;
   const TensorServiceOptions options_;
-  mutable absl::Mutex mu_;
-  absl::Mutex build_mu_;  // one import at a time
+  mutable std::mutex mu_;  // guards programs_
+  std::mutex build_mu_;    // one import at a time
   // Most recently used first.
-  std::list<std::pair<std::string, std::shared_ptr<ModelVersion>>> programs_ ABSL_GUARDED_BY(mu_);
+  std::list<std::pair<std::string, std::shared_ptr<ModelVersion>>> programs_;
 };
 
 }  // namespace uop::server

@@ -25,7 +25,7 @@ absl::Status TestBackend::Run(absl::Span<const InputTensor> inputs,
   }
   runs_.fetch_add(1);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     batch_sizes_.push_back(inputs.empty() || inputs[0].shape.empty() ? 0 : inputs[0].shape[0]);
   }
   if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
@@ -58,7 +58,7 @@ absl::Status TestBackend::Run(absl::Span<const InputTensor> inputs,
 }
 
 std::vector<int64_t> TestBackend::batch_sizes() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return batch_sizes_;
 }
 

@@ -14,9 +14,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/backend.h"
 
@@ -55,8 +55,8 @@ class TestBackend final : public ModelBackend {
   std::atomic<int> runs_{0};
   std::atomic<int> running_{0};
   std::atomic<int> max_concurrent_{0};
-  mutable absl::Mutex mu_;
-  std::vector<int64_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;  // guards batch_sizes_
+  std::vector<int64_t> batch_sizes_;
 };
 
 // A BackendLoader for BackendRegistry that makes TestBackends from `spec`
