@@ -88,6 +88,9 @@ class WebUiTest(unittest.TestCase):
     def test_3_devices_and_timeline(self):
         devices = self.rows("devices")
         self.assertEqual(devices[0][0], "CPU:0")
+        self.assertTrue(self.browser.wait_for(
+            "/busy \\d+\\.\\d% of the last 2 s/.test(document.getElementById('busy').textContent)",
+            timeout=10), self.browser.evaluate("document.getElementById('busy').textContent"))
         self.browser.evaluate("document.getElementById('load-trace').click()")
         self.assertTrue(self.browser.wait_for(
             "/^[1-9]\\d* spans/.test(document.getElementById('timeline-info').textContent)"),

@@ -3,6 +3,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
+const refreshMs = 2000;
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -78,7 +79,34 @@ function tensors(list) {
   return (list || []).map((t) => t.name + '[' + (t.dims || []).join(',') + ']').join(', ');
 }
 
+// Busy time of model executions summed over models, sampled at each refresh:
+// the share of wall time between two refreshes is the utilization uopd's
+// executions caused (uop_device_busy_seconds_total counts the same time).
+let lastBusy = null;
+
+function utilization(models) {
+  let busyNs = 0;
+  for (const m of models) {
+    const inf = (m.stats || {}).inference_stats || {};
+    for (const part of ['compute_input', 'compute_infer', 'compute_output']) {
+      busyNs += num((inf[part] || {}).ns);
+    }
+  }
+  const now = performance.now();
+  let share;
+  if (lastBusy && now > lastBusy.at) {
+    share = Math.min(1, (busyNs - lastBusy.ns) / 1e6 / (now - lastBusy.at));
+  }
+  lastBusy = { ns: busyNs, at: now };
+  return share;
+}
+
 function renderModels(models) {
+  const share = utilization(models);
+  if (share !== undefined) {
+    $('busy').textContent = 'model executions kept the devices busy ' +
+        (share * 100).toFixed(1) + '% of the last ' + (refreshMs / 1000) + ' s';
+  }
   fill('models', models.map((m) => {
     const c = m.config || {};
     const st = m.stats || {};
@@ -286,4 +314,4 @@ $('timeline').addEventListener('mousemove', (ev) => {
 
 updateDownloads();
 refresh().then(loadTrace);
-setInterval(() => { if ($('auto').checked) refresh(); }, 2000);
+setInterval(() => { if ($('auto').checked) refresh(); }, refreshMs);
