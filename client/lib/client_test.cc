@@ -174,6 +174,30 @@ TEST(InferenceClient, SharedMemoryInputsAndOutputs) {
   EXPECT_TRUE((*r->Output("C"))->shared_memory.has_value());
   EXPECT_EQ(f[8], 4.0f);
   EXPECT_EQ(f[11], 10.0f);
+  // The same over a stream: the response is matched to its request by id.
+  f[8] = 0;
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<InferResult>> streamed;
+  auto stream = *client->OpenStream([&](absl::StatusOr<InferResult> res) {
+    absl::MutexLock lock(&mu);
+    streamed.push_back(std::move(res));
+  });
+  EXPECT_EQ(stream->Write({.model_name = "add"}, in, {{"C", SharedMemoryRef{"io", 32, 16}}}).code(),
+            absl::StatusCode::kInvalidArgument);  // no request id
+  ASSERT_TRUE(stream
+                  ->Write({.model_name = "add", .request_id = "s1"}, in,
+                          {{"C", SharedMemoryRef{"io", 32, 16}}})
+                  .ok());
+  ASSERT_TRUE(stream->Finish().ok());
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(streamed.size(), 1u);
+    ASSERT_TRUE(streamed[0].ok()) << streamed[0].status();
+    const OutputTensor* c = *streamed[0]->Output("C");
+    ASSERT_TRUE(c->shared_memory.has_value());
+    EXPECT_EQ(c->shared_memory->offset, 32u);
+  }
+  EXPECT_EQ(f[8], 4.0f);
   ASSERT_TRUE(client->UnregisterSystemSharedMemory("io").ok());
   EXPECT_EQ(client->SystemSharedMemoryStatus("io").status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(client->Infer({.model_name = "add"}, in).ok());  // region gone

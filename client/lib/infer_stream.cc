@@ -22,7 +22,17 @@ void InferStream::ReadLoop() {
       on_response_(
           absl::UnknownError(absl::StrCat("ModelStreamInfer: ", response.error_message())));
     } else {
-      on_response_(InferResult::FromResponse(std::move(*response.mutable_infer_response())));
+      std::vector<RequestedOutput> requested;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = shm_outputs_.find(response.infer_response().id());
+        if (it != shm_outputs_.end()) {
+          requested = std::move(it->second);
+          shm_outputs_.erase(it);
+        }
+      }
+      on_response_(
+          InferResult::FromResponse(std::move(*response.mutable_infer_response()), requested));
     }
     response.Clear();
   }
@@ -30,11 +40,18 @@ void InferStream::ReadLoop() {
 
 absl::Status InferStream::Write(const InferOptions& options, const std::vector<InferInput>& inputs,
                                 const std::vector<RequestedOutput>& outputs) {
+  bool shm = false;
+  for (const RequestedOutput& o : outputs) shm |= o.shared_memory.has_value();
+  if (shm && options.request_id.empty()) {
+    return absl::InvalidArgumentError(
+        "ModelStreamInfer: a request with shared-memory outputs needs a request_id");
+  }
   inference::ModelInferRequest request = BuildInferRequest(options, inputs, outputs);
   absl::MutexLock lock(&mu_);
   if (writes_done_) {
     return absl::FailedPreconditionError("ModelStreamInfer: Write after Finish");
   }
+  if (shm) shm_outputs_[options.request_id] = outputs;
   if (!stream_->Write(request)) {
     return absl::UnavailableError(
         "ModelStreamInfer: the stream is closed (Finish() returns the reason)");

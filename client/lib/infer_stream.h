@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -37,6 +38,8 @@ class InferStream {
   InferStream& operator=(const InferStream&) = delete;
 
   // Sends one request. After the stream broke: Unavailable; Finish() says why.
+  // A request with shared-memory outputs needs a request id: responses on a
+  // stream are matched to their request by it.
   absl::Status Write(const InferOptions& options, const std::vector<InferInput>& inputs,
                      const std::vector<RequestedOutput>& outputs = {});
   // Half-closes, waits until the server has answered everything and ended
@@ -56,6 +59,8 @@ class InferStream {
   absl::Mutex finish_mu_;
   absl::Mutex mu_;  // Write and WritesDone never overlap
   bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  // Shared-memory outputs of requests in flight, by request id.
+  absl::flat_hash_map<std::string, std::vector<RequestedOutput>> shm_outputs_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };

@@ -513,7 +513,10 @@ class FakeInferenceService final : public inference::GRPCInferenceService::Servi
             return Invalid("output '" + names[i] + "': shared memory too small");
           }
           std::memcpy(shm, it->second.raw.data(), it->second.raw.size());
-          for (const auto& [k, v] : params) (*t->mutable_parameters())[k] = v;
+          // Like uopd: the region and the bytes written, not the offset.
+          (*t->mutable_parameters())["shared_memory_region"] = params.at("shared_memory_region");
+          (*t->mutable_parameters())["shared_memory_byte_size"].set_int64_param(
+              static_cast<int64_t>(it->second.raw.size()));
         }
       }
       r->add_raw_output_contents(shm ? "" : it->second.raw);
