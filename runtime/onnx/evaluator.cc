@@ -32,6 +32,21 @@ bool ComputesFromBuffers(const Tensor& t) {
   return reads_buffer && computes;
 }
 
+// Whether `shape` has at most `limit` elements (without overflowing).
+bool WithinElements(const Shape& shape, int64_t limit) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return false;
+    if (d != 0 && n > limit / d) {
+      for (int64_t e : shape)
+        if (e == 0) return true;
+      return false;
+    }
+    n *= d;
+  }
+  return n <= limit;
+}
+
 std::string Prefix(const Node& node, absl::string_view msg) {
   return absl::StrCat(node.Label(), ": ", msg);
 }
@@ -187,7 +202,8 @@ absl::Status Evaluator::RunNode(const Node& node) {
       const absl::Status& e = outs[i].tensor().status();
       return absl::Status(e.code(), Prefix(node, e.message()));
     }
-    if (outs[i].is_tensor() && outs[i].tensor().numel() > model_.options.max_tensor_elements)
+    if (outs[i].is_tensor() &&
+        !WithinElements(outs[i].tensor().shape(), model_.options.max_tensor_elements))
       return absl::ResourceExhaustedError(Prefix(
           node, absl::StrCat("output ", i, " ", ShapeToString(outs[i].tensor().shape()),
                              " has more than ", model_.options.max_tensor_elements, " elements")));

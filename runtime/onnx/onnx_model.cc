@@ -246,7 +246,14 @@ absl::StatusOr<std::vector<HostValue>> OnnxModel::Run(
       match = by_index[plan->guard_inputs[g]]->tensor().bytes == plan->guard_bytes[g];
     if (match) return Replay(*plan, by_index);
   }
-  return BuildAndRun(by_index, key);
+  // The importer reports errors as Status; a standard-library exception
+  // (an allocation a hostile model provoked somewhere below) is turned into
+  // one too rather than ending the process that serves other models.
+  try {
+    return BuildAndRun(by_index, key);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("running the model failed: ", e.what()));
+  }
 }
 
 absl::StatusOr<std::vector<HostValue>> OnnxModel::Replay(

@@ -80,9 +80,7 @@ class OpContext {
   // Whether output i is used (named) by the model.
   bool Wants(int i) const { return i < num_outputs() && node_.outputs[i] != kNoValue; }
   // How many node inputs and graph outputs read output i.
-  int OutputUses(int i) const {
-    return Wants(i) ? eval_.model().use_counts[node_.outputs[i]] : 0;
-  }
+  int OutputUses(int i) const { return Wants(i) ? eval_.model().use_counts[node_.outputs[i]] : 0; }
   // `y`, materialized when output i is read more than once: an expensive
   // result (a convolution, a matmul) is then computed once, not in every
   // kernel that reads it.

@@ -180,10 +180,18 @@ Tensor Sdpa(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
 
 // [B, S, N*H] -> [B, N, S, H]
 Tensor Heads(const Tensor& x, int64_t heads) {
+  if (!x.ok()) return x;
+  if (x.ndim() != 3 || heads <= 0 || x.shape()[2] % heads != 0)
+    return Tensor::Error(absl::InvalidArgumentError(absl::StrCat(
+        "attention input ", ShapeToString(x.shape()), " does not split into ", heads, " heads")));
   const int64_t b = x.shape()[0], s = x.shape()[1], h = x.shape()[2] / heads;
   return x.Reshape({b, s, heads, h}).Permute({0, 2, 1, 3});
 }
 Tensor MergeHeads(const Tensor& x) {
+  if (!x.ok()) return x;
+  if (x.ndim() != 4)
+    return Tensor::Error(absl::InvalidArgumentError(
+        absl::StrCat("attention heads ", ShapeToString(x.shape()), " are not [B, N, S, H]")));
   const int64_t b = x.shape()[0], n = x.shape()[1], s = x.shape()[2], h = x.shape()[3];
   return x.Permute({0, 2, 1, 3}).Reshape({b, s, n * h});
 }
@@ -224,7 +232,11 @@ absl::Status Attention(OpContext& ctx) {
     return ctx.Error("qkv_hidden_sizes do not split weights of width ", total);
   Tensor qkv = x.Matmul(w);
   if (bias) qkv = qkv.Add(*bias);
+  RETURN_IF_ERROR(qkv.status());
   std::vector<Tensor> parts = qkv.Split(sizes, 2);
+  if (parts.size() != 3)
+    return ctx.Error("cannot split ", ShapeToString(qkv.shape()), " into q, k, v");
+  for (const Tensor& t : parts) RETURN_IF_ERROR(t.status());
   const int64_t s = x.shape()[1], head = sizes[0] / heads;
   const double scale = ctx.HasAttr("scale") ? ctx.Float("scale", 1.0f) : 1.0 / std::sqrt(head);
   std::optional<Tensor> key_mask;
@@ -253,11 +265,16 @@ absl::Status MultiHeadAttention(OpContext& ctx) {
     return ctx.Unsupported("MultiHeadAttention needs separate [B, S, D] query, key and value");
   const int64_t dq = q.shape()[2], dv = v->shape()[2];
   if (bias) {
+    if (bias->shape() != Shape{2 * dq + dv})
+      return ctx.Error("bias ", ShapeToString(bias->shape()), " must be (", 2 * dq + dv, ",)");
     std::vector<Tensor> b = bias->Split({dq, dq, dv}, 0);
     q = q.Add(b[0]);
     *k = k->Add(b[1]);
     *v = v->Add(b[2]);
   }
+  RETURN_IF_ERROR(q.status());
+  RETURN_IF_ERROR(k->status());
+  RETURN_IF_ERROR(v->status());
   const int64_t sq = q.shape()[1], skv = k->shape()[1];
   const double scale = ctx.HasAttr("scale") ? ctx.Float("scale", 1.0f)
                                             : 1.0 / std::sqrt(static_cast<double>(dq / heads));

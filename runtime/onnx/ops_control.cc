@@ -133,9 +133,14 @@ absl::StatusOr<std::vector<Value>> RunScan(OpContext& ctx, const Graph& body,
   if (body.inputs.size() != n_state + n_in)
     return ctx.Error("body takes ", body.inputs.size(), " inputs for ", n_state, " states and ",
                      n_in, " scan inputs");
+  if (body.outputs.size() < n_state) return ctx.Error("body has fewer outputs than states");
   const size_t n_out = body.outputs.size() - n_state;
   int64_t steps = -1;
   for (size_t i = 0; i < n_in; ++i) {
+    RETURN_IF_ERROR(inputs[i].status());
+    if (in_axes[i] < 0 || in_axes[i] >= inputs[i].ndim())
+      return ctx.Error("scan axis ", in_axes[i], " is out of range for ",
+                       ShapeToString(inputs[i].shape()));
     const int64_t len = inputs[i].shape()[in_axes[i]];
     if (steps >= 0 && len != steps) return ctx.Error("scan inputs differ in length");
     steps = len;
@@ -206,6 +211,8 @@ absl::Status Scan(OpContext& ctx) {
   }
   // Opset 8: every input has a batch axis 0; each batch is its own scan along axis 1.
   if (ctx.Has(0)) return ctx.Unsupported("sequence_lens of Scan-8 is not supported");
+  for (const Tensor& t : inputs)
+    if (t.ndim() < 2) return ctx.Error("Scan-8 inputs need a batch and a sequence axis");
   const int64_t batch = inputs[0].shape()[0];
   std::vector<std::vector<Value>> per_batch;
   for (int64_t b = 0; b < batch; ++b) {

@@ -119,6 +119,7 @@ absl::Status Einsum(OpContext& ctx) {
           es[b] = n;
           Tensor eye = Tensor::Eye(n, n, xs[i].dtype()).Reshape(es);
           xs[i] = xs[i].Mul(eye).Sum({static_cast<int64_t>(b)}, false, xs[i].dtype());
+          RETURN_IF_ERROR(xs[i].status());
           l.erase(l.begin() + b);
           again = true;
         }

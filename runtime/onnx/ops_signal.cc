@@ -105,6 +105,7 @@ absl::Status Stft(OpContext& ctx) {
   const int64_t batch = x.shape()[0];
   auto transform = [&](const Tensor& signal) {  // [batch, len] -> [batch, frames, bins, 2]
     Tensor y = signal.Reshape({batch, 1, signal.shape()[1]}).Conv(kernels, std::nullopt, o);
+    if (!y.ok()) return y;
     const int64_t frames = y.shape()[2];
     return y.Reshape({batch, 2, bins, frames}).Permute({0, 3, 2, 1});
   };

@@ -324,6 +324,17 @@ TEST_F(OpsTest, OversizedResultsAreResourceExhausted) {
   absl::StatusOr<std::vector<HostValue>> out = Run(b, {{"x", F32({1}, {1})}});
   EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(out.status().message(), HasSubstr("Expand 'huge'"));
+
+  // Sizes whose element count overflows int64 are caught too.
+  TestModelBuilder p(13);
+  p.Input("x", kF, {2, 2});
+  p.Initializer("pads",
+                HostTensor::FromVector<int64_t>({0, 0, int64_t{1} << 62, int64_t{1} << 62}, {4}));
+  p.Node("Pad", {"x", "pads"}, {"y"}, "wide");
+  p.Output("y");
+  out = Run(p, {{"x", F32({1, 2, 3, 4}, {2, 2})}});
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(out.status().message(), HasSubstr("Pad 'wide'"));
 }
 
 }  // namespace
