@@ -1,0 +1,163 @@
+// NvEngine: the QueueEngine (drivers/common/device_queue.h) of one NV queue.
+//
+// An engine owns a channel group (TSG) with two GPFIFO channels sharing one
+// subcontext: compute (HOPPER_COMPUTE_A on subchannel 1) and copy
+// (HOPPER_DMA_COPY_A on subchannel 4), a command ring in host-visible video
+// memory (pushbuffers, constant buffers, QMDs; reused only once the batch
+// that used a piece retired, drivers/common/fenced_ring.h) and a 64-bit
+// timeline semaphore in pinned host memory: the queue's fence.
+//
+// Flush encodes the batch as segments, one per run of same-channel work:
+//   [acquire timeline >= last value, when the other channel ran last]
+//   work: per launch a WFI (launches of one segment run in order), the
+//         constant buffer + QMD in the ring, SEND_PCAS_A + SEND_SIGNALING_
+//         PCAS2_B; per copy OFFSET_IN/OUT, LINE_LENGTH_IN, LAUNCH_DMA;
+//   release timeline = ++value (after WFI) + NON_STALL_INTERRUPT
+// and submits each with a GPFIFO entry, GP_PUT in USERD and the doorbell.
+// A batch seen before (same programs, dims, buffers, values) is replayed
+// from a cached copy of its launch data (JIT replay): only the semaphore
+// values are rewritten and one GPFIFO entry points at the cached segment.
+//
+// Waits: CompletedFence reads the semaphore; WaitFence spins briefly
+// (Options::spin), then sleeps in poll() on the engine's own OS-event fd,
+// which the kernel driver wakes on the channels' non-stall interrupts.
+// Without events (a driver that refused them) WaitFence naps at most
+// 100 us at a time, still bounded by its caller.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<NvEngine> e, NvEngine::Create(dev, "NV:0/compute", t));
+//   DeviceQueue q("NV:0", "NV:0/compute", options, std::move(e));
+//
+// Thread safety: as QueueEngine: AddExec/AddCopy/Flush from one thread at a
+// time, CompletedFence/WaitFence from any.
+#ifndef UOP_DRIVERS_NV_NV_QUEUE_H_
+#define UOP_DRIVERS_NV_NV_QUEUE_H_
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "drivers/common/device_queue.h"
+#include "drivers/common/fenced_ring.h"
+#include "drivers/nv/nv_memory.h"
+
+namespace uop {
+
+class NvDevice;
+class NvProgram;
+
+struct NvEngineStats {
+  uint64_t launches = 0;
+  uint64_t copies = 0;
+  uint64_t segments = 0;         // GPFIFO entries submitted
+  uint64_t replays = 0;          // batches submitted from the replay cache
+  uint64_t interrupt_waits = 0;  // WaitFence calls that slept on the event fd
+};
+
+class NvEngine final : public QueueEngine {
+ public:
+  static absl::StatusOr<std::unique_ptr<NvEngine>> Create(NvDevice* device, std::string queue,
+                                                          absl::Duration wait_timeout);
+  ~NvEngine() override;
+
+  absl::Status AddExec(const ExecCommand& c) override;
+  absl::Status AddCopy(const CopyCommand& c) override;
+  bool HasWork() const override { return !items_.empty(); }
+  absl::StatusOr<uint64_t> Flush() override;
+  absl::StatusOr<uint64_t> CompletedFence() override;
+  absl::Status WaitFence(uint64_t fence, absl::Duration timeout) override;
+
+  // A copy between allocations (the allocator's staging path).
+  absl::Status AddRawCopy(uint64_t dst_va, uint64_t src_va, uint64_t bytes);
+  // Blocks until `fence` completed, at most `timeout`; DeadlineExceeded names
+  // the device, the queue, the semaphore, the value expected and the one seen.
+  absl::Status AwaitFence(uint64_t fence, absl::Duration timeout, absl::string_view why);
+  NvEngineStats stats() const { return stats_; }
+  const std::string& queue() const { return queue_; }
+  uint64_t semaphore_va() const { return sem_.va; }
+
+ private:
+  struct Channel {
+    nvrm::Handle gpfifo = 0, object = 0;
+    NvAllocation area;      // GPFIFO entries + USERD
+    NvAllocation notifier;  // error notifier (system memory)
+    uint64_t channel_range = 0;
+    uint32_t entries = 0, token = 0, put = 0;
+    bool used = false;  // ran work since the engine started
+  };
+  struct Launch {
+    NvProgram* program;
+    absl::InlinedVector<uint64_t, 8> addrs;
+    absl::InlinedVector<int64_t, 4> vars;
+    LaunchDims global, local;
+  };
+  struct RawCopy {
+    uint64_t dst, src, bytes;
+  };
+  struct Item {
+    bool is_copy;
+    Launch launch;
+    RawCopy copy;
+  };
+  // A batch recorded once for replay: its launch data and pushbuffer live in
+  // `mem`; `sem_words` are the pushbuffer words holding semaphore values.
+  struct Cached {
+    NvAllocation mem;
+    uint32_t pb_offset = 0, pb_dwords = 0;
+    uint32_t acquire_word = 0, release_word = 0;  // dword indices into the pushbuffer
+    uint64_t last_fence = 0;
+    int uses = 0;
+  };
+
+  NvEngine(NvDevice* device, std::string queue, absl::Duration wait_timeout);
+  absl::Status CreateChannels();
+  absl::Status CreateChannel(Channel& ch, uint32_t object_class);
+  void DestroyChannel(Channel& ch);
+  absl::Status SetupEvents();
+  // Encodes the current items into segments and submits them.
+  absl::StatusOr<uint64_t> SubmitItems();
+  // Appends launch data for `l` to the ring and its methods to `pb`.
+  absl::Status EncodeLaunch(const Launch& l, std::vector<uint32_t>& pb, bool first_in_segment,
+                            uint8_t* data, uint64_t data_va, size_t* data_off);
+  void EncodeCopy(const RawCopy& c, std::vector<uint32_t>& pb, bool last) const;
+  // Acquire/release around a segment; returns the dword indices of the values.
+  uint32_t EmitAcquire(std::vector<uint32_t>& pb, uint64_t value) const;
+  uint32_t EmitRelease(std::vector<uint32_t>& pb, uint64_t value) const;
+  static void PatchValue(uint32_t* pb, uint32_t word, uint64_t value);
+  absl::Status SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dwords);
+  // Bytes of ring space one launch needs.
+  static size_t LaunchDataBytes(const NvProgram& p);
+  uint64_t BatchKey() const;
+  absl::StatusOr<uint64_t> TryReplay(uint64_t key);
+  absl::Status RecordForReplay(uint64_t key);
+
+  NvDevice* const device_;
+  const std::string queue_;
+  const absl::Duration wait_timeout_;
+  nvrm::Handle group_ = 0, ctxshare_ = 0;
+  Channel compute_, copy_;
+  NvAllocation cmd_;  // the command ring
+  NvAllocation sem_;  // timeline semaphore: uint64 at offset 0
+  std::unique_ptr<FencedRing> ring_;
+  int event_fd_ = -1;
+  std::vector<nvrm::Handle> events_;
+  bool os_event_ = false;
+
+  // Executor only:
+  std::vector<Item> items_;
+  uint64_t released_ = 0;  // the last value a submitted segment releases
+  Channel* last_channel_ = nullptr;
+  uint64_t local_generation_ = 0;  // local memory setup this engine emitted
+  uint64_t program_generation_ = 0;
+  absl::flat_hash_map<uint64_t, int> seen_;       // batch key -> submissions
+  std::list<std::pair<uint64_t, Cached>> cache_;  // most recently used first
+  NvEngineStats stats_;
+};
+
+}  // namespace uop
+
+#endif  // UOP_DRIVERS_NV_NV_QUEUE_H_
