@@ -88,6 +88,14 @@ absl::StatusOr<std::unique_ptr<Device>> CreateRegistered(int) {
           absl::StrCat("UOP_CPU_THREADS must be a thread count in [1, 4096], got '", t, "'"));
     }
   }
+  if (const char* sp = std::getenv("UOP_CPU_SPIN_US"); sp != nullptr && *sp != '\0') {
+    int64_t us = 0;
+    if (!absl::SimpleAtoi(sp, &us) || us < 0 || us > 1000000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("UOP_CPU_SPIN_US must be microseconds in [0, 1000000], got '", sp, "'"));
+    }
+    options.spin = absl::Microseconds(us);
+  }
   if (const char* o = std::getenv("UOP_CPU_OPT"); o != nullptr && *o != '\0') {
     if (!absl::SimpleAtoi(o, &options.compiler.opt_level)) {
       return absl::InvalidArgumentError(

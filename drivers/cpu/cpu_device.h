@@ -4,7 +4,10 @@
 // Programs: ElfObject-mapped kernels run over a ThreadPool with one thread
 // per available core (the caller included). Memory: CpuAllocator. Queues and
 // signals: HostQueue / HostSignal. Registered as backend "CPU" with one
-// device; the registry's device reads UOP_CPU_THREADS (thread count) if set.
+// device; the registry's device reads UOP_CPU_THREADS (thread count),
+// UOP_CPU_SPIN_US (how long idle pool workers spin before sleeping: lower it
+// on machines where serving threads compete for the cores) and UOP_CPU_OPT
+// (LLVM optimization level) if set.
 //
 //   ASSIGN_OR_RETURN(Device* cpu, DeviceRegistry::Global().Get("CPU"));
 //   // or, with explicit options (tests, benchmarks):
