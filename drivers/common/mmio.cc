@@ -48,11 +48,32 @@ absl::Status MmioRegion::CheckRange(uint64_t offset, size_t bytes, size_t align,
   return absl::OkStatus();
 }
 
-absl::Status MmioRegion::Gone(uint64_t offset, size_t bytes, const absl::Status& probe) const {
+namespace {
+
+absl::Status GoneError(absl::string_view device, absl::string_view what, uint64_t offset,
+                       size_t bytes, const absl::Status& probe) {
   return absl::UnavailableError(absl::StrFormat(
       "%s: reading %u bytes at offset 0x%x of %s returned all 0xFF and the device does not "
       "answer (%s): it is gone (removed, in reset) or its BAR is unmapped",
-      device_, bytes, offset, what_, std::string(probe.message())));
+      std::string(device), bytes, offset, std::string(what), std::string(probe.message())));
+}
+
+}  // namespace
+
+absl::Status CheckBarRead(absl::string_view device, absl::string_view what, uint64_t offset,
+                          absl::Span<const uint8_t> bytes, const LivenessProbe& probe) {
+  // One probe at most: a live device answers once for the whole block.
+  for (size_t at = 0; at < bytes.size(); at += MmioRegion::kCheckBytes) {
+    const size_t n = std::min(MmioRegion::kCheckBytes, bytes.size() - at);
+    if (!AllOnes(bytes.subspan(at, n))) continue;
+    if (absl::Status p = probe(); !p.ok()) return GoneError(device, what, offset + at, n, p);
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MmioRegion::Gone(uint64_t offset, size_t bytes, const absl::Status& probe) const {
+  return GoneError(device_, what_, offset, bytes, probe);
 }
 
 absl::StatusOr<uint32_t> MmioRegion::Read32(uint64_t offset) const {
@@ -99,14 +120,7 @@ absl::Status MmioRegion::WriteBlock(uint64_t offset, absl::Span<const uint8_t> i
 }
 
 absl::Status MmioRegion::CheckRead(uint64_t offset, absl::Span<const uint8_t> bytes) const {
-  // One probe at most: a live device answers once for the whole block.
-  for (size_t at = 0; at < bytes.size(); at += kCheckBytes) {
-    const size_t n = std::min(kCheckBytes, bytes.size() - at);
-    if (!AllOnes(bytes.subspan(at, n))) continue;
-    if (absl::Status p = probe_(); !p.ok()) return Gone(offset + at, n, p);
-    return absl::OkStatus();
-  }
-  return absl::OkStatus();
+  return CheckBarRead(device_, what_, offset, bytes, probe_);
 }
 
 }  // namespace uop

@@ -73,6 +73,12 @@ class MmioRegion {
 // True when every byte is 0xFF.
 bool AllOnes(absl::Span<const uint8_t> bytes);
 
+// The check of MmioRegion::CheckRead for bytes copied out of a BAR mapping
+// of `what` (at `offset`) by other means: an all-0xFF 4 KiB page runs
+// `probe`, and a failing probe is Unavailable naming `device` and `what`.
+absl::Status CheckBarRead(absl::string_view device, absl::string_view what, uint64_t offset,
+                          absl::Span<const uint8_t> bytes, const LivenessProbe& probe);
+
 // A probe that reads a 64-bit canary inside a mapped BAR (a word the driver
 // wrote at start-up that no workload touches) and compares it; `where`
 // names it in errors.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
+#include "runtime/codegen/amd_renderer.h"
 #include "runtime/codegen/compile.h"
 #include "runtime/codegen/cuda_renderer.h"
 #include "runtime/codegen/llvm_renderer.h"
@@ -28,6 +29,9 @@ absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
     target.sm = ParseSmArch(info.description);
     target.sms = info.compute_units;
     r = std::make_unique<CudaRenderer>(target);
+  } else if (info.language == "amdgcn") {
+    r = std::make_unique<AmdRenderer>(
+        AmdTarget{.arch = ParseGfxArch(info.description), .compute_units = info.compute_units});
   } else if (info.language == "opencl") {
     r = std::make_unique<OpenClRenderer>(OpenClTarget{.compute_units = info.compute_units});
   } else {

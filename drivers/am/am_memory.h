@@ -1,0 +1,96 @@
+// AmAllocator: VRAM of an AMD GPU through KFD.
+//
+// Buffers are VRAM allocations mapped for the GPU and, through the PCI BAR
+// (kAllocPublic: resizable BAR), into this process at the same address, so
+// CopyIn/CopyOut are memcpy through the BAR. Every read back is checked for
+// what a vanished device returns (drivers/common/mmio.h): an all-0xFF page
+// probes a canary word the allocator wrote into VRAM at start-up, and if the
+// canary reads wrong too, the copy fails with Unavailable instead of handing
+// back 0xFF bytes as data. Freed allocations are pooled by size class.
+// Driver-internal memory (rings, signals, kernel arguments in GTT; code in
+// VRAM) comes from AllocInternal and is not counted.
+//
+//   ASSIGN_OR_RETURN(DeviceBuffer* b, allocator.Alloc(1 << 20));
+//   RETURN_IF_ERROR(allocator.CopyOut(*b, 0, host));  // Unavailable if the GPU is gone
+//
+// Thread safety: every method may be called from any thread.
+#ifndef UOP_DRIVERS_AM_AM_MEMORY_H_
+#define UOP_DRIVERS_AM_AM_MEMORY_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "drivers/allocator.h"
+#include "drivers/am/kfd.h"
+#include "drivers/common/mmio.h"
+
+namespace uop {
+
+class AmAllocator final : public Allocator {
+ public:
+  struct Options {
+    uint64_t memory_limit = 0;  // 0: what KFD gives
+  };
+  // The canary's value: no workload writes this word.
+  static constexpr uint64_t kCanary = 0x75AA3D0FF1CE0A11ull;
+
+  static absl::StatusOr<std::unique_ptr<AmAllocator>> Create(Kfd* kfd, std::string device,
+                                                             const Options& options);
+  ~AmAllocator() override;
+
+  absl::StatusOr<DeviceBuffer*> Alloc(size_t bytes, const BufferOptions& options = {}) override;
+  void Free(DeviceBuffer* buffer) override;
+  absl::Status CopyIn(DeviceBuffer& dst, size_t dst_offset, absl::Span<const uint8_t> src) override;
+  absl::Status CopyOut(const DeviceBuffer& src, size_t src_offset,
+                       absl::Span<uint8_t> dst) override;
+  absl::Status CopyBetween(DeviceBuffer& dst, size_t dst_offset, const DeviceBuffer& src,
+                           size_t src_offset, size_t bytes) override;
+  AllocatorStats stats() const override;
+  void ReleaseCached() override;
+
+  absl::StatusOr<Kfd::Memory> AllocInternal(size_t bytes, uint32_t flags, bool cpu_map);
+  void FreeInternal(const Kfd::Memory& m);
+  // OK while the canary in VRAM reads back right.
+  absl::Status Probe() const;
+
+ private:
+  AmAllocator(Kfd* kfd, std::string device, const Options& options)
+      : kfd_(kfd), device_(std::move(device)), options_(options) {}
+  static size_t SizeClass(size_t bytes);
+
+  Kfd* const kfd_;
+  const std::string device_;
+  const Options options_;
+  Kfd::Memory canary_;
+  LivenessProbe probe_;
+  mutable std::mutex mu_;
+  std::map<size_t, std::vector<Kfd::Memory>> cache_;  // guarded by mu_
+  AllocatorStats stats_;                              // guarded by mu_
+  uint64_t next_id_ = 1;                              // guarded by mu_
+};
+
+// What a buffer from AmAllocator carries.
+class AmBuffer final : public DeviceBuffer {
+ public:
+  AmBuffer(Allocator* owner, uint64_t id, size_t size, const BufferOptions& options,
+           const Kfd::Memory& mem)
+      : DeviceBuffer(owner, id, size, options, mem.cpu, mem.va), mem_(mem) {}
+  const Kfd::Memory& memory() const { return mem_; }
+
+ private:
+  Kfd::Memory mem_;
+};
+
+// VRAM mapped through the BAR for this process and the GPU.
+inline constexpr uint32_t kAmVramFlags =
+    kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocPublic | kfd::kAllocNoSubstitute;
+// Host memory the GPU reaches (rings, signals, kernel arguments).
+inline constexpr uint32_t kAmGttFlags = kfd::kAllocGtt | kfd::kAllocWritable | kfd::kAllocCoherent |
+                                        kfd::kAllocUncached | kfd::kAllocNoSubstitute;
+
+}  // namespace uop
+
+#endif  // UOP_DRIVERS_AM_AM_MEMORY_H_

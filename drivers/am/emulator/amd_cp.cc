@@ -1,0 +1,241 @@
+#include "drivers/am/emulator/amd_cp.h"
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_format.h"
+#include "drivers/am/abi/hsa.h"
+#include "drivers/am/abi/kfd.h"
+#include "drivers/am/abi/sdma.h"
+#include "runtime/base/status_macros.h"
+
+namespace uop {
+absl::Status AmdCp::Fault(uint64_t at, const std::string& what) {
+  fault_address_ = at;
+  return absl::UnavailableError(absl::StrFormat("GPU fault at 0x%x: %s", at, what));
+}
+
+absl::Status AmdCp::Step(AmdQueueState& q, bool* progress, int max_packets,
+                         absl::Duration latency) {
+  if (q.faulted) return absl::OkStatus();
+  return q.aql ? StepAql(q, progress, max_packets, latency) : StepSdma(q, progress, max_packets);
+}
+
+absl::StatusOr<const HostTwin*> AmdCp::TwinFor(uint64_t kernel_object, uint64_t at) {
+  std::shared_ptr<EmuMemory::Bo> bo = memory_->BoAt(kernel_object);
+  if (bo == nullptr) {
+    return Fault(at, absl::StrFormat("kernel object 0x%x is not mapped", kernel_object));
+  }
+  if ((bo->flags & kfd::kAllocExecutable) == 0) {
+    return Fault(at, absl::StrFormat("kernel object 0x%x lies in memory not mapped executable",
+                                     kernel_object));
+  }
+  auto it = twin_by_bo_.find(bo->id);
+  if (it != twin_by_bo_.end()) return it->second;
+  const absl::Span<const uint8_t> all(bo->view, bo->size);
+  const size_t pos = FindTwin(all, 16);
+  if (pos == std::string::npos) {
+    return Fault(at, absl::StrFormat("the code object at 0x%x carries no host twin: the emulator "
+                                     "cannot run its AMDGPU instructions",
+                                     bo->gpu_va));
+  }
+  absl::StatusOr<const HostTwin*> twin = twins_->Get(all.subspan(pos));
+  if (!twin.ok()) return Fault(at, std::string(twin.status().message()));
+  twin_by_bo_[bo->id] = *twin;
+  return *twin;
+}
+
+absl::Status AmdCp::Dispatch(const uint8_t* packet, uint64_t at) {
+  hsa::kernel_dispatch_packet p;
+  std::memcpy(&p, packet, sizeof(p));
+  const uint8_t* kd_bytes = memory_->Translate(p.kernel_object, sizeof(hsa::kernel_descriptor));
+  if (kd_bytes == nullptr) {
+    return Fault(at, absl::StrFormat("kernel descriptor 0x%x is not mapped", p.kernel_object));
+  }
+  hsa::kernel_descriptor kd;
+  std::memcpy(&kd, kd_bytes, sizeof(kd));
+  const uint64_t code = p.kernel_object + static_cast<uint64_t>(kd.kernel_code_entry_byte_offset);
+  if (memory_->Translate(code, 4) == nullptr) {
+    return Fault(at, absl::StrFormat("kernel code 0x%x is not mapped", code));
+  }
+  ASSIGN_OR_RETURN(const HostTwin* twin, TwinFor(p.kernel_object, at));
+  const TwinHeader& th = twin->header();
+  const uint64_t args = 8 * (uint64_t{th.num_buffers} + th.num_vars);
+  if (kd.kernarg_size != args) {
+    return Fault(at, absl::StrFormat("kernel descriptor declares %u bytes of kernel arguments, "
+                                     "the kernel takes %u",
+                                     kd.kernarg_size, args));
+  }
+  const uint8_t* ka = memory_->Translate(p.kernarg_address, std::max<uint64_t>(args, 1));
+  if (ka == nullptr) {
+    return Fault(at, absl::StrFormat("kernarg segment 0x%x is not mapped", p.kernarg_address));
+  }
+  const LaunchDims local{p.workgroup_size_x, p.workgroup_size_y, p.workgroup_size_z};
+  if (local.total() == 0 || p.grid_size_x % local.x != 0 || p.grid_size_y % local.y != 0 ||
+      p.grid_size_z % local.z != 0 || (p.setup & 3) == 0) {
+    return Fault(at, absl::StrFormat("grid (%u, %u, %u) is not whole workgroups of (%d, %d, %d)",
+                                     p.grid_size_x, p.grid_size_y, p.grid_size_z, local.x, local.y,
+                                     local.z));
+  }
+  const LaunchDims groups{p.grid_size_x / local.x, p.grid_size_y / local.y,
+                          p.grid_size_z / local.z};
+  absl::InlinedVector<void*, 8> bufs(th.num_buffers);
+  std::vector<std::shared_ptr<EmuMemory::Bo>> holds(th.num_buffers);
+  for (uint32_t i = 0; i < th.num_buffers; ++i) {
+    uint64_t va;
+    std::memcpy(&va, ka + 8 * i, 8);
+    bufs[i] = memory_->Translate(va, 1, &holds[i]);
+    if (bufs[i] == nullptr) {
+      return Fault(at, absl::StrFormat("argument %u: buffer 0x%x is not mapped", i, va));
+    }
+  }
+  absl::InlinedVector<int64_t, 4> vars(th.num_vars);
+  if (th.num_vars > 0) std::memcpy(vars.data(), ka + 8 * th.num_buffers, 8 * th.num_vars);
+  absl::Status run = twin->RunGrid(bufs.data(), vars, groups, local);
+  if (!run.ok()) return Fault(at, std::string(run.message()));
+  ++stats_.dispatches;
+  stats_.work_items += static_cast<uint64_t>(groups.total() * local.total());
+  return Complete(p.completion_signal, at);
+}
+
+absl::Status AmdCp::Complete(uint64_t signal, uint64_t at) {
+  if (signal == 0) return absl::OkStatus();
+  uint8_t* s = memory_->Translate(signal, sizeof(hsa::amd_signal));
+  if (s == nullptr)
+    return Fault(at, absl::StrFormat("completion signal 0x%x is not mapped", signal));
+  auto* sig = reinterpret_cast<hsa::amd_signal*>(s);
+  __atomic_fetch_sub(&sig->value, 1, __ATOMIC_ACQ_REL);
+  const uint64_t mailbox = __atomic_load_n(&sig->event_mailbox_ptr, __ATOMIC_ACQUIRE);
+  if (mailbox != 0) {
+    uint8_t* m = memory_->Translate(mailbox, 8);
+    if (m == nullptr)
+      return Fault(at, absl::StrFormat("event mailbox 0x%x is not mapped", mailbox));
+    const uint64_t id = sig->event_id;
+    __atomic_store_n(reinterpret_cast<uint64_t*>(m), id, __ATOMIC_RELEASE);
+    signal_event_(sig->event_id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AmdCp::StepAql(AmdQueueState& q, bool* progress, int max_packets,
+                            absl::Duration latency) {
+  const uint64_t n = q.ring_bytes / sizeof(hsa::kernel_dispatch_packet);
+  uint8_t* ring = memory_->Translate(q.ring, q.ring_bytes);
+  auto* rptr = reinterpret_cast<uint64_t*>(memory_->Translate(q.read_ptr, 8));
+  auto* wptr = reinterpret_cast<uint64_t*>(memory_->Translate(q.write_ptr, 8));
+  if (ring == nullptr || rptr == nullptr || wptr == nullptr) {
+    return Fault(q.ring, "the queue's ring or pointers are no longer mapped");
+  }
+  const uint64_t doorbell = *q.doorbell;
+  const uint64_t write = __atomic_load_n(wptr, __ATOMIC_ACQUIRE);
+  uint64_t read = __atomic_load_n(rptr, __ATOMIC_ACQUIRE);
+  // The CP runs what is both written and announced by the doorbell.
+  const uint64_t limit = write == 0 ? 0 : std::min(write, doorbell + 1);
+  for (int k = 0; k < max_packets && read < limit; ++k) {
+    uint8_t* slot = ring + (read % n) * sizeof(hsa::kernel_dispatch_packet);
+    const uint64_t at = q.ring + (read % n) * sizeof(hsa::kernel_dispatch_packet);
+    const uint16_t header = __atomic_load_n(reinterpret_cast<uint16_t*>(slot), __ATOMIC_ACQUIRE);
+    const uint16_t type = header & hsa::kHeaderTypeMask;
+    if (type == hsa::kPacketInvalid) break;  // not published yet
+    // The packet's execution time (the emulated GPU's, not a driver's).
+    if (latency > absl::ZeroDuration())
+      std::this_thread::sleep_for(absl::ToChronoNanoseconds(latency));
+    if (type == hsa::kPacketKernelDispatch) {
+      RETURN_IF_ERROR(Dispatch(slot, at));
+    } else if (type == hsa::kPacketBarrierAnd) {
+      hsa::barrier_and_packet b;
+      std::memcpy(&b, slot, sizeof(b));
+      bool ready = true;
+      for (uint64_t dep : b.dep_signal) {
+        if (dep == 0) continue;
+        uint8_t* s = memory_->Translate(dep, sizeof(hsa::amd_signal));
+        if (s == nullptr) return Fault(at, absl::StrFormat("barrier signal 0x%x not mapped", dep));
+        ready &=
+            __atomic_load_n(&reinterpret_cast<hsa::amd_signal*>(s)->value, __ATOMIC_ACQUIRE) == 0;
+      }
+      if (!ready) break;  // try again later
+      RETURN_IF_ERROR(Complete(b.completion_signal, at));
+    } else {
+      return Fault(at, absl::StrFormat("AQL packet type %u is not emulated", type));
+    }
+    __atomic_store_n(reinterpret_cast<uint16_t*>(slot), hsa::kPacketInvalid, __ATOMIC_RELEASE);
+    ++read;
+    __atomic_store_n(rptr, read, __ATOMIC_RELEASE);
+    *progress = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AmdCp::StepSdma(AmdQueueState& q, bool* progress, int max_packets) {
+  auto* ring = reinterpret_cast<uint32_t*>(memory_->Translate(q.ring, q.ring_bytes));
+  auto* rptr = reinterpret_cast<uint64_t*>(memory_->Translate(q.read_ptr, 8));
+  if (ring == nullptr || rptr == nullptr) return Fault(q.ring, "SDMA ring is no longer mapped");
+  const uint64_t dwords = q.ring_bytes / 4;
+  const uint64_t write = *q.doorbell;
+  uint64_t read = __atomic_load_n(rptr, __ATOMIC_ACQUIRE);
+  auto dw = [&](uint64_t byte_at, int i) { return ring[(byte_at / 4 + i) % dwords]; };
+  auto addr = [&](uint64_t byte_at, int i) {
+    return uint64_t{dw(byte_at, i)} | (uint64_t{dw(byte_at, i + 1)} << 32);
+  };
+  for (int k = 0; k < max_packets && read < write; ++k) {
+    const uint32_t h = dw(read, 0);
+    const uint64_t at = q.ring + read % q.ring_bytes;
+    uint32_t size;
+    switch (sdma::HeaderOp(h)) {
+      case sdma::kOpNop:
+        size = 1 + ((h >> 16) & 0x3FFF);
+        break;
+      case sdma::kOpCopy: {
+        if (sdma::HeaderSubOp(h) != sdma::kSubOpCopyLinear) {
+          return Fault(at, absl::StrFormat("SDMA copy sub-op %u", sdma::HeaderSubOp(h)));
+        }
+        const uint64_t bytes = uint64_t{dw(read, 1) & 0x3FFFFFFF} + 1;
+        const uint64_t src = addr(read, 3), dst = addr(read, 5);
+        uint8_t* s = memory_->Translate(src, bytes);
+        uint8_t* d = memory_->Translate(dst, bytes);
+        if (s == nullptr || d == nullptr) {
+          return Fault(at, absl::StrFormat("SDMA copy of %u bytes 0x%x -> 0x%x touches unmapped "
+                                           "memory",
+                                           bytes, src, dst));
+        }
+        std::memmove(d, s, bytes);
+        stats_.copied_bytes += bytes;
+        size = sdma::kCopyLinearDwords;
+        break;
+      }
+      case sdma::kOpFence: {
+        uint8_t* d = memory_->Translate(addr(read, 1), 4);
+        if (d == nullptr) return Fault(at, "SDMA fence to unmapped memory");
+        __atomic_store_n(reinterpret_cast<uint32_t*>(d), dw(read, 3), __ATOMIC_RELEASE);
+        size = sdma::kFenceDwords;
+        break;
+      }
+      case sdma::kOpTrap:
+        signal_event_(dw(read, 1));
+        size = sdma::kTrapDwords;
+        break;
+      case sdma::kOpPollRegmem: {
+        uint8_t* m = memory_->Translate(addr(read, 1), 4);
+        if (m == nullptr) return Fault(at, "SDMA poll of unmapped memory");
+        const uint32_t v = __atomic_load_n(reinterpret_cast<uint32_t*>(m), __ATOMIC_ACQUIRE);
+        if (((h >> 28) & 7) != sdma::kPollFunctionGreaterEqual) {
+          return Fault(at, "SDMA poll function is not emulated");
+        }
+        if ((v & dw(read, 4)) < dw(read, 3)) return absl::OkStatus();  // not yet
+        size = sdma::kPollRegmemDwords;
+        break;
+      }
+      default:
+        return Fault(at, absl::StrFormat("SDMA opcode %u is not emulated", sdma::HeaderOp(h)));
+    }
+    read += 4 * size;
+    __atomic_store_n(rptr, read, __ATOMIC_RELEASE);
+    ++stats_.sdma_packets;
+    *progress = true;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace uop

@@ -1,0 +1,93 @@
+// AmdCp: the emulated command processors of an AMD GPU behind the KFD
+// emulator: the AQL packet processor of compute queues and the SDMA engine.
+// They read only GPU memory (through EmuMemory: an address outside every
+// GPU-mapped allocation is a fault) and follow the hardware protocol:
+//
+// AQL: packets from the queue's read id up to both the write id and the
+// doorbell (the index of the last published packet); a packet whose header
+// is still INVALID stops the queue until it is published. A kernel dispatch
+// reads the kernel descriptor at kernel_object (in executable memory), finds
+// the host twin embedded in the code object's allocation
+// (drivers/common/host_twin.h), reads its arguments from the kernarg segment
+// (8 bytes per buffer address and variable; the segment size must match the
+// descriptor's), runs it over the grid (whole workgroups only), then
+// decrements the completion signal and, with a mailbox, writes the event id
+// there and posts the event. A barrier-AND packet waits until its dependency
+// signals reach 0. Processed packets get an INVALID header and the read id
+// advances.
+//
+// SDMA: COPY_LINEAR, FENCE, TRAP (posts the event in int_context),
+// POLL_REGMEM (greater-or-equal on memory) and NOP, from the read to the
+// write pointer (bytes), wrapping around the ring.
+//
+// What it cannot check: GPU ISA, register and LDS budgets, scratch, caches
+// and memory ordering beyond in-order execution, partial workgroups.
+//
+// Thread safety: one thread (the emulator's) calls Step at a time.
+#ifndef UOP_DRIVERS_AM_EMULATOR_AMD_CP_H_
+#define UOP_DRIVERS_AM_EMULATOR_AMD_CP_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "drivers/common/emu_memory.h"
+#include "drivers/common/host_twin.h"
+
+namespace uop {
+
+struct AmdQueueState {
+  bool aql = true;
+  uint64_t ring = 0;  // GPU address
+  uint64_t ring_bytes = 0;
+  uint64_t read_ptr = 0;   // GPU address of the read pointer (AQL: read_dispatch_id)
+  uint64_t write_ptr = 0;  // GPU address of the write pointer
+  const volatile uint64_t* doorbell = nullptr;
+  bool faulted = false;
+};
+
+struct AmdCpStats {
+  uint64_t dispatches = 0;
+  uint64_t work_items = 0;
+  uint64_t sdma_packets = 0;
+  uint64_t copied_bytes = 0;
+};
+
+class AmdCp {
+ public:
+  // `signal_event(id)` posts a KFD event.
+  AmdCp(EmuMemory* memory, HostTwinCache* twins, std::function<void(uint32_t)> signal_event)
+      : memory_(memory), twins_(twins), signal_event_(std::move(signal_event)) {}
+
+  // Runs what the queue has ready; sets *progress when anything ran. A
+  // non-OK status is the fault the queue hit (the caller marks it faulted).
+  // Each AQL packet takes `latency` (slept before it completes) when given.
+  absl::Status Step(AmdQueueState& q, bool* progress, int max_packets = 64,
+                    absl::Duration latency = absl::ZeroDuration());
+  const AmdCpStats& stats() const { return stats_; }
+  // The GPU address the last fault was about.
+  uint64_t last_fault_address() const { return fault_address_; }
+
+ private:
+  absl::Status StepAql(AmdQueueState& q, bool* progress, int max_packets, absl::Duration latency);
+  absl::Status StepSdma(AmdQueueState& q, bool* progress, int max_packets);
+  absl::Status Dispatch(const uint8_t* packet, uint64_t at);
+  absl::Status Complete(uint64_t signal, uint64_t at);
+  absl::StatusOr<const HostTwin*> TwinFor(uint64_t kernel_object, uint64_t at);
+  absl::Status Fault(uint64_t at, const std::string& what);
+
+  EmuMemory* const memory_;
+  HostTwinCache* const twins_;
+  const std::function<void(uint32_t)> signal_event_;
+  std::map<uint64_t, const HostTwin*> twin_by_bo_;  // code object allocation id -> twin
+  AmdCpStats stats_;
+  uint64_t fault_address_ = 0;
+};
+
+}  // namespace uop
+
+#endif  // UOP_DRIVERS_AM_EMULATOR_AMD_CP_H_
