@@ -53,7 +53,20 @@ std::string Prefix(const Node& node, absl::string_view msg) {
 
 }  // namespace
 
-Evaluator::Evaluator(const ModelDef& model) : model_(model) {}
+Value ConstantCache::Get(const std::shared_ptr<const HostTensor>& host) {
+  absl::MutexLock lock(&mu_);
+  auto it = values_.find(host.get());
+  if (it != values_.end()) return it->second;
+  Value v = Value::Constant(host);
+  values_.emplace(host.get(), v);
+  return v;
+}
+
+Evaluator::Evaluator(const ModelDef& model, ConstantCache* cache) : model_(model), cache_(cache) {}
+
+Value Evaluator::ConstantValue(const std::shared_ptr<const HostTensor>& host) {
+  return cache_ ? cache_->Get(host) : Value::Constant(host);
+}
 
 absl::StatusOr<std::vector<Value>> Evaluator::RunMain(std::vector<Value> inputs) {
   const Graph& g = model_.graph;
@@ -61,7 +74,7 @@ absl::StatusOr<std::vector<Value>> Evaluator::RunMain(std::vector<Value> inputs)
     return absl::InvalidArgumentError(
         absl::StrCat("the model has ", g.inputs.size(), " inputs, given ", inputs.size()));
   env_.assign(model_.num_values(), Value());
-  for (const Graph::Initializer& init : g.initializers) env_[init.id] = Value::Constant(init.value);
+  for (const Graph::Initializer& init : g.initializers) env_[init.id] = ConstantValue(init.value);
   input_storages_.clear();
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ValueInfo& info = g.inputs[i];
@@ -91,7 +104,7 @@ absl::StatusOr<std::vector<Value>> Evaluator::RunGraph(const Graph& g,
     --depth_;
     return absl::InvalidArgumentError("subgraphs nested too deeply at run time");
   }
-  for (const Graph::Initializer& init : g.initializers) env_[init.id] = Value::Constant(init.value);
+  for (const Graph::Initializer& init : g.initializers) env_[init.id] = ConstantValue(init.value);
   for (size_t i = 0; i < inputs.size(); ++i) env_[g.inputs[i].id] = inputs[i];
   absl::Status st = absl::OkStatus();
   for (const Node& node : g.nodes) {

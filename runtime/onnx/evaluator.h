@@ -23,8 +23,10 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "runtime/onnx/model.h"
 #include "runtime/onnx/value.h"
 
@@ -35,9 +37,23 @@ inline constexpr int64_t kHostFoldLimit = 4096;
 // read from data); a cached run keys on their values (onnx_model.h).
 inline constexpr int64_t kSmallInputElements = 64;
 
+// Values of the model's stored constants (initializers, Constant nodes), made
+// once and shared by every run of a model, so that building the graph for
+// another input shape neither copies the weights again nor gives each plan
+// its own copy.
+class ConstantCache {
+ public:
+  Value Get(const std::shared_ptr<const HostTensor>& host);
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<const HostTensor*, Value> values_ ABSL_GUARDED_BY(mu_);
+};
+
 class Evaluator {
  public:
-  explicit Evaluator(const ModelDef& model);
+  // `cache` (optional) outlives the evaluator.
+  explicit Evaluator(const ModelDef& model, ConstantCache* cache = nullptr);
 
   // Binds the main graph's inputs (one Value per graph input, in order; an
   // absent Value takes the initializer of the same name) and runs it.
@@ -65,12 +81,15 @@ class Evaluator {
   void NoteRandom() { used_random_ = true; }
 
   const ModelDef& model() const { return model_; }
+  // The Value of a stored constant (through the cache when there is one).
+  Value ConstantValue(const std::shared_ptr<const HostTensor>& host);
 
  private:
   absl::Status RunNode(const Node& node);
   absl::Status FoldOutputs(const Node& node, std::vector<Value>& outs);
 
   const ModelDef& model_;
+  ConstantCache* cache_;
   std::vector<Value> env_;
   // Storages of the main graph's inputs, by input index.
   std::vector<std::pair<const Storage*, int>> input_storages_;

@@ -299,7 +299,7 @@ absl::StatusOr<std::vector<HostValue>> OnnxModel::BuildAndRun(
     if (inputs[i].is_tensor() && !inputs[i].tensor().storages().empty())
       input_storages[i] = inputs[i].tensor().storages().storages()[0];
 
-  Evaluator ev(*def_);
+  Evaluator ev(*def_, &constants_);
   ASSIGN_OR_RETURN(std::vector<Value> outs, ev.RunMain(std::move(inputs)));
 
   // Can the run be recorded and replayed exactly?

@@ -37,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "runtime/onnx/evaluator.h"
 #include "runtime/onnx/host_value.h"
 #include "runtime/onnx/model.h"
 
@@ -83,6 +84,7 @@ class OnnxModel {
                                                 const std::vector<const HostValue*>& by_index);
 
   std::shared_ptr<const ModelDef> def_;
+  ConstantCache constants_;
   std::vector<bool> has_default_;
   std::vector<std::unique_ptr<Plan>> plans_;
   OnnxModelStats stats_;

@@ -270,7 +270,7 @@ absl::Status Constant(OpContext& ctx) {
   const Attribute& a = node.attrs[0];
   if (a.name == "value" || a.name == "sparse_value") {
     if (!a.t) return ctx.Error("attribute '", a.name, "' holds no tensor");
-    ctx.Set(0, Value::Constant(a.t));
+    ctx.Set(0, ctx.eval().ConstantValue(a.t));
   } else if (a.name == "value_float") {
     ctx.Set(0, HostConstantOf<float>({a.f}, {}));
   } else if (a.name == "value_floats") {
