@@ -35,11 +35,11 @@
 #include "drivers/common/kernel_io.h"
 #include "drivers/device.h"
 #include "drivers/nv/nv_memory.h"
+#include "drivers/nv/nv_queue.h"
 #include "drivers/nv/nv_rm.h"
 
 namespace uop {
 
-class NvEngine;
 class NvProgram;
 
 // What the RM says about the GPU.

@@ -27,6 +27,17 @@ uint64_t PageFor(uint64_t bytes, NvMemKind kind) {
   return kind == NvMemKind::kDevice && bytes >= kHugeFrom ? kHugePage : kPage;
 }
 
+// The CPU-mapped window, shared by every NvVmm of the process (two GPUs
+// must not both map host memory at one CPU address).
+struct LowWindow {
+  std::mutex mu;
+  std::map<uint64_t, uint64_t> free{{NvVmm::kLowBase, NvVmm::kLowEnd}};
+};
+LowWindow& Low() {
+  static auto* w = new LowWindow;
+  return *w;
+}
+
 }  // namespace
 
 const char* NvMemKindName(NvMemKind kind) {
@@ -44,8 +55,8 @@ const char* NvMemKindName(NvMemKind kind) {
 }
 
 absl::StatusOr<uint64_t> NvVmm::ReserveVa(uint64_t bytes, uint64_t align, bool low) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<uint64_t, uint64_t>& free = low ? free_low_ : free_high_;
+  std::lock_guard<std::mutex> lock(low ? Low().mu : mu_);
+  std::map<uint64_t, uint64_t>& free = low ? Low().free : free_high_;
   for (auto it = free.begin(); it != free.end(); ++it) {
     const uint64_t start = RoundUp(it->first, align), end = it->second;
     if (start >= end || end - start < bytes) continue;
@@ -61,8 +72,9 @@ absl::StatusOr<uint64_t> NvVmm::ReserveVa(uint64_t bytes, uint64_t align, bool l
 }
 
 void NvVmm::ReleaseVa(uint64_t va, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::map<uint64_t, uint64_t>& free = va < kLowEnd ? free_low_ : free_high_;
+  const bool low = va < kLowEnd;
+  std::lock_guard<std::mutex> lock(low ? Low().mu : mu_);
+  std::map<uint64_t, uint64_t>& free = low ? Low().free : free_high_;
   uint64_t start = va, end = va + bytes;
   auto next = free.lower_bound(start);
   if (next != free.end() && next->first == end) {
@@ -156,6 +168,11 @@ absl::StatusOr<NvAllocation> NvVmm::Allocate(uint64_t bytes, NvMemKind kind, boo
                        rm.MapToCpu(ctx_.gpu_node, ctx_.device, a.memory, a.size,
                                    reinterpret_cast<void*>(a.va), nvrm::kOs33CachingWriteCombined));
       a.cpu = static_cast<uint8_t*>(cpu);
+      if (reinterpret_cast<uint64_t>(cpu) != a.va) {
+        return absl::InternalError(
+            absl::StrFormat("%s: the CPU mapping of device memory landed at %p instead of 0x%x",
+                            rm.device(), cpu, a.va));
+      }
     }
   }
   RETURN_IF_ERROR(ctx_.uvm->CreateExternalRange(a.va, a.size));

@@ -87,8 +87,9 @@ class NvVmm {
 
   const NvVmmContext ctx_;
   std::mutex mu_;
-  // Free VA ranges per window: start -> end.
-  std::map<uint64_t, uint64_t> free_low_{{kLowBase, kLowEnd}};
+  // Free ranges of the device window: start -> end. The CPU-mapped window's
+  // free list is process-wide (nv_memory.cc): CPU addresses are one space
+  // for every device of the process, GPU addresses one per UVM fd.
   std::map<uint64_t, uint64_t> free_high_{{kLowEnd, kHighEnd}};
 };
 

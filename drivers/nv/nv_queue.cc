@@ -327,17 +327,24 @@ uint64_t NvEngine::BatchKey() const {
 
 absl::StatusOr<uint64_t> NvEngine::Flush() {
   if (items_.empty()) return released_;
+  // A batch is recorded only while the engine's compute state (local memory,
+  // instruction caches) is current: a recording holds launches alone. A
+  // sighting counts either way, so the second submission of a batch is
+  // recorded even when the first one also had to set the state up.
   const bool state_current = local_generation_ == device_->local_memory().generation &&
                              program_generation_ == device_->program_generation();
-  const uint64_t key = state_current ? BatchKey() : 0;
+  const uint64_t key = BatchKey();
   if (key != 0) {
-    for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-      if (it->first != key) continue;
-      cache_.splice(cache_.begin(), cache_, it);  // most recently used first
-      return TryReplay(key);
+    if (state_current) {
+      for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+        if (it->first != key) continue;
+        cache_.splice(cache_.begin(), cache_, it);  // most recently used first
+        return TryReplay(key);
+      }
     }
     if (seen_.size() > 4096) seen_.clear();  // bounded: one-off batches do not pile up
-    if (++seen_[key] >= 2) {                 // the second sighting: record it for the next ones
+    // The second sighting: record it for the next ones.
+    if (++seen_[key] >= 2 && state_current) {
       RETURN_IF_ERROR(RecordForReplay(key));
       items_.clear();
       return released_;

@@ -171,12 +171,11 @@ absl::StatusOr<void*> NvRm::MapToCpu(const std::string& node, nvrm::Handle devic
       absl::StrFormat("NV_ESC_RM_MAP_MEMORY of 0x%08x (%u bytes)", memory, bytes);
   absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmMapMemory, &p, what);
   if (st.ok() && p.params.status != nvrm::kOk) st = RmError(what, p.params.status);
-  absl::StatusOr<void*> cpu = st;
-  if (st.ok()) {
-    cpu = io_.Mmap(fixed, bytes, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | (fixed != nullptr ? kMapFixedNoReplace : 0), fd, 0,
-                   absl::StrFormat("RM memory 0x%08x", memory));
-  }
+  absl::StatusOr<void*> cpu =
+      st.ok() ? io_.Mmap(fixed, bytes, PROT_READ | PROT_WRITE,
+                         MAP_SHARED | (fixed != nullptr ? kMapFixedNoReplace : 0), fd, 0,
+                         absl::StrFormat("RM memory 0x%08x", memory))
+              : absl::StatusOr<void*>(st);
   // The mapping keeps what it needs of the file; the fd is no longer needed.
   (void)io_.Close(fd);
   return cpu;
