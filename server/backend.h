@@ -66,6 +66,11 @@ class ModelBackend {
   // call at a time per backend object.
   virtual absl::Status Run(absl::Span<const InputTensor> inputs,
                            std::vector<OutputTensor>* outputs) = 0;
+
+  // Device memory this instance holds while loaded (weights, warm buffers),
+  // for the per-GPU memory budget; 0: unknown (the model file's size is
+  // charged instead).
+  virtual int64_t DeviceBytes() const { return 0; }
 };
 
 // Where a model version's files are. `bytes`, when not empty, is the model
@@ -75,6 +80,9 @@ struct ModelFiles {
   std::string file_name;    // default_model_filename, e.g. "model.onnx"
   std::string bytes;
   int64_t max_bytes = int64_t{1} << 30;
+  // The device this instance runs on: "CPU" or a GPU such as "CUDA:1"
+  // (device_placement.h). A loader that cannot run there says so.
+  std::string device = "CPU";
 };
 
 using BackendLoader = std::function<absl::StatusOr<std::unique_ptr<ModelBackend>>(

@@ -52,6 +52,8 @@ struct InferJob {
   std::condition_variable cv;  // the scheduler's mutex guards the state
   absl::Time enqueued;
   int64_t bytes = 0;
+  int level = 1;    // the priority queue it waits in (1 is the highest)
+  int retries = 0;  // re-queues after a device fault (SchedulerOptions::max_retries)
 
   // Total input bytes.
   int64_t InputBytes() const {

@@ -188,9 +188,11 @@ absl::Status ValidateConfig(const inference::ModelConfig& config, const std::str
     }
   }
   for (const auto& group : config.instance_group()) {
-    if (group.kind() == inference::ModelInstanceGroup::KIND_GPU) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, "instance_group kind KIND_GPU: uopd serves models on the CPU device here"));
+    for (int gpu : group.gpus()) {
+      if (gpu < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, "instance_group names GPU ", gpu, "; GPU ids are 0 or more"));
+      }
     }
     if (group.count() < 0 || group.count() > 64) {
       return absl::InvalidArgumentError(

@@ -7,7 +7,8 @@
 //   BatchBuckets(c) == {1, 2, 4, 8}                          // for max_batch_size 8
 //
 // The subset uopd acts on: name, backend/platform, max_batch_size, input and
-// output (name, data_type, dims, optional), instance_group (kind, count),
+// output (name, data_type, dims, optional), instance_group (kind, count, gpus:
+// device_placement.h places them),
 // dynamic_batching (preferred_batch_size, max_queue_delay_microseconds,
 // default_queue_policy.max_queue_size, priority_levels), version_policy,
 // default_model_filename, model_warmup (zero_data, input_data_file). Other

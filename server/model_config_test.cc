@@ -89,7 +89,7 @@ TEST(CompleteConfig, MismatchesNameTheTensorAndBothSides) {
       {R"(max_batch_size: 4)", "has no batch dimension for max_batch_size 4"},
       {R"(name: "other")", "the config names the model 'other', its folder is 'add'"},
       {R"(dynamic_batching {})", "dynamic_batching needs max_batch_size > 0"},
-      {R"(instance_group [{ kind: KIND_GPU }])", "KIND_GPU"},
+      {R"(instance_group [{ kind: KIND_GPU gpus: [0, -1] }])", "names GPU -1"},
       {R"(sequence_batching {})", "not supported"},
   };
   for (const Case& c : cases) {

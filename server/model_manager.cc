@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
+#include "server/batching.h"
 #include "server/config_file.h"
 #include "server/data_type.h"
 #include "server/model_config.h"
@@ -76,7 +77,11 @@ absl::Status CheckModelName(absl::string_view name) {
 
 ModelManager::ModelManager(ModelManagerOptions options, const BackendRegistry* backends,
                            ServerMetrics* metrics)
-    : options_(std::move(options)), backends_(backends), metrics_(metrics) {}
+    : options_(std::move(options)),
+      backends_(backends),
+      metrics_(metrics),
+      gpu_memory_(
+          std::make_unique<GpuMemoryBudget>(options_.gpus, options_.gpu_memory_budget_bytes)) {}
 
 ModelManager::~ModelManager() { Stop(); }
 
@@ -184,26 +189,42 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelManager::BuildVersion(
                                             mf.file_name, "' in ", version_dir));
   }
   inference::ModelConfig config = given;
-  int count = 0;
-  for (const auto& g : config.instance_group()) count += g.count() > 0 ? g.count() : 1;
-  count = std::max(count, 1);
+  ASSIGN_OR_RETURN(std::vector<InstancePlacement> placement,
+                   PlaceInstances(config, name, options_.gpus));
   std::vector<std::unique_ptr<ModelBackend>> instances;
-  for (int i = 0; i < count; ++i) {
+  std::vector<std::pair<int, int64_t>> gpu_bytes;
+  int64_t file_bytes = static_cast<int64_t>(mf.bytes.size());
+  if (file_bytes == 0) {
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(version_dir) / mf.file_name, ec);
+    if (!ec) file_bytes = static_cast<int64_t>(size);
+  }
+  for (size_t i = 0; i < placement.size(); ++i) {
+    mf.device = placement[i].device;
     absl::StatusOr<std::unique_ptr<ModelBackend>> backend = (*loader)(mf, config);
     if (!backend.ok()) {
-      return absl::Status(
-          backend.status().code(),
-          absl::StrCat("model '", name, "' version ", version, ": ", backend.status().message()));
+      return absl::Status(backend.status().code(),
+                          absl::StrCat("model '", name, "' version ", version, " instance ", i,
+                                       " on ", mf.device, ": ", backend.status().message()));
     }
     if (i == 0) RETURN_IF_ERROR(CompleteConfig(**backend, name, &config));
+    if (placement[i].gpu >= 0) {
+      const int64_t bytes = (*backend)->DeviceBytes();
+      gpu_bytes.emplace_back(placement[i].gpu, bytes > 0 ? bytes : file_bytes);
+    }
     instances.push_back(std::move(*backend));
   }
+  // Charged before anything is compiled or warmed on the GPUs.
+  ASSIGN_OR_RETURN(std::unique_ptr<GpuMemoryBudget::Reservation> gpu_memory,
+                   gpu_memory_->Reserve(absl::StrCat(name, "' version '", version), gpu_bytes));
 
   auto v = std::make_shared<ModelVersion>();
   v->name = name;
   v->version = version;
   v->version_string = absl::StrCat(version);
   v->config = config;
+  v->placement = placement;
+  v->gpu_memory = std::move(gpu_memory);
   v->stats = std::make_unique<ModelStats>(
       name, v->version_string,
       metrics_ != nullptr ? metrics_->ForModel(name, v->version_string) : nullptr);
@@ -214,6 +235,9 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelManager::BuildVersion(
   so.buckets = BatchBuckets(config);
   so.max_queue_size = options_.max_queue_size;
   so.max_queue_bytes = options_.max_queue_bytes;
+  DeviceIndex(placement, &so.devices, &so.instance_device);
+  so.max_retries = options_.max_retries;
+  if (so.devices.size() > 1) so.probe_interval = options_.health_probe_interval;
   if (config.has_dynamic_batching()) {
     const auto& db = config.dynamic_batching();
     so.dynamic_batching = true;
@@ -228,6 +252,18 @@ absl::StatusOr<std::shared_ptr<ModelVersion>> ModelManager::BuildVersion(
                               : so.priority_levels;
   }
   v->scheduler = std::make_unique<Scheduler>(std::move(so), std::move(instances), v->stats.get());
+  // A failed GPU comes back once a smallest-bucket run of zeros succeeds on
+  // each of its instances (models with variable dims: any run, no inputs
+  // known, so the probe reports the device as still failed).
+  v->scheduler->SetProbe([config, bucket = BatchBuckets(config).front()](ModelBackend& instance) {
+    InferJob job;
+    std::vector<std::string> storage;
+    if (!ZeroInputs(config, bucket, &storage, &job)) {
+      return absl::FailedPreconditionError("no probe input for variable dims");
+    }
+    InferJob* jobs[] = {&job};
+    return RunBatch(instance, jobs, bucket);
+  });
   RETURN_IF_ERROR(Warm(*v, fs::path(version_dir).parent_path().string()));
   v->load_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (metrics_ != nullptr)

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "proto/model_config.pb.h"
 #include "server/backend.h"
+#include "server/device_placement.h"
 #include "server/metrics.h"
 #include "server/model_stats.h"
 #include "server/scheduler.h"
@@ -61,6 +62,14 @@ struct ModelManagerOptions {
   bool verbose = false;
   // Called with the run time of every execution (device busy metrics).
   std::function<void(int64_t)> device_busy;
+  // The GPUs KIND_GPU instance groups are placed on (device_placement.h).
+  GpuSet gpus;
+  // Each GPU's memory budget for model instances (0: its total memory).
+  int64_t gpu_memory_budget_bytes = 0;
+  // Multi-device models: re-queues per request after a device fault, and
+  // how often a failed device is probed to bring it back (0: never).
+  int max_retries = 2;
+  absl::Duration health_probe_interval = absl::Seconds(5);
 };
 
 // One loaded version of a model; shared with in-flight requests.
@@ -69,6 +78,10 @@ struct ModelVersion {
   int64_t version = 0;
   std::string version_string;
   inference::ModelConfig config;
+  // Where each instance runs (the scheduler's instance order).
+  std::vector<InstancePlacement> placement;
+  // GPU memory its instances hold; released after the scheduler is gone.
+  std::unique_ptr<GpuMemoryBudget::Reservation> gpu_memory;
   std::unique_ptr<ModelStats> stats;
   std::unique_ptr<Scheduler> scheduler;
   double load_seconds = 0;
@@ -125,6 +138,7 @@ class ModelManager {
   absl::Status PollOnce();
 
   const ModelManagerOptions& options() const { return options_; }
+  const GpuMemoryBudget& gpu_memory() const { return *gpu_memory_; }
 
  private:
   struct VersionSlot {
@@ -157,6 +171,7 @@ class ModelManager {
   const ModelManagerOptions options_;
   const BackendRegistry* backends_;
   ServerMetrics* metrics_;
+  std::unique_ptr<GpuMemoryBudget> gpu_memory_;
 
   // std mutexes: visible to ThreadSanitizer (Debian's abseil is not).
   std::mutex load_mu_;            // one load/unload at a time

@@ -18,14 +18,31 @@
 // or cancelled request is answered DEADLINE_EXCEEDED / CANCELLED and never
 // computed; a waiting request whose deadline passes leaves the queue at once.
 // A full queue (requests or bytes) answers RESOURCE_EXHAUSTED.
+//
+// Several devices (multi-GPU): each instance runs on one device
+// (SchedulerOptions::devices / instance_device). Work is bound to a device
+// late: the model's queue holds requests no instance has taken yet, and an
+// idle instance takes a batch only when its device is the healthy one with
+// the least outstanding work (rows running on it), so a slow or busy GPU
+// gets less and batches are formed per instance at the moment it is free.
+// With two or more devices, an execution that fails with a device fault (IsDeviceFault:
+// UNAVAILABLE, DEADLINE_EXCEEDED from a device wait, INTERNAL, ABORTED, DATA_LOSS, UNKNOWN) takes
+// every instance of that device out of rotation and puts its requests back at the front of the
+// queue for a healthy instance, at most max_retries times each; with no healthy device left they
+// fail UNAVAILABLE naming the failed devices. ProbeUnhealthy (and a prober thread when
+// probe_interval > 0) runs the probe on a failed device's idle instances
+// and returns the device to rotation when every one of them succeeds.
 #ifndef UOP_SERVER_SCHEDULER_H_
 #define UOP_SERVER_SCHEDULER_H_
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -52,7 +69,37 @@ struct SchedulerOptions {
   int priority_levels = 1;
   int default_priority = 1;
   std::string model_name;  // for messages
+  // Devices the instances run on ("CPU", "CUDA:1") and, per instance, the
+  // index into `devices` (empty: every instance on devices[0]).
+  std::vector<std::string> devices = {"CPU"};
+  std::vector<int> instance_device;
+  // Times one request is put back in the queue after a device fault.
+  int max_retries = 2;
+  // How often the prober thread probes failed devices (0: no thread; call
+  // ProbeUnhealthy yourself).
+  absl::Duration probe_interval = absl::ZeroDuration();
 };
+
+// One device's share of a scheduler, for metrics and tests.
+struct DeviceLoad {
+  std::string device;
+  int instances = 0;
+  bool healthy = true;
+  int64_t outstanding_rows = 0;  // rows of executions running on it now
+  int64_t executions = 0;
+  int64_t rows = 0;        // rows executed (padding excluded)
+  int64_t busy_ns = 0;     // time its instances spent executing
+  int64_t failures = 0;    // executions that failed with a device fault
+  std::string last_error;  // the last device fault, "" when none
+};
+
+// True for the status codes an execution returns when its device (not the
+// request) failed: UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, ABORTED,
+// DATA_LOSS, UNKNOWN.
+bool IsDeviceFault(const absl::Status& status);
+
+// Runs one instance once (a warm-up sized execution) to see if its device works.
+using InstanceProbe = std::function<absl::Status(ModelBackend& instance)>;
 
 class Scheduler {
  public:
@@ -77,6 +124,16 @@ class Scheduler {
   // request has finished.
   void Close();
 
+  // Installs the probe ProbeUnhealthy runs (before the first Infer).
+  void SetProbe(InstanceProbe probe) { probe_ = std::move(probe); }
+
+  // Probes every failed device whose instances are all idle; a device whose
+  // instances all pass is back in rotation. Returns how many came back.
+  int ProbeUnhealthy();
+
+  // Per device, in options().devices order.
+  std::vector<DeviceLoad> devices() const;
+
   int64_t queue_depth() const;
   int64_t in_flight() const;
   const SchedulerOptions& options() const { return options_; }
@@ -91,6 +148,15 @@ class Scheduler {
   // Pops the next batch (dropping expired/cancelled jobs) and its bucket.
   std::vector<InferJob*> TakeBatch(int* bucket);
   void Finish(InferJob* job, absl::Status status);
+  // The idle instance of the healthy device with the least outstanding
+  // rows, or -1.
+  int PickInstance() const;
+  // A device fault on `device`: out of rotation; `batch` is re-queued or failed.
+  void OnDeviceFault(int device, const absl::Status& status, const std::vector<InferJob*>& batch);
+  void Requeue(InferJob* job);
+  bool AnyHealthy() const;
+  std::string FailedDevices() const;
+  void ProberLoop();
 
   const SchedulerOptions options_;
   std::vector<int64_t> bucket_cost_ns_;
@@ -103,7 +169,9 @@ class Scheduler {
   mutable std::mutex mu_;
   // ---- guarded by mu_ ----
   std::vector<std::deque<InferJob*>> queues_;  // by priority
-  std::vector<int> idle_;                      // idle instance ids
+  std::vector<bool> busy_;                     // by instance
+  std::vector<int> device_of_;                 // by instance
+  std::vector<DeviceLoad> loads_;              // by device
   int64_t queued_ = 0;
   int64_t queued_rows_ = 0;
   int64_t queued_bytes_ = 0;
@@ -111,6 +179,9 @@ class Scheduler {
   bool closed_ = false;
   InferJob* filling_ = nullptr;  // executor waiting for rows
   std::condition_variable drained_;
+  std::condition_variable prober_cv_;
+  InstanceProbe probe_;
+  std::thread prober_;
 };
 
 }  // namespace uop::server
