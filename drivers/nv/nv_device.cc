@@ -190,6 +190,14 @@ absl::Status NvDevice::QueryGpu() {
                                "NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2"));
   const std::vector<uint32_t> classes(cl->classList,
                                       cl->classList + std::min<uint32_t>(cl->numClasses, 200));
+  if (NvTraceEnabled()) {
+    std::string list;
+    for (uint32_t c : classes) absl::StrAppendFormat(&list, " 0x%04x", c);
+    NvTrace(
+        absl::StrFormat("%s: %s sm_%d (SM_VERSION 0x%x), %d SMs, %u MiB, driver %s; %u classes:%s",
+                        options_.name, gpu_.name, gpu_.sm, v, gpu_.sm_count,
+                        gpu_.memory_bytes >> 20, gpu_.driver_version, cl->numClasses, list));
+  }
   if (!Has(classes, nvrm::kHopperComputeA)) {
     std::string have;
     for (uint32_t c : {nvrm::kAmpereComputeA, nvrm::kAmpereComputeB, nvrm::kAdaComputeA,

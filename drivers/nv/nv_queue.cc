@@ -513,8 +513,12 @@ absl::Status NvEngine::AwaitFence(uint64_t fence, absl::Duration timeout, absl::
       for (const Channel* ch : {&compute_, &copy_}) {
         if (ch->notifier.cpu == nullptr) continue;
         const uint32_t* n = reinterpret_cast<const uint32_t*>(ch->notifier.cpu);
-        absl::StrAppendFormat(&notes, " %s notifier [%08x %08x %08x %08x];",
-                              ch == &compute_ ? "compute" : "copy", n[0], n[1], n[2], n[3]);
+        // GP_GET short of GP_PUT: the channel did not fetch (or finish) its entries.
+        const volatile uint32_t* userd =
+            reinterpret_cast<const volatile uint32_t*>(ch->area.cpu + ch->entries * 8);
+        absl::StrAppendFormat(&notes, " %s notifier [%08x %08x %08x %08x] GP_GET %u GP_PUT %u;",
+                              ch == &compute_ ? "compute" : "copy", n[0], n[1], n[2], n[3],
+                              userd[hw::kUserdGpGet / 4], ch->put);
       }
       return absl::DeadlineExceededError(absl::StrFormat(
           "%s: queue '%s': %s: the GPU did not reach value %u of semaphore 0x%x within %s (it "

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +46,18 @@ std::string NvStatusName(uint32_t status) {
       break;
   }
   return absl::StrFormat("%s (0x%x)", name, status);
+}
+
+bool NvTraceEnabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("UOP_NV_TRACE");
+    return v != nullptr && *v != '\0' && std::string(v) != "0";
+  }();
+  return on;
+}
+
+void NvTrace(const std::string& line) {
+  if (NvTraceEnabled()) fprintf(stderr, "nv: %s\n", line.c_str());
 }
 
 absl::Status NvRm::RmError(const std::string& what, uint32_t status) const {
@@ -94,7 +108,10 @@ absl::StatusOr<nvrm::Handle> NvRm::Alloc(nvrm::Handle parent, uint32_t cls, void
   p.paramsSize = params_size;
   const std::string what =
       absl::StrFormat("NV_ESC_RM_ALLOC of class 0x%04x under 0x%08x", cls, parent);
-  RETURN_IF_ERROR(io_.Ioctl(ctl_fd_, nvrm::kIoctlRmAlloc, &p, what));
+  absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmAlloc, &p, what);
+  NvTrace(absl::StrCat(what, ": ", st.ok() ? NvStatusName(p.status) : st.ToString(), " -> 0x",
+                       absl::Hex(p.hObjectNew)));
+  RETURN_IF_ERROR(st);
   if (p.status != nvrm::kOk) return RmError(what, p.status);
   return p.hObjectNew;
 }
@@ -102,7 +119,9 @@ absl::StatusOr<nvrm::Handle> NvRm::Alloc(nvrm::Handle parent, uint32_t cls, void
 absl::Status NvRm::Free(nvrm::Handle parent, nvrm::Handle object) {
   nvrm::NVOS00_PARAMETERS p{root_, parent, object, 0};
   const std::string what = absl::StrFormat("NV_ESC_RM_FREE of 0x%08x", object);
-  RETURN_IF_ERROR(io_.Ioctl(ctl_fd_, nvrm::kIoctlRmFree, &p, what));
+  absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmFree, &p, what);
+  NvTrace(absl::StrCat(what, ": ", st.ok() ? NvStatusName(p.status) : st.ToString()));
+  RETURN_IF_ERROR(st);
   if (p.status != nvrm::kOk) return RmError(what, p.status);
   return absl::OkStatus();
 }
@@ -116,7 +135,9 @@ absl::Status NvRm::Control(nvrm::Handle object, uint32_t cmd, void* params, uint
   p.params = reinterpret_cast<uintptr_t>(params);
   p.paramsSize = params_size;
   const std::string name = absl::StrFormat("control %s (0x%08x) on 0x%08x", what, cmd, object);
-  RETURN_IF_ERROR(io_.Ioctl(ctl_fd_, nvrm::kIoctlRmControl, &p, name));
+  absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmControl, &p, name);
+  NvTrace(absl::StrCat(name, ": ", st.ok() ? NvStatusName(p.status) : st.ToString()));
+  RETURN_IF_ERROR(st);
   if (p.status != nvrm::kOk) return RmError(name, p.status);
   return absl::OkStatus();
 }
@@ -135,7 +156,9 @@ absl::StatusOr<nvrm::Handle> NvRm::AllocOsDescriptor(int gpu_fd, nvrm::Handle de
   p.fd = -1;
   const std::string what =
       absl::StrFormat("NV_ESC_RM_ALLOC_MEMORY (OS descriptor, %u bytes)", bytes);
-  RETURN_IF_ERROR(io_.Ioctl(gpu_fd, nvrm::kIoctlRmAllocMemory, &p, what));
+  absl::Status st = io_.Ioctl(gpu_fd, nvrm::kIoctlRmAllocMemory, &p, what);
+  NvTrace(absl::StrCat(what, ": ", st.ok() ? NvStatusName(p.params.status) : st.ToString()));
+  RETURN_IF_ERROR(st);
   if (p.params.status != nvrm::kOk) return RmError(what, p.params.status);
   return p.params.hObjectNew;
 }
@@ -170,6 +193,8 @@ absl::StatusOr<void*> NvRm::MapToCpu(const std::string& node, nvrm::Handle devic
   const std::string what =
       absl::StrFormat("NV_ESC_RM_MAP_MEMORY of 0x%08x (%u bytes)", memory, bytes);
   absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmMapMemory, &p, what);
+  NvTrace(absl::StrCat(what, " on ", node, ": ",
+                       st.ok() ? NvStatusName(p.params.status) : st.ToString()));
   if (st.ok() && p.params.status != nvrm::kOk) st = RmError(what, p.params.status);
   absl::StatusOr<void*> cpu =
       st.ok() ? io_.Mmap(fixed, bytes, PROT_READ | PROT_WRITE,
@@ -193,7 +218,9 @@ absl::Status NvRm::MapToGpu(nvrm::Handle device, nvrm::Handle dma, nvrm::Handle 
   p.dmaOffset = va;
   const std::string what =
       absl::StrFormat("NV_ESC_RM_MAP_MEMORY_DMA of 0x%08x at 0x%x (%u bytes)", memory, va, bytes);
-  RETURN_IF_ERROR(io_.Ioctl(ctl_fd_, nvrm::kIoctlRmMapMemoryDma, &p, what));
+  absl::Status st = io_.Ioctl(ctl_fd_, nvrm::kIoctlRmMapMemoryDma, &p, what);
+  NvTrace(absl::StrCat(what, ": ", st.ok() ? NvStatusName(p.status) : st.ToString()));
+  RETURN_IF_ERROR(st);
   if (p.status != nvrm::kOk) return RmError(what, p.status);
   if (p.dmaOffset != va) {
     return absl::InternalError(
@@ -250,7 +277,9 @@ NvUvm::~NvUvm() {
 
 absl::Status NvUvm::Call(unsigned long request, void* params, const uint32_t* rm_status,
                          const char* what) {
-  RETURN_IF_ERROR(io_.Ioctl(fd_, request, params, what));
+  absl::Status st = io_.Ioctl(fd_, request, params, what);
+  NvTrace(absl::StrCat(what, ": ", st.ok() ? NvStatusName(*rm_status) : st.ToString()));
+  RETURN_IF_ERROR(st);
   if (*rm_status != nvrm::kOk) {
     const std::string msg =
         absl::StrCat(device_, ": ", what, " failed: ", NvStatusName(*rm_status));

@@ -34,6 +34,12 @@ namespace uop {
 // "NV_ERR_INVALID_CLASS (0x22)".
 std::string NvStatusName(uint32_t status);
 
+// True when UOP_NV_TRACE is set (non-empty, not "0"): every RM and UVM call
+// is then logged to stderr with its result (bring-up on new hardware).
+bool NvTraceEnabled();
+// Logs one line "nv: <line>" when tracing.
+void NvTrace(const std::string& line);
+
 class NvRm {
  public:
   // Opens `ctl_path` and allocates the RM client. `device` names the
