@@ -51,4 +51,15 @@ UOpPtr RowSumAst(int64_t r, int64_t c) {
                           SumAxes(LoadAst(a, ShapeTracker::FromShape({r, c})), {1}))});
 }
 
+UOpPtr InnerProductAst(int64_t m, int64_t n, int64_t k) {
+  DType f = DType::Float32();
+  UOpPtr out = Buf(0, f, m * n), a = Buf(1, f, m * k), b = Buf(2, f, n * k);
+  ShapeTracker sa =
+      ShapeTracker::FromShape({m, k}).Reshape({m, 1, k}).value().Expand({m, n, k}).value();
+  ShapeTracker sb =
+      ShapeTracker::FromShape({n, k}).Reshape({1, n, k}).value().Expand({m, n, k}).value();
+  UOpPtr prod = LoadAst(a, sa) * LoadAst(b, sb);
+  return SinkOf({StoreAst(out, ShapeTracker::FromShape({m, n, 1}), SumAxes(prod, {2}))});
+}
+
 }  // namespace uop::testing

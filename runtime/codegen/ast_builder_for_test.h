@@ -22,6 +22,9 @@ UOpPtr MatmulAst(int64_t m, int64_t n, int64_t k);
 UOpPtr AddAst(int64_t r, int64_t c);
 // out[R] = sum_c a[R, C].
 UOpPtr RowSumAst(int64_t r, int64_t c);
+// out[m, n] = sum_k a[m, k] * b[n, k]: both inputs contiguous along k (a
+// convolution over one input channel, Gemm with transB).
+UOpPtr InnerProductAst(int64_t m, int64_t n, int64_t k);
 
 }  // namespace uop::testing
 

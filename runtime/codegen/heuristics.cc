@@ -141,6 +141,39 @@ std::vector<Opt> ApplyGpuOpts(Kernel& k) {
   return applied;
 }
 
+// A reduction whose output cannot be vectorized (odd output extents, or the
+// output contiguous along no loop axis): vector partial sums along the reduce
+// axis an input is contiguous along, plus a few outputs per iteration from a
+// small loop axis so the FMA chains are independent (one chain is bound by
+// FMA latency: 4 cycles per step instead of two FMAs per cycle).
+void VectorizeReduce(Kernel& k, int lanes, std::vector<Opt>& applied) {
+  const int rank = static_cast<int>(k.kinds().size());
+  int r = -1;
+  for (int a = rank - 1; a >= 0 && r < 0; --a) {
+    if (k.kinds()[a] != AxisKind::kReduce) continue;
+    for (const ShapeTracker* st : k.input_views()) {
+      std::optional<int64_t> s = Stride(*st, a);
+      if (s && *s == 1) {
+        r = a;
+        break;
+      }
+    }
+  }
+  if (r < 0) return;
+  const int64_t reduce = k.full_shape()[r];
+  int64_t up = Pow2Divisor(reduce, lanes);
+  if (up <= 1 || !TryApply(k, {OptOp::kUnroll, r, up}, applied)) return;
+  if (reduce / up < 16) return;  // short chains: latency does not matter
+  constexpr int64_t kMaxAccumulators = 8;
+  int best = -1;
+  int64_t best_size = 1;
+  for (int a = 0; a < static_cast<int>(k.kinds().size()); ++a) {
+    if (k.kinds()[a] != AxisKind::kLoop) continue;
+    int64_t d = LargestDivisor(k.full_shape()[a], kMaxAccumulators);
+    if (d > best_size) best = a, best_size = d;
+  }
+  if (best >= 0) TryApply(k, {OptOp::kUpcast, best, best_size}, applied);
+}
 }  // namespace
 
 std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
@@ -190,10 +223,12 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
         if (m_axis >= 0) break;
       }
     }
+    int64_t n_up = 1, m_up = 1;
     if (m_axis >= 0) {
-      int64_t n = k.full_shape()[out_axis];
-      int64_t n_up = Pow2Divisor(n, 2 * lanes);
-      int64_t m_up = Pow2Divisor(k.full_shape()[m_axis], 4);
+      n_up = Pow2Divisor(k.full_shape()[out_axis], 2 * lanes);
+      m_up = Pow2Divisor(k.full_shape()[m_axis], 4);
+    }
+    if (m_axis >= 0 && (n_up > 1 || m_up > 1)) {
       // Upcast m first (it keeps the axis numbering of n), then n last so it
       // becomes the vector axis.
       if (m_up > 1) TryApply(k, {OptOp::kUpcast, m_axis, m_up}, applied);
@@ -224,25 +259,12 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
         }
       }
       if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);
-    } else if (out_axis >= 0) {
-      int64_t up = Pow2Divisor(k.full_shape()[out_axis], lanes);
-      if (up > 1) TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);
     } else {
-      // Reduce along an axis contiguous in the input: vector partial sums.
-      int r = -1;
-      for (int a = rank - 1; a >= 0 && r < 0; --a) {
-        if (kinds[a] != AxisKind::kReduce) continue;
-        for (const ShapeTracker* st : k.input_views()) {
-          std::optional<int64_t> s = Stride(*st, a);
-          if (s && *s == 1) {
-            r = a;
-            break;
-          }
-        }
-      }
-      if (r >= 0) {
-        int64_t up = Pow2Divisor(k.full_shape()[r], lanes);
-        if (up > 1) TryApply(k, {OptOp::kUnroll, r, up}, applied);
+      int64_t up = out_axis >= 0 ? Pow2Divisor(k.full_shape()[out_axis], lanes) : 1;
+      if (up > 1) {
+        TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);
+      } else {
+        VectorizeReduce(k, lanes, applied);
       }
     }
   } else if (out_axis >= 0) {

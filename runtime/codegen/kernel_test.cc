@@ -18,6 +18,7 @@ namespace {
 const bool kVerifyPasses = (SetVerifyPasses(true), true);
 
 using testing::AddAst;
+using testing::InnerProductAst;
 using testing::MatmulAst;
 using testing::RowSumAst;
 
@@ -108,9 +109,27 @@ TEST(Kernel, MatmulLowersToRegisterTile) {
   EXPECT_EQ(CountOps(*lowered, Op::kDefineReg), 8) << (*lowered)->ToString();
 }
 
+TEST(Kernel, OddOutputsReduceInVectorsWithIndependentAccumulators) {
+  // 257 x 5 outputs (both odd): vectorize the k reduction and keep 5
+  // independent accumulators instead of one FMA chain 512 steps long.
+  Kernel k = *Kernel::Create(InnerProductAst(257, 5, 512), Caps());
+  std::vector<Opt> opts = ApplyHandCodedOpts(k);
+  auto has = [&](Opt o) { return std::find(opts.begin(), opts.end(), o) != opts.end(); };
+  EXPECT_TRUE(has({OptOp::kUnroll, 2, 16}));
+  EXPECT_TRUE(has({OptOp::kUpcast, 1, 5}));
+  absl::StatusOr<UOpPtr> lowered = LowerKernel(k);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  EXPECT_EQ(CountOps(*lowered, Op::kDefineReg), 5) << (*lowered)->ToString();
+  bool vector_load = false;
+  for (const UOp* u : (*lowered)->Toposort())
+    vector_load |= u->op() == Op::kLoad && u->dtype().count() == 16;
+  EXPECT_TRUE(vector_load);
+}
+
 TEST(Kernel, RendersValidIrForEveryShape) {
   LlvmRenderer r(2, 64);
   for (const UOpPtr& ast : {AddAst(64, 32), AddAst(3, 5), MatmulAst(64, 64, 64), MatmulAst(3, 5, 7),
+                            InnerProductAst(257, 5, 512), InnerProductAst(3, 7, 96),
                             RowSumAst(16, 64), RowSumAst(5, 3)}) {
     absl::StatusOr<ProgramSpec> spec = RenderKernel(ast, r);
     ASSERT_TRUE(spec.ok()) << spec.status();

@@ -22,6 +22,16 @@ absl::Status Pow(OpContext& ctx) {
   ASSIGN_OR_RETURN(Tensor y, ctx.Input(1));
   // The result has the base's type (opset 12 allows mixed types).
   const DType d = x.dtype();
+  // A constant scalar exponent (x^2 in spectrograms, x^0.5, x^-1): Tensor's
+  // Pow(Number) multiplies out small integral powers instead of the general
+  // exp2(y * log2|x|) with sign fix-ups.
+  const Value& e = ctx.In(1);
+  if (d.is_float() && e.is_const() && e.host() && e.host()->numel() == 1 &&
+      x.shape().size() >= y.shape().size()) {
+    const double exponent = e.host()->AsDouble(0);
+    ctx.Set(0, InFloat32(x, [&](const Tensor& xf) { return xf.Pow(Number(exponent)); }));
+    return absl::OkStatus();
+  }
   if (d.is_float()) {
     ctx.Set(0, InFloat32(x, [&](const Tensor& xf) { return xf.Pow(y.Cast(xf.dtype())); }));
   } else if (y.dtype().is_float()) {
