@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/codegen/amd_renderer.h"
+#include "runtime/codegen/c_renderer.h"
 #include "runtime/codegen/compile.h"
 #include "runtime/codegen/cuda_renderer.h"
 #include "runtime/codegen/llvm_renderer.h"
@@ -32,6 +33,8 @@ absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
   } else if (info.language == "amdgcn") {
     r = std::make_unique<AmdRenderer>(
         AmdTarget{.arch = ParseGfxArch(info.description), .compute_units = info.compute_units});
+  } else if (info.language == "c") {
+    r = std::make_unique<CRenderer>(info.compute_units, info.max_vector_bytes);
   } else if (info.language == "opencl") {
     r = std::make_unique<OpenClRenderer>(OpenClTarget{.compute_units = info.compute_units});
   } else {

@@ -47,6 +47,10 @@ struct LoadOptions {
   // Largest tensor a node may produce while running (elements): a model
   // asking for more is an error, not an allocation failure.
   int64_t max_tensor_elements = int64_t{1} << 33;
+  // Where OnnxModel builds and runs the model's kernels ("CUDA:1", "NV",
+  // ...; empty: the CPU). Load opens the device and fails naming it when it
+  // is not there.
+  std::string device;
 };
 
 struct ModelDef {

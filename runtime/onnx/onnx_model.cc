@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "drivers/buffer.h"
+#include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine.h"
 #include "runtime/onnx/evaluator.h"
@@ -133,14 +134,31 @@ OnnxModel::OnnxModel(std::shared_ptr<const ModelDef> def) : def_(std::move(def))
 
 OnnxModel::~OnnxModel() = default;
 
+namespace {
+
+absl::Status CheckDevice(const LoadOptions& options) {
+  if (options.device.empty() || options.device == "CPU") return absl::OkStatus();
+  absl::StatusOr<Device*> d = DeviceRegistry::Global().Get(options.device);
+  if (!d.ok()) {
+    return absl::Status(d.status().code(),
+                        absl::StrCat("the model is placed on device '", options.device,
+                                     "': ", d.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<OnnxModel>> OnnxModel::Load(const std::string& path,
                                                            const LoadOptions& options) {
+  RETURN_IF_ERROR(CheckDevice(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const ModelDef> def, LoadModelFile(path, options));
   return std::make_unique<OnnxModel>(std::move(def));
 }
 
 absl::StatusOr<std::unique_ptr<OnnxModel>> OnnxModel::FromBytes(absl::string_view bytes,
                                                                 const LoadOptions& options) {
+  RETURN_IF_ERROR(CheckDevice(options));
   ASSIGN_OR_RETURN(std::shared_ptr<const ModelDef> def, LoadModelBytes(bytes, options));
   return std::make_unique<OnnxModel>(std::move(def));
 }
@@ -291,6 +309,9 @@ absl::StatusOr<std::vector<HostValue>> OnnxModel::Replay(
 
 absl::StatusOr<std::vector<HostValue>> OnnxModel::BuildAndRun(
     const std::vector<const HostValue*>& by_index, const std::string& shape_key) {
+  // Every tensor of this graph (inputs, constants, intermediates) on the
+  // model's device.
+  DeviceScope on_device(def_->options.device.empty() ? "CPU" : def_->options.device);
   std::vector<Value> inputs;
   inputs.reserve(by_index.size());
   for (const HostValue* v : by_index) inputs.push_back(v ? FromHost(*v) : Value());

@@ -1,5 +1,7 @@
 #include "runtime/onnx/onnx_model.h"
 
+#include "drivers/device_registry.h"
+#include "drivers/null/null_device.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/engine/engine.h"
@@ -49,6 +51,32 @@ TestModelBuilder AddRelu() {
   b.Node("Relu", {"s"}, {"y"});
   b.Output("y");
   return b;
+}
+
+TEST_F(OnnxModelTest, RunsOnTheDeviceItIsPlacedOn) {
+  LoadOptions on_null;
+  on_null.device = "NULL:3";
+  absl::StatusOr<std::unique_ptr<OnnxModel>> m = OnnxModel::FromBytes(AddRelu().Bytes(), on_null);
+  ASSERT_TRUE(m.ok()) << m.status();
+  absl::StatusOr<std::vector<HostValue>> on = (*m)->Run({{"x", F32({1, 2, 3}, {1, 3})}});
+  ASSERT_TRUE(on.ok()) << on.status();
+  Device* null3 = *DeviceRegistry::Global().Get("NULL:3");
+  EXPECT_FALSE(static_cast<NullDevice*>(null3)->launches().empty());
+  // The CPU model beside it is untouched by the placement.
+  std::unique_ptr<OnnxModel> cpu = Load(AddRelu());
+  absl::StatusOr<std::vector<HostValue>> out = cpu->Run({{"x", F32({1, 2, 3}, {1, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Floats((*out)[0]), (std::vector<float>{2, 1, 3.5f}));
+}
+
+TEST_F(OnnxModelTest, PlacementOnAMissingDeviceFailsAtLoadNamingIt) {
+  LoadOptions nowhere;
+  nowhere.device = "NULL:99";
+  absl::StatusOr<std::unique_ptr<OnnxModel>> m = OnnxModel::FromBytes(AddRelu().Bytes(), nowhere);
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), ::testing::HasSubstr("'NULL:99'"));
+  nowhere.device = "NOSUCH";
+  EXPECT_FALSE(OnnxModel::FromBytes(AddRelu().Bytes(), nowhere).ok());
 }
 
 TEST_F(OnnxModelTest, RunsAndReplaysWithNewInputs) {

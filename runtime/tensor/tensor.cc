@@ -140,6 +140,22 @@ UOpPtr Number::ToConst(DType dtype) const {
 // ---------------------------------------------------------------------------
 // Construction and properties
 
+namespace {
+// Empty: no scope on this thread.
+thread_local std::string scoped_device;
+}  // namespace
+
+const std::string& DefaultDevice() {
+  static const std::string cpu = "CPU";
+  return scoped_device.empty() ? cpu : scoped_device;
+}
+
+DeviceScope::DeviceScope(std::string device) : previous_(std::move(scoped_device)) {
+  scoped_device = std::move(device);
+}
+
+DeviceScope::~DeviceScope() { scoped_device = std::move(previous_); }
+
 Tensor::Tensor() : status_(absl::FailedPreconditionError("uninitialized Tensor")) {}
 
 Tensor::Tensor(UOpPtr uop, std::string device, StorageRefs refs)

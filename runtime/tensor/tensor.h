@@ -156,11 +156,30 @@ struct PoolOptions {
 
 enum class ScatterReduction : uint8_t { kSum, kProd, kAmax, kAmin, kMean };
 
+// The device that tensor factories use when the caller names none: "CPU",
+// unless a DeviceScope on this thread names another. Code written against
+// the default (an ONNX model's import) then builds its graph on a GPU:
+//
+//   DeviceScope on_gpu("CUDA:1");
+//   Tensor x = Tensor::FromVector<float>({1, 2}, {2});  // on CUDA:1
+const std::string& DefaultDevice();
+
+class DeviceScope {
+ public:
+  explicit DeviceScope(std::string device);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 // Random-number options. Without a seed, calls draw successive streams from
 // the process seed (ManualSeed); with one, the numbers depend on it alone.
 struct RandOptions {
   std::optional<uint64_t> seed;
-  std::string device = "CPU";
+  std::string device = DefaultDevice();
 };
 
 struct GradSlot;
@@ -174,33 +193,38 @@ class Tensor {
   // Copies `data` into a new realized host buffer of `shape` (1-D without
   // one). Elem is bool, int8..int64, uint8..uint64, float or double.
   template <typename Elem>
-  static Tensor FromVector(const std::vector<Elem>& data, Shape shape, std::string device = "CPU");
+  static Tensor FromVector(const std::vector<Elem>& data, Shape shape,
+                           std::string device = DefaultDevice());
   template <typename Elem>
   static Tensor FromVector(const std::vector<Elem>& data) {
     return FromVector(data, Shape{static_cast<int64_t>(data.size())});
   }
   // Raw little-endian bytes of `dtype` (float16 as IEEE half bits, ...).
   static Tensor FromBytes(absl::Span<const uint8_t> bytes, DType dtype, Shape shape,
-                          std::string device = "CPU");
+                          std::string device = DefaultDevice());
   // An unrealized buffer: a target for Assign or for the engine to fill.
-  static Tensor Empty(Shape shape, DType dtype = DType::Float32(), std::string device = "CPU");
+  static Tensor Empty(Shape shape, DType dtype = DType::Float32(),
+                      std::string device = DefaultDevice());
   // A constant (CONST reshaped and expanded: no memory). dtype defaults to
   // value.DefaultDType().
   static Tensor Full(Shape shape, Number value, std::optional<DType> dtype = std::nullopt,
-                     std::string device = "CPU");
-  static Tensor Zeros(Shape shape, DType dtype = DType::Float32(), std::string device = "CPU");
-  static Tensor Ones(Shape shape, DType dtype = DType::Float32(), std::string device = "CPU");
+                     std::string device = DefaultDevice());
+  static Tensor Zeros(Shape shape, DType dtype = DType::Float32(),
+                      std::string device = DefaultDevice());
+  static Tensor Ones(Shape shape, DType dtype = DType::Float32(),
+                     std::string device = DefaultDevice());
   Tensor FullLike(Number value, std::optional<DType> dtype = std::nullopt) const;
   Tensor ZerosLike() const { return FullLike(0); }
   Tensor OnesLike() const { return FullLike(1); }
   // [start, stop) by step (not 0), like Python's range. dtype defaults to
   // int32 when all three are integers, else float32.
   static Tensor Arange(Number start, Number stop, Number step = 1,
-                       std::optional<DType> dtype = std::nullopt, std::string device = "CPU");
+                       std::optional<DType> dtype = std::nullopt,
+                       std::string device = DefaultDevice());
   static Tensor Arange(Number stop) { return Arange(0, stop); }
   // n x m (default n x n) identity, built from views (no compute).
   static Tensor Eye(int64_t n, int64_t m = -1, DType dtype = DType::Float32(),
-                    std::string device = "CPU");
+                    std::string device = DefaultDevice());
 
   // ------------------------------------------------------------------ random
   // Counter-based (THREEFRY of element index and a key), so every backend

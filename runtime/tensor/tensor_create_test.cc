@@ -1,4 +1,5 @@
 #include <cstring>
+#include <thread>
 
 #include "runtime/tensor/tensor.h"
 #include "runtime/tensor/tensor_test_util.h"
@@ -20,6 +21,28 @@ TEST(TensorCreate, FromVectorRoundTripsEveryDType) {
             (std::vector<uint64_t>{~uint64_t{0}}));
   EXPECT_EQ(*Tensor::FromVector<bool>({true, false, true}).ToVector<bool>(),
             (std::vector<bool>{true, false, true}));
+}
+
+TEST(TensorCreate, DeviceScopeSetsTheDefaultDeviceOnThisThreadOnly) {
+  EXPECT_EQ(Tensor::Zeros({2}).device(), "CPU");
+  {
+    DeviceScope outer("NULL:1");
+    EXPECT_EQ(Tensor::FromVector<float>({1, 2}).device(), "NULL:1");
+    EXPECT_EQ(Tensor::Arange(4).device(), "NULL:1");
+    {
+      DeviceScope inner("NULL:2");
+      EXPECT_EQ(Tensor::Empty({3}).device(), "NULL:2");
+      EXPECT_EQ(RandOptions{}.device, "NULL:2");
+    }
+    EXPECT_EQ(Tensor::Full({1}, 3).device(), "NULL:1");
+    std::string elsewhere;
+    std::thread([&] { elsewhere = Tensor::Ones({1}).device(); }).join();
+    EXPECT_EQ(elsewhere, "CPU");
+  }
+  EXPECT_EQ(DefaultDevice(), "CPU");
+  // An explicit device still wins.
+  DeviceScope scope("NULL:1");
+  EXPECT_EQ(Tensor::Zeros({2}, DType::Float32(), "CPU").device(), "CPU");
 }
 
 TEST(TensorCreate, FromVectorShapes) {
