@@ -12,7 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
+#include "server/device_placement.h"
+#include "server/gpu_metrics.h"
 #include "server/grpc_log.h"
 #include "server/model_state_metrics.h"
 #include "server/onnx_backend.h"
@@ -55,7 +58,25 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const ServerOptions& optio
   mo.max_queue_size = options.max_queue_size;
   mo.verbose = true;
   mo.device_busy = [devices = d->devices_](int64_t ns) { devices->AddBusy(0, ns); };
+  mo.gpus = DiscoverGpus(options.gpu_backend, -1);
+  for (int g = 0; g < mo.gpus.count; ++g) {
+    absl::StatusOr<Device*> gpu = DeviceRegistry::Global().Get(mo.gpus.Name(g));
+    if (!gpu.ok()) return gpu.status();
+    mo.gpus.total_bytes[g] = static_cast<int64_t>((*gpu)->info().total_memory);
+  }
+  mo.gpu_memory_budget_bytes = options.gpu_memory_budget_bytes;
+  mo.health_probe_interval = absl::Seconds(options.gpu_health_probe_secs);
+  const GpuSet gpus = mo.gpus;
   d->models_ = std::make_unique<ModelManager>(std::move(mo), &d->backends_, &d->metrics_registry_);
+  d->metrics_registry_.AddCollectable(
+      std::make_shared<GpuCollector>(gpus, &d->models_->gpu_memory(), [models = d->models_.get()] {
+        std::vector<DeviceLoad> loads;
+        for (const auto& v : models->Ready()) {
+          std::vector<DeviceLoad> l = v->scheduler->devices();
+          loads.insert(loads.end(), l.begin(), l.end());
+        }
+        return loads;
+      }));
   InferLimits limits;
   limits.max_request_bytes = options.max_request_bytes;
   d->core_ = std::make_unique<ServingCore>(d->models_.get(), &d->shm_, limits);

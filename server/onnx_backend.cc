@@ -216,6 +216,13 @@ class OnnxBackend final : public ModelBackend {
 
 absl::StatusOr<std::unique_ptr<ModelBackend>> LoadOnnxBackend(
     const ModelFiles& files, const inference::ModelConfig& /*config*/) {
+  if (files.device != "CPU") {
+    // The importer builds every tensor on "CPU"; a GPU instance would
+    // silently compute on the host. Refuse until it can place them.
+    return absl::UnimplementedError(absl::StrCat(
+        "the ONNX backend runs models on the CPU device only; instance_group KIND_GPU (",
+        files.device, ") is not available for ONNX models yet"));
+  }
   onnx_import::LoadOptions options;
   options.max_model_bytes = files.max_bytes;
   absl::StatusOr<std::unique_ptr<OnnxModel>> model =

@@ -156,6 +156,20 @@ const std::vector<OptionSpec>& Specs() {
        IntSetter(&ServerOptions::max_queue_size, 1, 1 << 20)},
       {"http-threads", "N", "HTTP worker threads (default 8)",
        IntSetter(&ServerOptions::http_threads, 1, 256)},
+      {"gpu-backend", "NAME",
+       "device backend of KIND_GPU instances: CUDA (default), NV, or NULL (tests)",
+       [](absl::string_view text, ServerOptions& o) {
+         if (text.empty()) return absl::InvalidArgumentError("the backend name is empty");
+         o.gpu_backend = absl::AsciiStrToUpper(text);
+         return absl::OkStatus();
+       }},
+      {"gpu-memory-budget-mib", "N",
+       "each GPU's memory for model instances in MiB; a model that does not fit\n"
+       "      fails to load (default 0: the GPU's total memory)",
+       MiBSetter(&ServerOptions::gpu_memory_budget_bytes)},
+      {"gpu-health-probe-secs", "N",
+       "seconds between probes of a GPU taken out of rotation (default 5)",
+       IntSetter(&ServerOptions::gpu_health_probe_secs, 1, 3600)},
   };
   return *specs;
 }

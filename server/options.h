@@ -40,6 +40,12 @@ struct ServerOptions {
   int64_t max_model_bytes = int64_t{1} << 30;      // models submitted over the API
   int max_queue_size = 1024;                       // per model version
   int http_threads = 8;
+  // Multi-GPU (docs/multi_gpu.md): the device backend KIND_GPU instances
+  // use, each GPU's memory budget for model instances (0: the GPU's total
+  // memory) and how often a GPU taken out of rotation is probed.
+  std::string gpu_backend = "CUDA";
+  int64_t gpu_memory_budget_bytes = 0;
+  int gpu_health_probe_secs = 5;
 };
 
 enum class Command { kServe, kHelp, kVersion };
