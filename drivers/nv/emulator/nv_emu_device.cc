@@ -1,6 +1,10 @@
 #include "drivers/nv/emulator/nv_emu_device.h"
 
 #include "absl/strings/str_cat.h"
+#include "drivers/common/emulation.h"
+#include "drivers/device_registry.h"
+#include "drivers/nv/emulator/nv_emu_compiler.h"
+#include "runtime/base/status_macros.h"
 
 namespace uop {
 namespace {
@@ -39,5 +43,21 @@ absl::StatusOr<std::unique_ptr<NvDevice>> CreateEmulatedNvDevice(
   if (io != nullptr) *io = models->io.get();
   return NvDevice::Create(std::move(options));
 }
+
+namespace {
+
+absl::StatusOr<std::unique_ptr<Device>> CreateRegistered(int index) {
+  NvDevice::Options options;
+  options.name = absl::StrCat("NV_EMU:", index);
+  ASSIGN_OR_RETURN(std::unique_ptr<NvEmuCompiler> cc, NvEmuCompiler::Create());
+  options.compiler = std::move(cc);
+  ASSIGN_OR_RETURN(std::unique_ptr<NvDevice> d, CreateEmulatedNvDevice({}, std::move(options)));
+  return std::unique_ptr<Device>(std::move(d));
+}
+
+}  // namespace
+
+UOP_REGISTER_DEVICE_BACKEND(
+    nv_emu, "NV_EMU", [] { return EmulatedDevicesEnabled() ? 1 : 0; }, CreateRegistered);
 
 }  // namespace uop

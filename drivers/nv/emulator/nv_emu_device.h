@@ -1,9 +1,11 @@
 // An NV device on the emulated GPU (nv_emulator.h) behind an
 // EmulatedKernelIo, for tests of the driver without hardware.
 //
-// The emulated device has no CUDA C compiler (its compiler() refuses with
-// Unimplemented): tests load cubins built by nv_emu_cubin.h around host
-// twins, which the emulator runs.
+// CreateEmulatedNvDevice's device has no CUDA C compiler unless the options
+// name one (its compiler() refuses with Unimplemented): tests load cubins
+// built by nv_emu_cubin.h around host twins, which the emulator runs.
+// Registered as backend "NV_EMU" (offered only with UOP_ENABLE_EMULATED=1):
+// that device compiles the CUDA renderer's kernels with NvEmuCompiler.
 //
 //   NvEmulator* emu;
 //   ASSIGN_OR_RETURN(std::unique_ptr<NvDevice> d, CreateEmulatedNvDevice({}, {}, &emu));
