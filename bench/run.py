@@ -26,6 +26,9 @@ PROGRAMS = {
     "convnet": ([f"{BIN}/bench/convnet_bench"],
                 ["convnet_cold", "convnet_jit", "convnet_warm_cache"]),
     "train": ([f"{BIN}/bench/train_bench"], ["train_mlp_step", "train_convnet_step"]),
+    "gpu_models": ([f"{BIN}/bench/gpu_models_bench"],
+                   [f"gpu_model_{m}_{k}" for m in ("oww_melspectrogram", "silero_vad_v5",
+                                                   "ppocr_v4_det") for k in ("b1", "b32", "cold")]),
     "onnx": ([f"{BIN}/bench/onnx_bench"], ["onnx_oww_melspectrogram", "onnx_silero_vad_v5", "onnx_ppocr_v4_det"]),
     "uoprun": ([f"{BIN}/bench/uoprun_bench/uoprun_bench"],
                [f"uoprun_{w}_{m}" for w in ("load", "overhead", "jitter", "jitter_rt")
