@@ -49,7 +49,7 @@ ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 5: "int16", 6: "int32", 7: "
 
 # Operands that are shapes, axes, pads or bounds: read on the host, never moved.
 HOST_OPERANDS = {"Reshape": (1,), "Slice": (1, 2, 3, 4), "Unsqueeze": (1,), "Squeeze": (1,),
-                 "Pad": (1, 2), "ConstantOfShape": (0,), "Resize": (1, 2, 3), "Clip": (1, 2),
+                 "Pad": (1, 2), "ConstantOfShape": (0,), "Resize": (1, 2, 3),
                  "ReduceMax": (1,), "ReduceMean": (1,), "LSTM": (4,)}
 
 
@@ -207,8 +207,10 @@ class Interpreter:
         if self.opset < 11:
             lo, hi = a.get("min"), a.get("max")
         else:
-            lo = host_list(ins[1])[0] if len(ins) > 1 and ins[1] is not None else None
-            hi = host_list(ins[2])[0] if len(ins) > 2 and ins[2] is not None else None
+            # Bounds may be computed on the GPU (oww: the ReduceMax of the
+            # input minus 80): tensors go to torch.clamp as they are.
+            lo = ins[1] if len(ins) > 1 else None
+            hi = ins[2] if len(ins) > 2 else None
         if lo is None and hi is None:
             return x
         return torch.clamp(x, min=lo, max=hi)
@@ -273,7 +275,7 @@ class Interpreter:
         shape = [int(v) for v in host_list(ins[0])]
         if "value" in a:
             value = numpy_helper.to_array(a["value"]).reshape(-1)
-            return torch.full(shape, value[0].item(), dtype=torch.from_numpy(value).dtype)
+            return torch.full(shape, value[0].item(), dtype=torch.from_numpy(value.copy()).dtype)
         return torch.zeros(shape, dtype=torch.float32)
 
     def op_Slice(self, ins, a):
