@@ -60,12 +60,12 @@ std::shared_ptr<Engine> Engine::Install(EngineOptions options) {
 }
 
 void Engine::SetRecorder(Recorder* recorder) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   recorder_ = recorder;
 }
 
 EngineStats Engine::stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   EngineStats s = stats_;
   s.compiler = compiler_.stats();
   return s;
@@ -89,7 +89,7 @@ absl::StatusOr<DeviceBuffer*> Engine::DeviceBufferFor(Storage& storage) {
 
 absl::Status Engine::CopyToHost(Storage& storage) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (recorder_) recorder_->OnHostRead(storage);
   }
   if (storage.host_valid) return absl::OkStatus();
@@ -148,7 +148,6 @@ absl::Status Engine::RunLaunch(const RecordedLaunch& launch) {
 }
 
 absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {
-  absl::MutexLock lock(&realize_mu_);
   // On a GPU, one command buffer per replay: the queue turns a repeated
   // recording into a device graph (one launch instead of one per kernel).
   // The CPU runs kernels directly: a queue thread would only add latency.
@@ -163,10 +162,14 @@ absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {
     gpu = l.kernel->device;
   }
   if (one_gpu && gpu) {
-    auto it = queues_.find(gpu);
-    if (it == queues_.end()) {
-      ASSIGN_OR_RETURN(std::unique_ptr<Queue> q, gpu->CreateQueue("jit"));
-      it = queues_.emplace(gpu, std::move(q)).first;
+    ReplayQueue* rq;
+    {
+      std::lock_guard<std::mutex> lock(queues_mu_);
+      rq = &queues_[gpu];
+    }
+    std::lock_guard<std::mutex> lock(rq->mu);
+    if (!rq->queue) {
+      ASSIGN_OR_RETURN(rq->queue, gpu->CreateQueue("jit"));
     }
     auto cmds = std::make_shared<CommandBuffer>();
     for (const RecordedLaunch& l : launches) {
@@ -175,22 +178,23 @@ absl::Status Engine::Replay(const std::vector<RecordedLaunch>& launches) {
                  LaunchDims{spec.global_size[0], spec.global_size[1], spec.global_size[2]},
                  LaunchDims{spec.local_size[0], spec.local_size[1], spec.local_size[2]});
     }
-    RETURN_IF_ERROR(it->second->Submit(cmds));
-    RETURN_IF_ERROR(it->second->Wait(absl::Seconds(60)));
+    RETURN_IF_ERROR(rq->queue->Submit(cmds));
+    RETURN_IF_ERROR(rq->queue->Wait(absl::Seconds(60)));
   } else {
+    std::lock_guard<std::mutex> lock(realize_mu_);
     for (const RecordedLaunch& l : launches) RETURN_IF_ERROR(RunLaunch(l));
   }
-  absl::MutexLock s(&mu_);
+  std::lock_guard<std::mutex> s(mu_);
   stats_.kernels_run += launches.size();
   return absl::OkStatus();
 }
 
 absl::Status Engine::Realize(const UOpPtr& sink) {
-  absl::MutexLock lock(&realize_mu_);
+  std::lock_guard<std::mutex> lock(realize_mu_);
   profiler::RequestSpan prof_realize("realize");
   Recorder* recorder;
   {
-    absl::MutexLock s(&mu_);
+    std::lock_guard<std::mutex> s(mu_);
     recorder = recorder_;
     ++stats_.realizes;
   }
@@ -358,7 +362,7 @@ absl::Status Engine::Realize(const UOpPtr& sink) {
       s->host_valid = false;
     }
   }
-  absl::MutexLock s(&mu_);
+  std::lock_guard<std::mutex> s(mu_);
   for (const ScheduleItem& item : schedule.items)
     (item.kind == ScheduleItem::Kind::kCopy ? stats_.copies : stats_.kernels_run)++;
   return absl::OkStatus();

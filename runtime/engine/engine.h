@@ -19,10 +19,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -109,8 +111,10 @@ class Engine : public Realizer {
   EngineOptions options_;
   int beam_width_ = 0;
   KernelCompiler compiler_;
-  absl::Mutex realize_mu_;
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's abseil is not annotated for
+  // ThreadSanitizer, which then reports races under correctly held locks.
+  std::mutex realize_mu_;
+  mutable std::mutex mu_;
   Recorder* recorder_ ABSL_GUARDED_BY(mu_) = nullptr;
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
   // Scratch arenas for intermediates, per device, reused across realizes.
@@ -120,7 +124,14 @@ class Engine : public Realizer {
   };
   absl::flat_hash_map<Device*, std::vector<Arena>> arenas_ ABSL_GUARDED_BY(realize_mu_);
   // Per-GPU queues for JIT replays (command buffers become device graphs).
-  absl::flat_hash_map<Device*, std::unique_ptr<Queue>> queues_ ABSL_GUARDED_BY(realize_mu_);
+  // Each has its own lock, so replays on different GPUs run at the same time
+  // (and beside a realize); replays on one GPU take turns on its queue.
+  struct ReplayQueue {
+    std::mutex mu;
+    std::unique_ptr<Queue> queue ABSL_GUARDED_BY(mu);
+  };
+  std::mutex queues_mu_;
+  absl::node_hash_map<Device*, ReplayQueue> queues_ ABSL_GUARDED_BY(queues_mu_);
 };
 
 }  // namespace uop

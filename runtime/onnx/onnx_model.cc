@@ -1,6 +1,7 @@
 #include "runtime/onnx/onnx_model.h"
 
 #include <mutex>
+#include <shared_mutex>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -16,9 +17,11 @@
 namespace uop::onnx_import {
 namespace {
 
-// Serializes Runs: a recording must not see another thread's launches.
-std::mutex& RunMutex() {
-  static auto* mu = new std::mutex();
+// A recording must not see another thread's launches: builds take this
+// exclusively. Replays only launch what was recorded, so they share it and
+// models on different devices replay at the same time.
+std::shared_mutex& RecordMutex() {
+  static auto* mu = new std::shared_mutex();
   return *mu;
 }
 
@@ -168,7 +171,7 @@ bool OnnxModel::InputHasDefault(size_t i) const {
 }
 
 OnnxModelStats OnnxModel::stats() const {
-  std::lock_guard<std::mutex> lock(RunMutex());
+  std::lock_guard<std::mutex> lock(run_mu_);
   return stats_;
 }
 
@@ -255,15 +258,20 @@ absl::StatusOr<std::vector<HostValue>> OnnxModel::Run(
       absl::StrAppend(&key, v->Describe(), "?;");  // sequences: never replayed
     }
   }
-  std::lock_guard<std::mutex> lock(RunMutex());
+  // One run of this model at a time: a replay writes the plan's input buffers.
+  std::lock_guard<std::mutex> lock(run_mu_);
   ++stats_.runs;
   for (const std::unique_ptr<Plan>& plan : plans_) {
     if (plan->shape_key != key) continue;
     bool match = true;
     for (size_t g = 0; g < plan->guard_inputs.size() && match; ++g)
       match = by_index[plan->guard_inputs[g]]->tensor().bytes == plan->guard_bytes[g];
-    if (match) return Replay(*plan, by_index);
+    if (match) {
+      std::shared_lock<std::shared_mutex> replaying(RecordMutex());
+      return Replay(*plan, by_index);
+    }
   }
+  std::unique_lock<std::shared_mutex> recording(RecordMutex());
   // The importer reports errors as Status; a standard-library exception
   // (an allocation a hostile model provoked somewhere below) is turned into
   // one too rather than ending the process that serves other models.

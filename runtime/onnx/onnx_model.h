@@ -24,13 +24,16 @@
 // elements) whose values become part of the plan's key. Otherwise each Run
 // builds the graph again (still correct, just slower).
 //
-// NOTE: while a run is being recorded no other thread may realize tensors
-// through the same Engine (the Engine's recorder is process-wide); Runs of
-// all OnnxModels are serialized by one lock for that reason.
+// Threads: while a run is being recorded no other thread may realize tensors
+// through the same Engine (the Engine's recorder is process-wide), so runs
+// that build take one process-wide lock exclusively. Replays share it: two
+// models (two instances of one model on two GPUs) replay at the same time.
+// Runs of one OnnxModel take turns (a replay writes the plan's inputs).
 #ifndef UOP_RUNTIME_ONNX_ONNX_MODEL_H_
 #define UOP_RUNTIME_ONNX_ONNX_MODEL_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +89,7 @@ class OnnxModel {
   std::shared_ptr<const ModelDef> def_;
   ConstantCache constants_;
   std::vector<bool> has_default_;
+  mutable std::mutex run_mu_;  // guards plans_ and stats_
   std::vector<std::unique_ptr<Plan>> plans_;
   OnnxModelStats stats_;
 };

@@ -1,5 +1,8 @@
 #include "runtime/onnx/onnx_model.h"
 
+#include <atomic>
+#include <thread>
+
 #include "drivers/device_registry.h"
 #include "drivers/null/null_device.h"
 #include "gmock/gmock.h"
@@ -77,6 +80,33 @@ TEST_F(OnnxModelTest, PlacementOnAMissingDeviceFailsAtLoadNamingIt) {
   EXPECT_THAT(m.status().message(), ::testing::HasSubstr("'NULL:99'"));
   nowhere.device = "NOSUCH";
   EXPECT_FALSE(OnnxModel::FromBytes(AddRelu().Bytes(), nowhere).ok());
+}
+
+TEST_F(OnnxModelTest, ModelsRunFromManyThreadsAtOnce) {
+  std::unique_ptr<OnnxModel> a = Load(AddRelu()), b = Load(AddRelu());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    OnnxModel* m = t % 2 ? a.get() : b.get();
+    threads.emplace_back([m, t, &wrong] {
+      for (int i = 0; i < 50; ++i) {
+        float v = static_cast<float>(t * 100 + i + 1);  // > 1: relu keeps every lane
+        absl::StatusOr<std::vector<HostValue>> out = m->Run({{"x", F32({v, v, v}, {1, 3})}});
+        if (!out.ok() || Floats((*out)[0]) != std::vector<float>{v + 1, v - 1, v + 0.5f}) {
+          ++wrong;
+          ADD_FAILURE() << "thread " << t << " run " << i << ": "
+                        << (out.ok() ? ::testing::PrintToString(Floats((*out)[0]))
+                                     : out.status().ToString());
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(a->stats().runs + b->stats().runs, 200u);
+  EXPECT_EQ(a->stats().captures, 1u);
 }
 
 TEST_F(OnnxModelTest, RunsAndReplaysWithNewInputs) {
