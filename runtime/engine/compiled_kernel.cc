@@ -18,7 +18,7 @@ KernelCompiler::KernelCompiler(std::string cache_dir) {
 }
 
 absl::StatusOr<const Renderer*> KernelCompiler::RendererFor(Device& device) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = renderers_.find(&device);
   if (it != renderers_.end()) return it->second.get();
   const DeviceInfo& info = device.info();
@@ -56,20 +56,32 @@ std::string KernelCompiler::OptsKey(const std::optional<std::vector<Opt>>& opts)
 absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Get(
     const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts) {
   Key key{ast.get(), &device, OptsKey(opts)};
+  std::promise<absl::StatusOr<std::shared_ptr<CompiledKernel>>> mine;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     auto it = memory_.find(key);
     if (it != memory_.end()) {
       ++stats_.memory_hits;
       profiler::RecordKernelCacheHit(it->second.kernel->spec.name, it->second.kernel->trace_id);
       return it->second.kernel;
     }
+    auto b = building_.find(key);
+    if (b != building_.end()) {
+      ++stats_.joined_builds;
+      auto result = b->second.result;
+      lock.unlock();
+      return result.get();
+    }
+    building_.emplace(key, Building{ast, mine.get_future().share()});
   }
-  ASSIGN_OR_RETURN(std::shared_ptr<CompiledKernel> k, Build(ast, device, opts));
-  absl::MutexLock lock(&mu_);
-  // Another thread may have built it meanwhile; keep the first.
-  auto [it, inserted] = memory_.try_emplace(std::move(key), Entry{ast, k});
-  return it->second.kernel;
+  absl::StatusOr<std::shared_ptr<CompiledKernel>> built = Build(ast, device, opts);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (built.ok()) memory_.try_emplace(key, Entry{ast, *built});
+    building_.erase(key);
+  }
+  mine.set_value(built);
+  return built;
 }
 
 absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
@@ -104,19 +116,19 @@ absl::StatusOr<std::shared_ptr<CompiledKernel>> KernelCompiler::Build(
   k->compile_seconds = absl::ToDoubleSeconds(absl::Now() - t1);
   k->trace_id = profiler::NewFlowId();
   prof_compile.Done(k->spec.name, k->trace_id, hit);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   ++stats_.compiled;
   if (hit) ++stats_.disk_hits;
   return k;
 }
 
 KernelCompilerStats KernelCompiler::stats() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stats_;
 }
 
 std::vector<std::shared_ptr<CompiledKernel>> KernelCompiler::Kernels() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::shared_ptr<CompiledKernel>> out;
   out.reserve(memory_.size());
   for (const auto& [key, entry] : memory_) out.push_back(entry.kernel);

@@ -5,7 +5,9 @@
 #ifndef UOP_RUNTIME_ENGINE_COMPILED_KERNEL_H_
 #define UOP_RUNTIME_ENGINE_COMPILED_KERNEL_H_
 
+#include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +42,9 @@ struct CompiledKernel {
 
 struct KernelCompilerStats {
   uint64_t memory_hits = 0;
+  // Requests that found the same kernel being built by another thread and
+  // waited for it instead of building it again.
+  uint64_t joined_builds = 0;
   uint64_t compiled = 0;
   uint64_t disk_hits = 0;
 };
@@ -68,7 +73,8 @@ class KernelCompiler {
       const UOpPtr& ast, Device& device, const std::optional<std::vector<Opt>>& opts);
 
   std::optional<KernelCache> disk_;
-  mutable absl::Mutex mu_;
+  // std::mutex: Debian's abseil is not annotated for ThreadSanitizer.
+  mutable std::mutex mu_;
   struct Key {
     const UOp* ast;
     Device* device;
@@ -87,6 +93,13 @@ class KernelCompiler {
     std::shared_ptr<CompiledKernel> kernel;
   };
   absl::flat_hash_map<Key, Entry> memory_ ABSL_GUARDED_BY(mu_);
+  // Kernels being built now: identical kernels requested at the same time
+  // (parallel compiles of one schedule, two models sharing layers) build once.
+  struct Building {
+    UOpPtr ast;  // keeps the key alive
+    std::shared_future<absl::StatusOr<std::shared_ptr<CompiledKernel>>> result;
+  };
+  absl::flat_hash_map<Key, Building> building_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Device*, std::unique_ptr<Renderer>> renderers_ ABSL_GUARDED_BY(mu_);
   KernelCompilerStats stats_ ABSL_GUARDED_BY(mu_);
 };
