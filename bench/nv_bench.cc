@@ -2,17 +2,25 @@
 //   <dev>_empty_launch   microseconds from Program::Run of an empty kernel to
 //                        its completion on the host (median of 500);
 //   <dev>_replay         microseconds per kernel of a 200-kernel chain of
-//                        tiny kernels submitted again and again through a
-//                        Queue: NV replays its recorded pushbuffer (JIT
-//                        replay), CUDA launches a CUDA graph;
+//                        tiny kernels (y = x + 1 and back, ping-pong, so each
+//                        kernel reads what the one before wrote) submitted
+//                        again and again through a Queue: NV replays its
+//                        recorded pushbuffer (JIT replay), CUDA launches a
+//                        CUDA graph. The final values are checked against the
+//                        same float additions on the host ("chain ok"):
+//                        kernels that overlapped would lose increments;
 //   <dev>_mlp_jit        milliseconds per call of a small MLP (batch 1,
 //                        784 -> 512 -> 512 -> 10, ReLU, float32) replayed by
 //                        the Jit, output read back to the host (median).
 // `dev` is nv or cuda; a device that is not available is reported and
 // skipped. The MLP's outputs on both devices are compared with each other.
+// With --nv-replay-only only nv_replay runs (for runs under other UOP_NV_*
+// settings, e.g. UOP_NV_LAUNCH_WFI=0, which this prints with the figure).
+// NV's replay also prints the engine's counters (segments, replays, waits).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -21,7 +29,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "drivers/common/device_queue.h"
 #include "drivers/device_registry.h"
+#include "drivers/nv/nv_queue.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/jit.h"
 #include "runtime/tensor/tensor.h"
@@ -96,21 +106,60 @@ double Replay(const std::string& dev, Device& d) {
   LaunchDims global{spec.global_size[0], spec.global_size[1], spec.global_size[2]};
   LaunchDims local{spec.local_size[0], spec.local_size[1], spec.local_size[2]};
   constexpr int kKernels = 200;
+  if (l.bufs.size() != 2) return Fail(dev, "x + 1 has no (out, in) buffers", st), -1;
+  DeviceBuffer* a = l.bufs[1];  // x
+  DeviceBuffer* b = l.bufs[0];  // y
+  std::vector<float> x0(4096);
+  if (st = d.allocator().CopyOut(*a, 0, AsWritableBytes(absl::MakeSpan(x0))); !st.ok()) {
+    return Fail(dev, "reading x", st), -1;
+  }
   auto cb = std::make_shared<CommandBuffer>();
-  for (int i = 0; i < kKernels; ++i) cb->Exec(l.kernel->program.get(), l.bufs, {}, global, local);
+  for (int i = 0; i < kKernels; ++i) {
+    DeviceBuffer* out = i % 2 == 0 ? b : a;
+    DeviceBuffer* in = i % 2 == 0 ? a : b;
+    cb->Exec(l.kernel->program.get(), {out, in}, {}, global, local);
+  }
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("bench");
   if (!q.ok()) return Fail(dev, "creating a queue", q.status()), -1;
-  for (int i = 0; i < 3; ++i) {  // direct, recorded / built into a graph, replayed
+  int submissions = 0;
+  for (int i = 0; i < 3; ++i, ++submissions) {  // direct, recorded / built into a graph, replayed
     if (st = (*q)->Submit(cb); !st.ok()) return Fail(dev, "submitting", st), -1;
   }
   if (st = (*q)->Wait(absl::Seconds(30)); !st.ok()) return Fail(dev, "waiting", st), -1;
   std::vector<double> per_kernel;
   for (int r = 0; r < 7; ++r) {
     const absl::Time t0 = absl::Now();
-    for (int i = 0; i < 20; ++i) (void)(*q)->Submit(cb);
+    for (int i = 0; i < 20; ++i, ++submissions) (void)(*q)->Submit(cb);
     if (st = (*q)->Wait(absl::Seconds(30)); !st.ok()) return Fail(dev, "waiting", st), -1;
     per_kernel.push_back(absl::ToDoubleMicroseconds(absl::Now() - t0) / (20 * kKernels));
   }
+  // Every kernel added 1 to what the one before wrote.
+  std::vector<float> got(4096);
+  if (st = d.allocator().CopyOut(*a, 0, AsWritableBytes(absl::MakeSpan(got))); !st.ok()) {
+    return Fail(dev, "reading the chain's result", st), -1;
+  }
+  size_t wrong = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    float v = x0[i];
+    for (int k = 0; k < submissions * kKernels; ++k) v = v + 1.0f;
+    wrong += got[i] != v;
+  }
+  fprintf(stderr,
+          "# %s replay chain (%d submissions of %d kernels): %s (%zu of %zu values wrong)\n",
+          dev.c_str(), submissions, kKernels, wrong == 0 ? "chain ok" : "CHAIN WRONG", wrong,
+          got.size());
+  if (auto* dq = dynamic_cast<DeviceQueue*>(q->get()); dq != nullptr) {
+    if (auto* e = dynamic_cast<NvEngine*>(&dq->engine()); e != nullptr) {
+      const NvEngineStats s = e->stats();
+      fprintf(stderr,
+              "# NV engine: launches %llu segments %llu replays %llu interrupt_waits %llu "
+              "shared_waits %llu\n",
+              (unsigned long long)s.launches, (unsigned long long)s.segments,
+              (unsigned long long)s.replays, (unsigned long long)s.interrupt_waits,
+              (unsigned long long)s.shared_waits);
+    }
+  }
+  if (wrong != 0) return -1;
   return Median(per_kernel);
 }
 
@@ -144,8 +193,22 @@ double Mlp(const std::string& dev, std::vector<float>* out, size_t* kernels) {
   return Median(ms);
 }
 
-int Main() {
+int Main(bool nv_replay_only) {
   g_engine = Engine::Install({.cache_dir = "-"});
+  if (nv_replay_only) {
+    absl::StatusOr<Device*> d = DeviceRegistry::Global().Get("NV");
+    if (!d.ok()) return fprintf(stderr, "nv_bench: %s\n", d.status().ToString().c_str()), 1;
+    const char* wfi = std::getenv("UOP_NV_LAUNCH_WFI");
+    const char* spin = std::getenv("UOP_NV_SPIN_US");
+    const double replay = Replay("NV", **d);
+    if (replay >= 0) {
+      printf("BENCH nv_replay value=%.3f unit=us/kernel UOP_NV_LAUNCH_WFI=%s UOP_NV_SPIN_US=%s\n",
+             replay, wfi ? wfi : "default", spin ? spin : "default");
+    }
+    Tensor::SetRealizer(nullptr);
+    g_engine.reset();
+    return replay >= 0 ? 0 : 1;
+  }
   int failures = 0;
   std::vector<std::vector<float>> outs;
   for (const std::string dev : {"NV", "CUDA"}) {
@@ -191,4 +254,7 @@ int Main() {
 }  // namespace
 }  // namespace uop
 
-int main() { return uop::Main(); }
+int main(int argc, char** argv) {
+  const bool nv_replay_only = argc > 1 && std::string(argv[1]) == "--nv-replay-only";
+  return uop::Main(nv_replay_only);
+}

@@ -350,6 +350,21 @@ absl::StatusOr<std::unique_ptr<Device>> CreateRegistered(int index) {
     }
     options.run_timeout = absl::Milliseconds(ms);
   }
+  if (const char* t = std::getenv("UOP_NV_SPIN_US"); t != nullptr && *t != '\0') {
+    int64_t us;
+    if (!absl::SimpleAtoi(t, &us) || us < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("UOP_NV_SPIN_US must be a number of microseconds >= 0, got '", t, "'"));
+    }
+    options.spin = absl::Microseconds(us);
+  }
+  if (const char* t = std::getenv("UOP_NV_LAUNCH_WFI"); t != nullptr && *t != '\0') {
+    if (std::string(t) != "0" && std::string(t) != "1") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("UOP_NV_LAUNCH_WFI must be 0 or 1, got '", t, "'"));
+    }
+    options.launch_wfi = std::string(t) == "1";
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<NvDevice> d, NvDevice::Create(std::move(options)));
   return std::unique_ptr<Device>(std::move(d));
 }

@@ -70,8 +70,14 @@ class NvDevice final : public Device {
     size_t ring_bytes = size_t{4} << 20;              // pushbuffers + launch data per engine
     uint32_t gpfifo_entries = 1024;
     // How long a host wait spins reading the semaphore before it sleeps on
-    // the GPU's interrupt (short kernels finish within it).
-    absl::Duration spin = absl::Microseconds(20);
+    // the GPU's interrupt: short batches finish within it, so their waits
+    // cost no interrupt and no wake-up (env UOP_NV_SPIN_US).
+    absl::Duration spin = absl::Microseconds(200);
+    // A host wait-for-idle between the launches of a batch: the only thing
+    // that keeps consecutive grids of a channel from overlapping (their QMDs
+    // are not chained). Off only to measure what it costs: kernels that
+    // depend on each other then race (env UOP_NV_LAUNCH_WFI=0).
+    bool launch_wfi = true;
   };
 
   // Number of GPUs the kernel driver offers on this machine (0 without it).

@@ -209,12 +209,13 @@ uint32_t NvEngine::EmitRelease(std::vector<uint32_t>& pb, uint64_t value) const 
   return word;
 }
 
-void NvEngine::PatchValue(uint32_t* pb, uint32_t word, uint64_t value) {
-  pb[word] = static_cast<uint32_t>(value);
-  pb[word + 1] = static_cast<uint32_t>(value >> 32);
+absl::Status NvEngine::SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dwords) {
+  RETURN_IF_ERROR(PushEntry(ch, pb_va, dwords));
+  Kick(ch);
+  return absl::OkStatus();
 }
 
-absl::Status NvEngine::SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dwords) {
+absl::Status NvEngine::PushEntry(Channel& ch, uint64_t pb_va, uint32_t dwords) {
   volatile uint32_t* userd = reinterpret_cast<volatile uint32_t*>(ch.area.cpu + ch.entries * 8);
   const uint32_t in_flight = (ch.put + ch.entries - userd[hw::kUserdGpGet / 4]) % ch.entries;
   if (in_flight + 1 >= ch.entries) {
@@ -222,13 +223,17 @@ absl::Status NvEngine::SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dword
   }
   reinterpret_cast<volatile uint64_t*>(ch.area.cpu)[ch.put] = hw::GpfifoEntry(pb_va, dwords);
   ch.put = (ch.put + 1) % ch.entries;
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // entry and pushbuffer before GP_PUT
+  ++stats_.segments;
+  return absl::OkStatus();
+}
+
+void NvEngine::Kick(Channel& ch) {
+  volatile uint32_t* userd = reinterpret_cast<volatile uint32_t*>(ch.area.cpu + ch.entries * 8);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // entries and pushbuffers before GP_PUT
   userd[hw::kUserdGpPut / 4] = ch.put;
   std::atomic_thread_fence(std::memory_order_seq_cst);  // GP_PUT before the doorbell
   device_->doorbell()[0] = ch.token;
   ch.used = true;
-  ++stats_.segments;
-  return absl::OkStatus();
 }
 
 size_t NvEngine::LaunchDataBytes(const NvProgram& p) {
@@ -283,7 +288,7 @@ absl::Status NvEngine::EncodeLaunch(const Launch& l, std::vector<uint32_t>& pb,
   SetQmdLaunch(q, l.global, l.local, data_va + cbuf, p.cbank0_bytes());
   std::memcpy(data + qmd, q.words, sizeof(q.words));
   // Launches of one queue run in order: the next waits for the last.
-  if (!first_in_segment) {
+  if (!first_in_segment && device_->options().launch_wfi) {
     pb.push_back(hw::MethodInc(0, hw::kHostWfi, 1));
     pb.push_back(0);
   }
@@ -339,7 +344,7 @@ absl::StatusOr<uint64_t> NvEngine::Flush() {
       for (auto it = cache_.begin(); it != cache_.end(); ++it) {
         if (it->first != key) continue;
         cache_.splice(cache_.begin(), cache_, it);  // most recently used first
-        return TryReplay(key);
+        return Replay();
       }
     }
     if (seen_.size() > 4096) seen_.clear();  // bounded: one-off batches do not pile up
@@ -347,7 +352,7 @@ absl::StatusOr<uint64_t> NvEngine::Flush() {
     if (++seen_[key] >= 2 && state_current) {
       RETURN_IF_ERROR(RecordForReplay(key));
       items_.clear();
-      return released_;
+      return SubmitCached(cache_.front().second);
     }
   }
   ASSIGN_OR_RETURN(uint64_t fence, SubmitItems());
@@ -421,59 +426,71 @@ absl::StatusOr<uint64_t> NvEngine::SubmitItems() {
 }
 
 absl::Status NvEngine::RecordForReplay(uint64_t key) {
-  // Launch data, then the pushbuffer, in memory of their own.
+  // Launch data, then the launches' pushbuffer, in memory of their own.
   size_t data_bytes = 0;
   for (const Item& it : items_) data_bytes += LaunchDataBytes(*it.launch.program);
   std::vector<uint32_t> pb;
-  pb.reserve(16 + 8 * items_.size());
-  Cached c;
-  c.acquire_word = EmitAcquire(pb, released_);
+  pb.reserve(8 * items_.size());
   const size_t pb_offset = RoundUp(data_bytes, 256);
-  const size_t pb_bytes = (pb.size() + 8 * items_.size() + 16) * 4;
-  ASSIGN_OR_RETURN(
-      c.mem, device_->nv_allocator().AllocInternal(pb_offset + pb_bytes, NvMemKind::kDeviceHost));
+  Cached c;
+  ASSIGN_OR_RETURN(c.mem, device_->nv_allocator().AllocInternal(pb_offset + 8 * 4 * items_.size(),
+                                                                NvMemKind::kDeviceHost));
   size_t data_off = 0;
   for (size_t j = 0; j < items_.size(); ++j) {
-    RETURN_IF_ERROR(EncodeLaunch(items_[j].launch, pb, j == 0, c.mem.cpu, c.mem.va, &data_off));
+    absl::Status st = EncodeLaunch(items_[j].launch, pb, j == 0, c.mem.cpu, c.mem.va, &data_off);
+    if (!st.ok()) {
+      device_->nv_allocator().FreeInternal(c.mem);
+      return st;
+    }
   }
-  c.release_word = EmitRelease(pb, released_ + 1);
   c.pb_offset = static_cast<uint32_t>(pb_offset);
   c.pb_dwords = static_cast<uint32_t>(pb.size());
   std::memcpy(c.mem.cpu + pb_offset, pb.data(), pb.size() * 4);
-  RETURN_IF_ERROR(SubmitSegment(compute_, c.mem.va + pb_offset, c.pb_dwords));
-  ++released_;
-  last_channel_ = &compute_;
-  c.last_fence = released_;
-  c.uses = 1;
-  cache_.emplace_front(key, std::move(c));
-  if (cache_.size() > kReplayCacheEntries) {
+  if (cache_.size() >= kReplayCacheEntries) {
     Cached& old = cache_.back().second;
-    RETURN_IF_ERROR(AwaitFence(old.last_fence, wait_timeout_, "evicting a replay"));
+    absl::Status st = AwaitFence(old.last_fence, wait_timeout_, "evicting a replay");
+    if (!st.ok()) {
+      device_->nv_allocator().FreeInternal(c.mem);
+      return st;
+    }
     device_->nv_allocator().FreeInternal(old.mem);
     cache_.pop_back();
   }
+  cache_.emplace_front(key, std::move(c));
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> NvEngine::TryReplay(uint64_t key) {
-  Cached& c = cache_.front().second;
-  // The GPU reads the cached QMDs and constants again: the last use must be
-  // over before its semaphore values are rewritten.
-  ASSIGN_OR_RETURN(uint64_t done, CompletedFence());
-  if (done < c.last_fence) {
-    RETURN_IF_ERROR(AwaitFence(c.last_fence, wait_timeout_, "replaying a batch still running"));
+absl::StatusOr<uint64_t> NvEngine::SubmitCached(Cached& c) {
+  pre_.clear();
+  post_.clear();
+  if (last_channel_ != nullptr && last_channel_ != &compute_) EmitAcquire(pre_, released_);
+  EmitRelease(post_, released_ + 1);
+  const size_t pre_bytes = RoundUp(pre_.size() * 4, 64);
+  ASSIGN_OR_RETURN(size_t off, ring_->Reserve(pre_bytes + post_.size() * 4, 64));
+  std::memcpy(cmd_.cpu + off, pre_.data(), pre_.size() * 4);
+  std::memcpy(cmd_.cpu + off + pre_bytes, post_.data(), post_.size() * 4);
+  if (!pre_.empty()) {
+    RETURN_IF_ERROR(PushEntry(compute_, cmd_.va + off, static_cast<uint32_t>(pre_.size())));
   }
-  uint32_t* pb = reinterpret_cast<uint32_t*>(c.mem.cpu + c.pb_offset);
-  PatchValue(pb, c.acquire_word, released_);
-  PatchValue(pb, c.release_word, released_ + 1);
-  RETURN_IF_ERROR(SubmitSegment(compute_, c.mem.va + c.pb_offset, c.pb_dwords));
+  RETURN_IF_ERROR(PushEntry(compute_, c.mem.va + c.pb_offset, c.pb_dwords));
+  RETURN_IF_ERROR(
+      PushEntry(compute_, cmd_.va + off + pre_bytes, static_cast<uint32_t>(post_.size())));
+  Kick(compute_);
   ++released_;
   last_channel_ = &compute_;
+  ring_->Commit(released_);
   c.last_fence = released_;
   ++c.uses;
+  return released_;
+}
+
+absl::StatusOr<uint64_t> NvEngine::Replay() {
+  // The recording is never written again and the GPU runs the channel in
+  // order: no wait for its previous use.
+  ASSIGN_OR_RETURN(uint64_t fence, SubmitCached(cache_.front().second));
   ++stats_.replays;
   items_.clear();
-  return released_;
+  return fence;
 }
 
 absl::StatusOr<uint64_t> NvEngine::CompletedFence() {
@@ -492,10 +509,31 @@ absl::Status NvEngine::WaitFence(uint64_t fence, absl::Duration timeout) {
   const absl::Duration left = timeout - (absl::Now() - start);
   if (left <= absl::ZeroDuration()) return absl::OkStatus();
   if (os_event_) {
+    std::unique_lock<std::mutex> lock(sleep_mu_);
+    if (sleeping_) {
+      // Another thread sleeps in poll(): its wake-up is ours too.
+      ++stats_.shared_waits;
+      const uint64_t seen = wakeups_;
+      sleep_cv_.wait_for(lock, absl::ToChronoNanoseconds(left), [&] {
+        return wakeups_ != seen || sem->load(std::memory_order_acquire) >= fence;
+      });
+      return absl::OkStatus();
+    }
+    sleeping_ = true;
+    lock.unlock();
     ++stats_.interrupt_waits;
-    // The interrupt may have come before the poll: the driver keeps it
-    // pending, so this returns at once then.
-    return device_->rm().io().Poll(event_fd_, left).status();
+    // Checked again as the sole sleeper: an interrupt after this check stays
+    // pending until our poll (the driver keeps it), so poll returns at once.
+    absl::Status st = absl::OkStatus();
+    if (sem->load(std::memory_order_acquire) < fence) {
+      st = device_->rm().io().Poll(event_fd_, left).status();
+    }
+    lock.lock();
+    sleeping_ = false;
+    ++wakeups_;
+    lock.unlock();
+    sleep_cv_.notify_all();
+    return st;
   }
   absl::SleepFor(std::min(left, kNap));
   return absl::OkStatus();

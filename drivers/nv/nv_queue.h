@@ -9,20 +9,32 @@
 //
 // Flush encodes the batch as segments, one per run of same-channel work:
 //   [acquire timeline >= last value, when the other channel ran last]
-//   work: per launch a WFI (launches of one segment run in order), the
-//         constant buffer + QMD in the ring, SEND_PCAS_A + SEND_SIGNALING_
-//         PCAS2_B; per copy OFFSET_IN/OUT, LINE_LENGTH_IN, LAUNCH_DMA;
+//   work: per launch a WFI between launches (Options::launch_wfi: grids of
+//         one channel would overlap otherwise), the constant buffer + QMD
+//         in the ring, SEND_PCAS_A + SEND_SIGNALING_PCAS2_B; per copy
+//         OFFSET_IN/OUT, LINE_LENGTH_IN, LAUNCH_DMA;
 //   release timeline = ++value (after WFI) + NON_STALL_INTERRUPT
 // and submits each with a GPFIFO entry, GP_PUT in USERD and the doorbell.
-// A batch seen before (same programs, dims, buffers, values) is replayed
-// from a cached copy of its launch data (JIT replay): only the semaphore
-// values are rewritten and one GPFIFO entry points at the cached segment.
 //
-// Waits: CompletedFence reads the semaphore; WaitFence spins briefly
-// (Options::spin), then sleeps in poll() on the engine's own OS-event fd,
-// which the kernel driver wakes on the channels' non-stall interrupts.
-// Without events (a driver that refused them) WaitFence naps at most
-// 100 us at a time, still bounded by its caller.
+// JIT replay: a launch-only batch seen twice (same programs, dims, buffers,
+// values) is recorded into memory of its own: constant buffers, QMDs and a
+// pushbuffer of its launches alone, never written again. Each replay then
+// costs three GPFIFO entries and one doorbell: [acquire, when the copy
+// channel ran last] from the ring, the recorded pushbuffer, [release +
+// interrupt] from the ring. The semaphore values live outside the recording,
+// so a replay never waits for the previous one: twenty submissions of one
+// batch are twenty back-to-back GPU runs, ordered by the channel.
+//
+// Waits: CompletedFence reads the semaphore; WaitFence spins (Options::
+// spin), then sleeps in poll() on the engine's own OS-event fd, which the
+// kernel driver wakes on the channels' non-stall interrupts. poll()
+// consumes the pending event, so only one thread of the engine sleeps in the
+// kernel at a time; others (the queue's watcher and an executor waiting for
+// ring space, say) wait for that sleeper's wake-up on a condition variable.
+// Two threads in poll() on one fd would lose wake-ups: the loser slept into
+// its timeout (the 100 ms watch slice). Without events (a driver that
+// refused them) WaitFence naps at most 100 us at a time, still bounded by
+// its caller.
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<NvEngine> e, NvEngine::Create(dev, "NV:0/compute", t));
 //   DeviceQueue q("NV:0", "NV:0/compute", options, std::move(e));
@@ -32,10 +44,12 @@
 #ifndef UOP_DRIVERS_NV_NV_QUEUE_H_
 #define UOP_DRIVERS_NV_NV_QUEUE_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -56,6 +70,7 @@ struct NvEngineStats {
   uint64_t segments = 0;         // GPFIFO entries submitted
   uint64_t replays = 0;          // batches submitted from the replay cache
   uint64_t interrupt_waits = 0;  // WaitFence calls that slept on the event fd
+  uint64_t shared_waits = 0;     // ... that waited for another thread's sleep
 };
 
 class NvEngine final : public QueueEngine {
@@ -103,13 +118,12 @@ class NvEngine final : public QueueEngine {
     Launch launch;
     RawCopy copy;
   };
-  // A batch recorded once for replay: its launch data and pushbuffer live in
-  // `mem`; `sem_words` are the pushbuffer words holding semaphore values.
+  // A batch recorded once for replay: its launch data and its launches'
+  // pushbuffer live in `mem` and are never written again.
   struct Cached {
     NvAllocation mem;
     uint32_t pb_offset = 0, pb_dwords = 0;
-    uint32_t acquire_word = 0, release_word = 0;  // dword indices into the pushbuffer
-    uint64_t last_fence = 0;
+    uint64_t last_fence = 0;  // freed only once this completed
     int uses = 0;
   };
 
@@ -127,12 +141,17 @@ class NvEngine final : public QueueEngine {
   // Acquire/release around a segment; returns the dword indices of the values.
   uint32_t EmitAcquire(std::vector<uint32_t>& pb, uint64_t value) const;
   uint32_t EmitRelease(std::vector<uint32_t>& pb, uint64_t value) const;
-  static void PatchValue(uint32_t* pb, uint32_t word, uint64_t value);
   absl::Status SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dwords);
+  // Writes one GPFIFO entry; Kick makes the entries so far visible (GP_PUT,
+  // doorbell).
+  absl::Status PushEntry(Channel& ch, uint64_t pb_va, uint32_t dwords);
+  void Kick(Channel& ch);
+  // Submits a recording between an acquire (if needed) and a release.
+  absl::StatusOr<uint64_t> SubmitCached(Cached& c);
   // Bytes of ring space one launch needs.
   static size_t LaunchDataBytes(const NvProgram& p);
   uint64_t BatchKey() const;
-  absl::StatusOr<uint64_t> TryReplay(uint64_t key);
+  absl::StatusOr<uint64_t> Replay();
   absl::Status RecordForReplay(uint64_t key);
 
   NvDevice* const device_;
@@ -146,6 +165,11 @@ class NvEngine final : public QueueEngine {
   int event_fd_ = -1;
   std::vector<nvrm::Handle> events_;
   bool os_event_ = false;
+  // The one thread sleeping in poll() on event_fd_ (see the header comment).
+  std::mutex sleep_mu_;
+  std::condition_variable sleep_cv_;
+  bool sleeping_ = false;  // guarded by sleep_mu_
+  uint64_t wakeups_ = 0;   // guarded by sleep_mu_: the sleeper's returns
 
   // Executor only:
   std::vector<Item> items_;
@@ -155,6 +179,7 @@ class NvEngine final : public QueueEngine {
   uint64_t program_generation_ = 0;
   absl::flat_hash_map<uint64_t, int> seen_;       // batch key -> submissions
   std::list<std::pair<uint64_t, Cached>> cache_;  // most recently used first
+  std::vector<uint32_t> pre_, post_;              // a replay's acquire and release
   NvEngineStats stats_;
 };
 

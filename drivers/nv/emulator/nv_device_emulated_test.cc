@@ -278,6 +278,111 @@ TEST(NvDeviceEmulated, ReplaysRepeatedBatchesFromTheCache) {
   a.Free(c);
 }
 
+// Replays never wait for the previous run of their recording: with the GPU
+// held, every submission is still flushed at once, and the semaphore values
+// then arrive in order.
+TEST(NvDeviceEmulated, ReplaysDoNotWaitForThePreviousRun) {
+  Emu e = Make();
+  ASSERT_NE(e.dev, nullptr);
+  Allocator& a = e.dev->allocator();
+  absl::StatusOr<std::unique_ptr<Program>> count = e.dev->LoadProgram(
+      {"count", {4}, 0}, BuildTwinCubin("count", Twin(nv_test::kCountIr, 1, 0), 1, 0));
+  ASSERT_TRUE(count.ok()) << count.status();
+  DeviceBuffer* c = *a.Alloc(4);
+  const int32_t zero = 0;
+  ASSERT_TRUE(a.CopyIn(*c, 0, AsBytes(absl::MakeConstSpan(&zero, 1))).ok());
+  absl::StatusOr<std::unique_ptr<Queue>> q = e.dev->CreateQueue("jit");
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto* dq = static_cast<DeviceQueue*>(q->get());
+  auto cb = std::make_shared<CommandBuffer>();
+  DeviceBuffer* bufs[] = {c};
+  for (int i = 0; i < 5; ++i) cb->Exec(count->get(), bufs, {}, LaunchDims{1}, LaunchDims{1});
+  for (int r = 0; r < 2; ++r) ASSERT_TRUE((*q)->Submit(cb).ok());  // runs, then recorded
+  ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok()) << e.emu->fault();
+  e.emu->Pause();
+  for (int r = 0; r < 6; ++r) ASSERT_TRUE((*q)->Submit(cb).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (dq->stats().flushes < 8 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(dq->stats().flushes, 8u) << "a replay waited for the held GPU";
+  EXPECT_EQ((*q)->Wait(absl::Milliseconds(20)).code(), absl::StatusCode::kDeadlineExceeded);
+  e.emu->Resume();
+  ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok()) << e.emu->fault();
+  int32_t got = 0;
+  ASSERT_TRUE(a.CopyOut(*c, 0, AsWritableBytes(absl::MakeSpan(&got, 1))).ok());
+  EXPECT_EQ(got, 40);
+  const NvEmulator::Stats es = e.emu->stats();
+  EXPECT_EQ(es.releases_backward, 0u);
+  EXPECT_EQ(es.launches, 40u);
+  // Launches of one batch wait for idle between each other (4 per batch).
+  EXPECT_EQ(es.wfis, 8u * 4u);
+  EXPECT_EQ(static_cast<NvEngine&>(dq->engine()).stats().replays, 6u);
+  q->reset();
+  a.Free(c);
+}
+
+// With Options::launch_wfi off (a measurement setting) a batch's launches
+// follow each other with no wait for idle, recorded or not.
+TEST(NvDeviceEmulated, LaunchWfiOffEmitsNoWaitForIdle) {
+  NvDevice::Options o;
+  o.launch_wfi = false;
+  Emu e = Make({}, std::move(o));
+  ASSERT_NE(e.dev, nullptr);
+  Allocator& a = e.dev->allocator();
+  absl::StatusOr<std::unique_ptr<Program>> count = e.dev->LoadProgram(
+      {"count", {4}, 0}, BuildTwinCubin("count", Twin(nv_test::kCountIr, 1, 0), 1, 0));
+  ASSERT_TRUE(count.ok()) << count.status();
+  DeviceBuffer* c = *a.Alloc(4);
+  absl::StatusOr<std::unique_ptr<Queue>> q = e.dev->CreateQueue("jit");
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto cb = std::make_shared<CommandBuffer>();
+  DeviceBuffer* bufs[] = {c};
+  for (int i = 0; i < 5; ++i) cb->Exec(count->get(), bufs, {}, LaunchDims{1}, LaunchDims{1});
+  for (int r = 0; r < 4; ++r) ASSERT_TRUE((*q)->Submit(cb).ok());
+  ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok()) << e.emu->fault();
+  EXPECT_EQ(e.emu->stats().launches, 20u);
+  EXPECT_EQ(e.emu->stats().wfis, 0u);
+  q->reset();
+  a.Free(c);
+}
+
+// Two threads waiting on one engine share the one sleep in poll(): the
+// queue's watcher (Queue::Wait) and a direct AwaitFence both return once the
+// GPU runs again.
+TEST(NvDeviceEmulated, ConcurrentWaitersShareOneSleep) {
+  Emu e = Make();
+  ASSERT_NE(e.dev, nullptr);
+  Allocator& a = e.dev->allocator();
+  absl::StatusOr<std::unique_ptr<Program>> count = e.dev->LoadProgram(
+      {"count", {4}, 0}, BuildTwinCubin("count", Twin(nv_test::kCountIr, 1, 0), 1, 0));
+  ASSERT_TRUE(count.ok()) << count.status();
+  DeviceBuffer* c = *a.Alloc(4);
+  absl::StatusOr<std::unique_ptr<Queue>> q = e.dev->CreateQueue("q", {absl::Seconds(5)});
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto* dq = static_cast<DeviceQueue*>(q->get());
+  auto& engine = static_cast<NvEngine&>(dq->engine());
+  auto cb = std::make_shared<CommandBuffer>();
+  DeviceBuffer* bufs[] = {c};
+  cb->Exec(count->get(), bufs, {}, LaunchDims{1}, LaunchDims{1});
+  e.emu->Pause();
+  ASSERT_TRUE((*q)->Submit(cb).ok());
+  while (dq->stats().flushes < 1) absl::SleepFor(absl::Milliseconds(1));
+  absl::Status direct;
+  std::thread waiter([&] {
+    // The executor is idle: the fence of the one flush is the engine's last.
+    direct = engine.AwaitFence(2 + 1, absl::Seconds(5), "test");
+  });
+  absl::SleepFor(absl::Milliseconds(30));  // both threads asleep
+  e.emu->Resume();
+  EXPECT_TRUE((*q)->Wait(absl::Seconds(5)).ok());
+  waiter.join();
+  EXPECT_TRUE(direct.ok()) << direct;
+  const NvEngineStats s = engine.stats();
+  EXPECT_GT(s.interrupt_waits, 0u);
+  EXPECT_GT(s.shared_waits, 0u);
+  q->reset();
+  a.Free(c);
+}
+
 TEST(NvDeviceEmulated, WaitsAreBoundedAndNameWhatTheyWaitedFor) {
   NvDevice::Options o;
   o.run_timeout = absl::Milliseconds(100);

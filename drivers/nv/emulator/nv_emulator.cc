@@ -931,8 +931,10 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
         const uint32_t op = data & hw::kSemOpMask;
         if (op == hw::kSemOpRelease) {
           if (wide) {
-            reinterpret_cast<std::atomic<uint64_t>*>(p)->store(ch.sem_payload,
-                                                               std::memory_order_release);
+            auto* sem = reinterpret_cast<std::atomic<uint64_t>*>(p);
+            // A timeline only grows: a lower value means releases ran out of order.
+            if (sem->load(std::memory_order_relaxed) > ch.sem_payload) ++stats_.releases_backward;
+            sem->store(ch.sem_payload, std::memory_order_release);
           } else {
             reinterpret_cast<std::atomic<uint32_t>*>(p)->store(
                 static_cast<uint32_t>(ch.sem_payload), std::memory_order_release);
@@ -954,6 +956,7 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
         return false;
       }
       case hw::kHostWfi:
+        ++stats_.wfis;
         return true;  // the emulated engines finish each method before the next
       default:
         Fault(ch, absl::StrFormat("unknown host method 0x%03x", method));

@@ -27,7 +27,8 @@
 //    non-incrementing, immediate and one-increment methods) and executes:
 //    host SET_OBJECT (the class must be allocated on the channel),
 //    semaphore release/acquire (64- or 32-bit; an unmet acquire stalls the
-//    channel until the value arrives), WFI, NON_STALL_INTERRUPT (wakes every
+//    channel until the value arrives; a 64-bit release below the value there
+//    is counted: timelines only grow), WFI (counted), NON_STALL_INTERRUPT (wakes every
 //    OS event registered for non-stall interrupts); compute local/shared
 //    memory setup, cache invalidation and SEND_PCAS_A + SEND_SIGNALING_PCAS2_B
 //    launches of a version-4 QMD (type, version, code address, register
@@ -76,6 +77,8 @@ class NvEmulator {
     uint64_t gpfifo_entries = 0, methods = 0;
     uint64_t launches = 0, twin_launches = 0, copies = 0, copy_bytes = 0;
     uint64_t releases = 0, acquire_stalls = 0, interrupts = 0;
+    uint64_t wfis = 0;               // host WAIT_FOR_IDLE methods executed
+    uint64_t releases_backward = 0;  // 64-bit releases below the value already there
   };
   struct LaunchRecord {
     uint64_t code_va;
