@@ -147,14 +147,45 @@ std::string EncodeBytes(const std::vector<std::string>& strings) {
   return out;
 }
 
+int64_t TensorBytes(const HostTensor& t) {
+  if (!t.is_string) return static_cast<int64_t>(t.bytes.size());
+  int64_t n = 0;
+  for (const std::string& s : t.strings) n += static_cast<int64_t>(s.size());
+  return n;
+}
+
+// The bytes of every stored constant of `graph` and of its subgraphs:
+// initializers and the tensors of Constant nodes' (and other) attributes.
+int64_t StoredConstantBytes(const onnx_import::Graph& graph) {
+  int64_t n = 0;
+  for (const auto& init : graph.initializers) {
+    if (init.value) n += TensorBytes(*init.value);
+  }
+  for (const onnx_import::Node& node : graph.nodes) {
+    for (const onnx_import::Attribute& a : node.attrs) {
+      if (a.t) n += TensorBytes(*a.t);
+      for (const auto& t : a.tensors)
+        if (t) n += TensorBytes(*t);
+      if (a.g) n += StoredConstantBytes(*a.g);
+      for (const auto& g : a.graphs)
+        if (g) n += StoredConstantBytes(*g);
+    }
+  }
+  return n;
+}
+
 class OnnxBackend final : public ModelBackend {
  public:
   OnnxBackend(std::unique_ptr<OnnxModel> model, std::vector<TensorSpec> inputs,
-              std::vector<TensorSpec> outputs)
-      : model_(std::move(model)), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
+              std::vector<TensorSpec> outputs, int64_t device_bytes)
+      : model_(std::move(model)),
+        inputs_(std::move(inputs)),
+        outputs_(std::move(outputs)),
+        device_bytes_(device_bytes) {}
 
   const std::vector<TensorSpec>& inputs() const override { return inputs_; }
   const std::vector<TensorSpec>& outputs() const override { return outputs_; }
+  int64_t DeviceBytes() const override { return device_bytes_; }
 
   absl::Status Run(absl::Span<const InputTensor> inputs,
                    std::vector<OutputTensor>* outputs) override {
@@ -210,21 +241,18 @@ class OnnxBackend final : public ModelBackend {
   std::vector<std::pair<std::string, HostValue>> feed_;
   std::vector<TensorSpec> inputs_;
   std::vector<TensorSpec> outputs_;
+  int64_t device_bytes_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ModelBackend>> LoadOnnxBackend(
     const ModelFiles& files, const inference::ModelConfig& /*config*/) {
-  if (files.device != "CPU") {
-    // The importer builds every tensor on "CPU"; a GPU instance would
-    // silently compute on the host. Refuse until it can place them.
-    return absl::UnimplementedError(absl::StrCat(
-        "the ONNX backend runs models on the CPU device only; instance_group KIND_GPU (",
-        files.device, ") is not available for ONNX models yet"));
-  }
   onnx_import::LoadOptions options;
   options.max_model_bytes = files.max_bytes;
+  // The instance's device: its weights and kernels live there (Load opens
+  // it and fails naming it when it is missing).
+  if (files.device != "CPU") options.device = files.device;
   absl::StatusOr<std::unique_ptr<OnnxModel>> model =
       files.bytes.empty() ? OnnxModel::Load(files.version_dir + "/" + files.file_name, options)
                           : OnnxModel::FromBytes(files.bytes, options);
@@ -240,7 +268,12 @@ absl::StatusOr<std::unique_ptr<ModelBackend>> LoadOnnxBackend(
   for (const auto& info : (*model)->outputs()) {
     ASSIGN_OR_RETURN(outputs.emplace_back(), SpecOf(info));
   }
-  return std::make_unique<OnnxBackend>(std::move(*model), std::move(inputs), std::move(outputs));
+  // On a GPU the weights are the instance's resident memory (charged to the
+  // GPU's budget); on the CPU nothing is charged.
+  const int64_t device_bytes =
+      files.device == "CPU" ? 0 : StoredConstantBytes((*model)->def().graph);
+  return std::make_unique<OnnxBackend>(std::move(*model), std::move(inputs), std::move(outputs),
+                                       device_bytes);
 }
 
 void RegisterOnnxBackend(BackendRegistry& registry) {

@@ -10,6 +10,12 @@
 // through the Engine installed in the process (Engine::Install), which
 // compiles each new input shape once and replays it afterwards.
 //
+// Placement: an instance on a GPU (ModelFiles::device, e.g. "CUDA:1") loads
+// its OnnxModel with LoadOptions::device set to that GPU, so its weights,
+// buffers and kernels live there; instances on different GPUs replay at the
+// same time. DeviceBytes() is the model's stored constants (initializers and
+// Constant tensors, subgraphs included) for a GPU instance, 0 on the CPU.
+//
 // NOTE: OnnxModel copies inputs into its own host tensors; a zero-copy input
 // path needs an OnnxModel::Run that takes borrowed bytes.
 #ifndef UOP_SERVER_ONNX_BACKEND_H_

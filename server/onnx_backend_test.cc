@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "drivers/device_registry.h"
+#include "drivers/null/null_device.h"
 #include "runtime/engine/engine.h"
 
 namespace uop::server {
@@ -85,6 +87,61 @@ TEST_F(OnnxBackendTest, BadInputShapesAreInvalidArgumentFromTheModel) {
   std::vector<OutputTensor> out;
   absl::Status s = (*backend)->Run(in, &out);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+}
+
+NullDevice* Null(const std::string& name) {
+  absl::StatusOr<Device*> d = DeviceRegistry::Global().Get(name);
+  return d.ok() ? static_cast<NullDevice*>(*d) : nullptr;
+}
+
+// examples/models/mlp: W1 [64, 128], b1 [128], W2 [128, 16], b2 [16], fp32.
+constexpr int64_t kMlpWeightBytes = (64 * 128 + 128 + 128 * 16 + 16) * 4;
+
+TEST_F(OnnxBackendTest, AGpuInstanceRunsOnItsDeviceAndChargesItsWeights) {
+  NullDevice* gpu0 = Null("NULL:0");
+  NullDevice* gpu1 = Null("NULL:1");
+  ASSERT_NE(gpu0, nullptr);
+  ASSERT_NE(gpu1, nullptr);
+  gpu0->ClearLaunches();
+  gpu1->ClearLaunches();
+  ModelFiles files;
+  files.version_dir = "examples/models/mlp/1";
+  files.file_name = "model.onnx";
+  files.device = "NULL:1";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  // The weights, not the file (which also holds names and the graph).
+  EXPECT_EQ((*backend)->DeviceBytes(), kMlpWeightBytes);
+  const std::string x(2 * 64 * 4, '\0');
+  std::vector<InputTensor> in = {{"x", inference::TYPE_FP32, {2, 64}, x}};
+  std::vector<OutputTensor> out;
+  for (int run = 0; run < 2; ++run) {  // build + capture, replay
+    ASSERT_TRUE((*backend)->Run(in, &out).ok());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_THAT(out[0].shape, ElementsAre(2, 16));
+    EXPECT_EQ(out[0].data.size(), 2u * 16 * 4);
+  }
+  EXPECT_FALSE(gpu1->launches().empty()) << "the kernels ran somewhere else";
+  EXPECT_TRUE(gpu0->launches().empty()) << "NULL:0 ran kernels of an instance on NULL:1";
+}
+
+TEST_F(OnnxBackendTest, ACpuInstanceChargesNoGpuMemory) {
+  ModelFiles files;
+  files.version_dir = "examples/models/mlp/1";
+  files.file_name = "model.onnx";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ((*backend)->DeviceBytes(), 0);
+}
+
+TEST_F(OnnxBackendTest, AnInstanceOnAMissingGpuFailsNamingIt) {
+  ModelFiles files;
+  files.version_dir = "examples/models/mlp/1";
+  files.file_name = "model.onnx";
+  files.device = "NULL:99";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_FALSE(backend.ok());
+  EXPECT_THAT(backend.status().message(), HasSubstr("'NULL:99'"));
 }
 
 TEST(OnnxBackend, RegistersTritonNames) {
