@@ -47,6 +47,9 @@ class AmDevice final : public Device {
     absl::Duration run_timeout = absl::Seconds(60);
     size_t aql_packets = 4096;               // AQL ring entries per queue
     size_t kernarg_bytes = size_t{1} << 20;  // kernel-argument ring per queue
+    // Most scratch (private segment) memory per queue, in VRAM; kernels
+    // needing more slots than fit run fewer waves at once (am_scratch.h).
+    uint64_t max_scratch_bytes = uint64_t{256} << 20;
   };
 
   static absl::StatusOr<std::unique_ptr<AmDevice>> Create(Options options);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "drivers/am/am_device.h"
+#include "drivers/am/am_scratch.h"
 #include "drivers/am/code_object.h"
 #include "runtime/base/status_macros.h"
 
@@ -22,9 +23,16 @@ absl::StatusOr<std::unique_ptr<AmProgram>> AmProgram::Load(AmDevice* device,
                      " buffers and ", desc.num_vars, " variables make ", want));
   }
   if (co.kd.private_segment_fixed_size != 0) {
-    return absl::UnimplementedError(
-        absl::StrCat(dev, ": kernel '", desc.name, "' needs ", co.kd.private_segment_fixed_size,
-                     " bytes of scratch per work-item; this driver sets up no scratch memory"));
+    // Each queue sets up scratch for it at its first dispatch; refuse here
+    // what no queue could hold.
+    absl::StatusOr<ScratchLayout> scratch =
+        PlanScratch(device->node(), co.kd.private_segment_fixed_size,
+                    (co.kd.kernel_code_properties & kKernelCodeWave32) != 0,
+                    device->options().max_scratch_bytes);
+    if (!scratch.ok()) {
+      return absl::Status(scratch.status().code(), absl::StrCat(dev, ": kernel '", desc.name,
+                                                                "': ", scratch.status().message()));
+    }
   }
   const uint64_t lds = device->node().property("lds_size_in_kb", 64) * 1024;
   if (co.kd.group_segment_fixed_size > lds) {

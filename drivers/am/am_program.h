@@ -3,7 +3,9 @@
 // Load lays out the code object (code_object.h), checks it against the
 // ProgramDesc (the kernarg segment must be 8 bytes per buffer and variable:
 // the AmdRenderer ABI with no implicit arguments), refuses what this driver
-// does not set up (scratch memory, LDS beyond the GPU's), and uploads the
+// cannot set up (LDS beyond the GPU's, scratch beyond
+// Options::max_scratch_bytes: the queues set scratch up at dispatch,
+// am_scratch.h), and uploads the
 // image to executable VRAM. The dispatch's kernel_object is the uploaded
 // kernel descriptor.
 //

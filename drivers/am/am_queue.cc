@@ -138,7 +138,7 @@ AmEngine::~AmEngine() {
   }
   if (queue_created_) (void)kfd.DestroyQueue(queue_id_);
   if (event_ != 0) (void)kfd.DestroyEvent(event_);
-  for (const Kfd::Memory* m : {&ring_, &gart_, &kernargs_, &eop_, &cwsr_})
+  for (const Kfd::Memory* m : {&ring_, &gart_, &kernargs_, &eop_, &cwsr_, &scratch_})
     if (m->handle != 0) mem.FreeInternal(*m);
 }
 
@@ -200,6 +200,10 @@ absl::Status AmEngine::AddExec(const ExecCommand& c) {
                                                    "' was not loaded on ", device_->name()));
   }
   RETURN_IF_ERROR(program->CheckLaunch(c.global, c.local));
+  if (program->kd().private_segment_fixed_size != 0) {
+    RETURN_IF_ERROR(EnsureScratch(program->kd().private_segment_fixed_size,
+                                  (program->kd().kernel_code_properties & kKernelCodeWave32) != 0));
+  }
   const size_t args = program->kd().kernarg_size;
   if (batch_.size() + 1 > packets_ / 2 ||
       kernarg_space_->pending_bytes() + args + 64 > kernargs_.size / 2) {
@@ -227,6 +231,38 @@ absl::Status AmEngine::AddExec(const ExecCommand& c) {
   p.kernel_object = program->kernel_object();
   p.kernarg_address = kernargs_.va + off;
   batch_.push_back(p);
+  return absl::OkStatus();
+}
+
+absl::Status AmEngine::EnsureScratch(uint32_t item_bytes, bool wave32) {
+  const AmGpuNode& gpu = device_->node();
+  ASSIGN_OR_RETURN(ScratchLayout want,
+                   PlanScratch(gpu, item_bytes, wave32, device_->options().max_scratch_bytes));
+  if (want.wave_bytes <= scratch_wave_bytes_) return absl::OkStatus();
+  // The CP may be running submitted work with the current scratch: let it
+  // finish before the backing goes (the batch being built is not visible to
+  // the CP yet and runs with the new one).
+  uint64_t last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last = submitted_;
+  }
+  RETURN_IF_ERROR(AwaitFence(last, "growing the queue's scratch"));
+  AmAllocator& mem = device_->am_allocator();
+  if (scratch_.handle != 0) {
+    mem.FreeInternal(scratch_);
+    scratch_ = Kfd::Memory{};
+    scratch_wave_bytes_ = 0;
+  }
+  ASSIGN_OR_RETURN(
+      scratch_,
+      mem.AllocInternal(RoundUp(want.total_bytes, kPage),
+                        kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocNoSubstitute, false));
+  FillScratchFields(gpu, want, scratch_.va, amdq_);
+  // Visible before any packet published after this (Submit's header stores
+  // release).
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  scratch_wave_bytes_ = want.wave_bytes;
   return absl::OkStatus();
 }
 

@@ -13,6 +13,12 @@
 // events). Kernel arguments live in a GTT ring reused once their batch's
 // fence passed.
 //
+// Scratch: a dispatch of a kernel with a private segment needs the queue's
+// scratch (am_scratch.h); the first one that needs more than the queue has
+// waits for the queue's submitted work, frees the old backing, allocates a
+// larger one in VRAM and rewrites the amd_queue's scratch fields, which the
+// CP reads at each dispatch.
+//
 // SDMA: copies between this device's buffers are COPY_LINEAR packets, then a
 // FENCE (a sequence number to a GTT word) and a TRAP (posts the copy
 // queue's event); the copy runs after the compute work before it completed
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "drivers/am/abi/hsa.h"
+#include "drivers/am/am_scratch.h"
 #include "drivers/am/kfd.h"
 #include "drivers/common/device_queue.h"
 #include "drivers/common/fenced_ring.h"
@@ -81,12 +88,15 @@ class AmEngine final : public QueueEngine {
   // Waits on `event` with the device's fault events; an error for a fault.
   absl::Status WaitEvent(uint32_t event, absl::Duration timeout);
   absl::Status SdmaCopy(uint64_t dst, uint64_t src, uint64_t bytes);
+  // Makes the queue's scratch hold kernels of `item_bytes` per work-item.
+  absl::Status EnsureScratch(uint32_t item_bytes, bool wave32);
 
   AmDevice* const device_;
   const std::string queue_;
   const absl::Duration wait_timeout_;
 
-  Kfd::Memory ring_, gart_, eop_, cwsr_, kernargs_;
+  Kfd::Memory ring_, gart_, eop_, cwsr_, kernargs_, scratch_;
+  uint32_t scratch_wave_bytes_ = 0;  // the current slot (executor only)
   uint32_t queue_id_ = 0;
   bool queue_created_ = false;
   volatile uint64_t* doorbell_ = nullptr;

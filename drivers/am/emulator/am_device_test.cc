@@ -7,6 +7,7 @@
 
 #include "drivers/am/abi/kfd.h"
 #include "drivers/am/amdgpu_compiler.h"
+#include "drivers/am/code_object.h"
 #include "drivers/am/emulator/am_emu_device.h"
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/device_registry.h"
@@ -59,6 +60,43 @@ TEST(AmEmulated, RegistryOffersItOnlyWhenEnabled) {
   EXPECT_NE((*d)->info().description.find("emulated"), std::string::npos);
   EXPECT_EQ((*d)->info().compute_units, 48);
   unsetenv("UOP_ENABLE_EMULATED");
+}
+
+TEST(AmEmulated, KernelWithScratchGetsTheQueuesScratch) {
+  EmulatedAm emu = Emulated();
+  Device& d = *emu.device;
+  absl::StatusOr<std::string> bin = d.compiler().Compile("scratch", am_test::kScratch);
+  ASSERT_TRUE(bin.ok()) << bin.status();
+  absl::StatusOr<AmdCodeObject> co = LoadAmdCodeObject(*bin, "scratch");
+  ASSERT_TRUE(co.ok()) << co.status();
+  ASSERT_GE(co->kd.private_segment_fixed_size, 2048u);  // the array is in scratch
+  std::unique_ptr<Program> p = Load(d, "scratch", am_test::kScratch, {32, 32}, 0);
+  ASSERT_NE(p, nullptr);
+  ScopedBuffer out = Upload<float>(d, std::vector<float>(8, -1)),
+               idx = Upload<int32_t>(d, {5, 0, 511, 512 + 7, 100, 3, 250, 1});
+  DeviceBuffer* bufs[] = {out.get(), idx.get()};
+  // Twice: the second dispatch reuses the scratch the first set up.
+  for (int run = 0; run < 2; ++run) {
+    absl::Status st = p->Run(bufs, {}, LaunchDims{2}, LaunchDims{4});
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  EXPECT_EQ(Read<float>(d, *out, 8), (std::vector<float>{5, 0, 511, 7, 100, 3, 250, 1}));
+  EXPECT_EQ(emu.kfd->stats().scratch_dispatches, 2u);
+  EXPECT_EQ(emu.kfd->fault(), "");
+}
+
+TEST(AmEmulated, ScratchBeyondTheLimitIsRefusedAtLoad) {
+  AmDevice::Options o;
+  o.max_scratch_bytes = 64 * 1024;  // not one 64 KiB slot per shader engine
+  EmulatedAm emu = Emulated(std::move(o));
+  Device& d = *emu.device;
+  absl::StatusOr<std::string> bin = d.compiler().Compile("scratch", am_test::kScratch);
+  ASSERT_TRUE(bin.ok()) << bin.status();
+  absl::StatusOr<std::unique_ptr<Program>> p =
+      d.LoadProgram({.name = "scratch", .buffer_bytes = {32, 32}, .num_vars = 0}, *bin);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(p.status().message().find("kernel 'scratch'"), absl::string_view::npos) << p.status();
 }
 
 TEST(AmEmulated, ProgramRunsAndTheDriverCleansUp) {

@@ -47,7 +47,49 @@ absl::StatusOr<const HostTwin*> AmdCp::TwinFor(uint64_t kernel_object, uint64_t 
   return *twin;
 }
 
-absl::Status AmdCp::Dispatch(const uint8_t* packet, uint64_t at) {
+absl::Status AmdCp::CheckScratch(const AmdQueueState& q, uint32_t packet_bytes,
+                                 uint32_t kernel_bytes, bool wave32, uint64_t at) {
+  if (packet_bytes < kernel_bytes) {
+    return Fault(at, absl::StrFormat("the dispatch gives %u bytes of private segment per "
+                                     "work-item, the kernel needs %u",
+                                     packet_bytes, kernel_bytes));
+  }
+  // The amd_queue_t, from the read pointer as the CP finds it.
+  const uint8_t* offset_word = memory_->Translate(q.read_ptr + 8, 4);
+  if (offset_word == nullptr) return Fault(at, "the queue's read pointer is not mapped");
+  uint32_t offset;
+  std::memcpy(&offset, offset_word, 4);
+  const uint8_t* qb = memory_->Translate(q.read_ptr - offset, sizeof(hsa::amd_queue));
+  if (offset > q.read_ptr || qb == nullptr) {
+    return Fault(at, absl::StrFormat("the amd_queue_t at read pointer 0x%x - %u is not mapped",
+                                     q.read_ptr, offset));
+  }
+  hsa::amd_queue amdq;
+  std::memcpy(&amdq, qb, sizeof(amdq));
+  const uint64_t base = amdq.scratch_backing_memory_location;
+  const uint64_t size = amdq.scratch_backing_memory_byte_size;
+  if (base == 0 || size == 0 || memory_->Translate(base, size) == nullptr) {
+    return Fault(at, absl::StrFormat("the kernel needs %u bytes of scratch per work-item; the "
+                                     "queue's scratch (0x%x, %u bytes) is not mapped GPU memory",
+                                     kernel_bytes, base, size));
+  }
+  const uint32_t lanes = wave32 ? 32 : 64;
+  const uint32_t unit = config_.gfx_major < 11 ? 1024 : 256;
+  const uint64_t slot = uint64_t{amdq.compute_tmpring_size >> 12} * unit;
+  uint64_t waves = amdq.compute_tmpring_size & 0xFFF;
+  if (config_.gfx_major >= 11) waves *= config_.shader_engines;
+  if (slot < uint64_t{packet_bytes} * lanes || waves == 0 || waves * slot > size) {
+    return Fault(
+        at, absl::StrFormat("COMPUTE_TMPRING_SIZE 0x%x (%u waves of %u bytes) does not "
+                            "give %u-lane waves of %u bytes per work-item room in the "
+                            "queue's %u bytes of scratch",
+                            amdq.compute_tmpring_size, waves, slot, lanes, packet_bytes, size));
+  }
+  ++stats_.scratch_dispatches;
+  return absl::OkStatus();
+}
+
+absl::Status AmdCp::Dispatch(const AmdQueueState& q, const uint8_t* packet, uint64_t at) {
   hsa::kernel_dispatch_packet p;
   std::memcpy(&p, packet, sizeof(p));
   const uint8_t* kd_bytes = memory_->Translate(p.kernel_object, sizeof(hsa::kernel_descriptor));
@@ -59,6 +101,10 @@ absl::Status AmdCp::Dispatch(const uint8_t* packet, uint64_t at) {
   const uint64_t code = p.kernel_object + static_cast<uint64_t>(kd.kernel_code_entry_byte_offset);
   if (memory_->Translate(code, 4) == nullptr) {
     return Fault(at, absl::StrFormat("kernel code 0x%x is not mapped", code));
+  }
+  if (kd.private_segment_fixed_size != 0) {
+    RETURN_IF_ERROR(CheckScratch(q, p.private_segment_size, kd.private_segment_fixed_size,
+                                 (kd.kernel_code_properties & (1u << 10)) != 0, at));
   }
   ASSIGN_OR_RETURN(const HostTwin* twin, TwinFor(p.kernel_object, at));
   const TwinHeader& th = twin->header();
@@ -143,7 +189,7 @@ absl::Status AmdCp::StepAql(AmdQueueState& q, bool* progress, int max_packets,
     if (latency > absl::ZeroDuration())
       std::this_thread::sleep_for(absl::ToChronoNanoseconds(latency));
     if (type == hsa::kPacketKernelDispatch) {
-      RETURN_IF_ERROR(Dispatch(slot, at));
+      RETURN_IF_ERROR(Dispatch(q, slot, at));
     } else if (type == hsa::kPacketBarrierAnd) {
       hsa::barrier_and_packet b;
       std::memcpy(&b, slot, sizeof(b));

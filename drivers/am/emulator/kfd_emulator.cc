@@ -16,6 +16,7 @@ namespace {
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kDoorbellBase = 0xC000000000000000ull;  // KFD's doorbell mmap type bits
 constexpr uint64_t kDoorbellBytes = 0x2000;
+constexpr uint32_t kShaderEngines = 6;  // the topology's array_count / simd_arrays_per_engine
 constexpr uint64_t kRenderOffsetBase = uint64_t{1} << 40;
 constexpr char kTopology[] = "/sys/devices/virtual/kfd/kfd/topology/nodes";
 
@@ -76,11 +77,15 @@ KfdEmulator::KfdEmulator(const Options& options)
       render_node_(std::make_shared<RenderNode>(this)),
       rng_(options.seed) {
   doorbells_ = *memory_.Create(kDoorbellBytes);
-  cp_ = std::make_unique<AmdCp>(&memory_, &twins_, [this](uint32_t id) {
-    // Called on the GPU thread with mu_ released (see GpuLoop).
-    std::lock_guard<std::mutex> lock(mu_);
-    SignalEvent(id);
-  });
+  cp_ = std::make_unique<AmdCp>(
+      &memory_, &twins_,
+      [this](uint32_t id) {
+        // Called on the GPU thread with mu_ released (see GpuLoop).
+        std::lock_guard<std::mutex> lock(mu_);
+        SignalEvent(id);
+      },
+      AmdCpConfig{.gfx_major = static_cast<uint32_t>(options.gfx_target_version / 10000),
+                  .shader_engines = kShaderEngines});
   gpu_ = std::thread([this] { GpuLoop(); });
 }
 
@@ -104,7 +109,9 @@ void KfdEmulator::Install(EmulatedKernelIo& io) {
                           "\nmem_banks_count 1\nlocal_mem_size ", options_.vram_bytes,
                           "\ngfx_target_version ", options_.gfx_target_version,
                           "\nlds_size_in_kb 64\nsimd_per_cu 2\nmax_waves_per_simd 16\n"
-                          "array_count 12\nsimd_arrays_per_engine 2\nnum_xcc 1\n"
+                          "array_count ",
+                          2 * kShaderEngines,
+                          "\nsimd_arrays_per_engine 2\nnum_xcc 1\n"
                           "max_slots_scratch_cu 32\nvendor_id 4098\ndevice_id ",
                           options_.device_id, "\ndrm_render_minor ", options_.render_minor, "\n"));
 }
@@ -145,8 +152,7 @@ std::string KfdEmulator::fault() const {
 }
 
 AmdCpStats KfdEmulator::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  return cp_->stats();  // atomic counters
 }
 
 int KfdEmulator::Ioctl(unsigned long request, void* arg) {
@@ -443,7 +449,6 @@ void KfdEmulator::GpuLoop() {
       }
     }
     lock.lock();
-    stats_ = cp_->stats();
     if (!progress) gpu_cv_.wait_for(lock, absl::ToChronoNanoseconds(kIdlePoll));
   }
 }

@@ -130,7 +130,6 @@ class KfdEmulator {
   absl::Duration latency_min_ = absl::ZeroDuration(), latency_max_ = absl::ZeroDuration();
   std::mt19937 rng_;
   std::string fault_;
-  AmdCpStats stats_;
   std::unique_ptr<AmdCp> cp_;  // GPU thread only
   std::thread gpu_;
 };
