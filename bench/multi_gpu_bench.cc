@@ -3,29 +3,36 @@
 // PlaceInstances + Scheduler path uopd serves with, many concurrent clients.
 //
 //   multi_gpu_bench [--prefix CUDA] [--max-gpus 2] [--per-gpu 2] [--clients 32]
-//                   [--seconds 8] [--dim 4096] [--layers 8] [--batch 32]
+//                   [--seconds 8] [--batch 32] [--model ppocr_v4_det | --model DIR]
+//                   [--dim 4096] [--layers 8]
 //
-// The model: an MLP of --layers fp32 [dim x dim] Linear+ReLU layers (same
+// --model (the default: ppocr_v4_det): an ONNX dev model served by the
+// server's ONNX backend (LoadOnnxBackend, one OnnxModel per instance placed
+// on the instance's GPU, replays through the process-wide Engine). A name is
+// looked up in /work/shared/models and $HOME/.cache/uop/onnx-models; a DIR
+// holds model.onnx and test_data_set_0. Every request is the fixed input of
+// test_data_set_0 tiled --batch times along its first variable dim; every
+// instance's output for it must match the reference (tiled; rtol 1e-3, atol
+// 1e-4) and be byte-identical across instances.
+//
+// --model mlp: an MLP of --layers fp32 [dim x dim] Linear+ReLU layers (same
 // seeded weights on every GPU), built with the Tensor API on the instance's
 // device, captured once per instance and replayed (one device graph per
-// execution) by a per-instance Engine, so instances on different GPUs never
-// share a lock. ONNX models run on the CPU device only in this tree (the
-// ONNX importer places its tensors on "CPU"), so no dev ONNX model can be
-// served on a GPU yet; this model is GPU-bound at batch 32 (see the printed
-// per-execution time) and measures what the issue asks of multi-GPU serving:
-// whether N GPUs serve N times the work.
+// execution) by a per-instance Engine; instances must agree bit for bit.
 //
 // Prints per configuration: rows/s, requests/s, p50/p99 latency, and per
 // device executions, rows and busy time; then the ratio; then the uop_gpu_*
-// series a /metrics scrape shows after the multi-GPU run. Results are
-// checked: every GPU's instance must return the same bytes for one input.
+// series a /metrics scrape shows during the multi-GPU run.
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -42,6 +49,7 @@
 #include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine.h"
+#include "runtime/onnx/tensor_proto.h"
 #include "runtime/tensor/storage.h"
 #include "runtime/tensor/tensor.h"
 #include "runtime/uop/arg.h"
@@ -49,6 +57,7 @@
 #include "server/gpu_metrics.h"
 #include "server/model_config.h"
 #include "server/model_stats.h"
+#include "server/onnx_backend.h"
 #include "server/scheduler.h"
 
 namespace uop {
@@ -59,6 +68,7 @@ using server::InputTensor;
 using server::OutputTensor;
 
 struct Flags {
+  std::string model = "ppocr_v4_det";
   std::string prefix = "CUDA";
   int max_gpus = 2;
   int per_gpu = 2;
@@ -193,18 +203,165 @@ struct Result {
   std::vector<server::DeviceLoad> loads;
 };
 
-std::vector<char> RandomInput(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
+// What is served: how to make an instance on a device, the one request
+// every client sends (--batch rows), and a check of an instance's answer.
+struct Workload {
+  std::string name;  // the BENCH row's model part
+  std::string description;
+  std::function<absl::StatusOr<std::unique_ptr<server::ModelBackend>>(const std::string& device)>
+      make;
+  std::vector<std::string> storage;  // the request's bytes
+  std::vector<InputTensor> request;  // views into `storage`
+  // "" when `outputs` (of `request`) are right; null: no reference.
+  std::function<std::string(const std::vector<OutputTensor>& outputs)> check;
+};
+
+Workload MlpWorkload(const Flags& f) {
+  Workload w;
+  w.name = "mlp";
+  w.description = absl::StrCat("MLP ", f.layers, " x [", f.dim, " x ", f.dim,
+                               "] fp32 Linear+ReLU (Tensor API, per-instance Engine)");
+  w.make = [dim = f.dim, layers = f.layers](
+               const std::string& device) -> absl::StatusOr<std::unique_ptr<server::ModelBackend>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<MlpBackend> b, MlpBackend::Create(device, dim, layers));
+    return std::unique_ptr<server::ModelBackend>(std::move(b));
+  };
+  std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (float& f : v) f = u(rng);
-  std::vector<char> out(n * 4);
-  std::memcpy(out.data(), v.data(), out.size());
+  std::vector<float> v(static_cast<size_t>(f.batch) * f.dim);
+  for (float& x : v) x = u(rng);
+  w.storage.emplace_back(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+  w.request = {{"x", inference::TYPE_FP32, {f.batch, f.dim}, w.storage[0]}};
+  return w;
+}
+
+// A dev model's folder: `model` itself when it holds model.onnx, else the
+// folder of that name in the shared models or the fetched-models cache.
+std::string FindModel(const std::string& model) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> candidates = {model, "/work/shared/models/" + model};
+  if (const char* home = std::getenv("HOME"))
+    candidates.push_back(absl::StrCat(home, "/.cache/uop/onnx-models/", model));
+  for (const std::string& dir : candidates) {
+    if (fs::exists(fs::path(dir) / "model.onnx")) return dir;
+  }
+  return "";
+}
+
+absl::StatusOr<onnx_import::HostTensor> ReadTensor(const std::string& file) {
+  ASSIGN_OR_RETURN(std::string bytes, onnx_import::ReadFileBytes(file));
+  ASSIGN_OR_RETURN(onnx_import::HostValue v,
+                   onnx_import::ParseValueFile(bytes, onnx_import::ValueFileKind::kTensor));
+  if (!v.is_tensor() || v.tensor().is_string) {
+    return absl::InvalidArgumentError(absl::StrCat(file, " does not hold a numeric tensor"));
+  }
+  return v.tensor();
+}
+
+// `t` repeated `batch` times along `axis`, where it has 1.
+absl::StatusOr<std::string> Tile(const onnx_import::HostTensor& t, int axis, int batch,
+                                 std::vector<int64_t>* shape) {
+  if (axis < 0 || axis >= static_cast<int>(t.shape.size()) || t.shape[axis] != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(t.Describe(), " has no dim of 1 at its batch axis ", axis));
+  }
+  int64_t outer = 1;
+  for (int d = 0; d < axis; ++d) outer *= t.shape[d];
+  const size_t block = t.bytes.size() / outer;
+  std::string out;
+  out.reserve(t.bytes.size() * batch);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int b = 0; b < batch; ++b) {
+      out.append(reinterpret_cast<const char*>(t.bytes.data()) + o * block, block);
+    }
+  }
+  *shape = {t.shape.begin(), t.shape.end()};
+  (*shape)[axis] = batch;
   return out;
 }
 
-absl::StatusOr<Result> Serve(const Flags& f, const server::GpuSet& gpus, int use_gpus,
-                             server::GpuMemoryBudget& budget, std::string* metrics_text) {
+absl::StatusOr<Workload> OnnxWorkload(const Flags& f) {
+  const std::string dir = FindModel(f.model);
+  if (dir.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no model.onnx for '", f.model,
+                     "' (a folder, or a name in /work/shared/models or ~/.cache/uop/onnx-models)"));
+  }
+  Workload w;
+  w.name = std::filesystem::path(dir).filename().string();
+  w.description = absl::StrCat("ONNX ", dir, " (server ONNX backend, OnnxModel on each GPU)");
+  w.make = [dir](const std::string& device) {
+    server::ModelFiles files;
+    files.version_dir = dir;
+    files.file_name = "model.onnx";
+    files.device = device;
+    return server::LoadOnnxBackend(files, {});
+  };
+  // A CPU instance only to read the declared inputs (nothing is compiled).
+  ASSIGN_OR_RETURN(std::unique_ptr<server::ModelBackend> spec, w.make("CPU"));
+  const std::vector<server::TensorSpec>& inputs = spec->inputs();
+  w.storage.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    ASSIGN_OR_RETURN(onnx_import::HostTensor t,
+                     ReadTensor(absl::StrCat(dir, "/test_data_set_0/input_", i, ".pb")));
+    const auto& dims = inputs[i].dims;
+    const int axis = static_cast<int>(std::find(dims.begin(), dims.end(), -1) - dims.begin());
+    InputTensor in;
+    in.name = inputs[i].name;
+    in.dtype = inputs[i].dtype;
+    if (axis == static_cast<int>(dims.size())) {  // nothing to tile (a scalar such as a rate)
+      in.shape = {t.shape.begin(), t.shape.end()};
+      w.storage.emplace_back(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
+    } else {
+      ASSIGN_OR_RETURN(std::string tiled, Tile(t, axis, f.batch, &in.shape));
+      w.storage.push_back(std::move(tiled));
+    }
+    in.data = w.storage.back();
+    w.request.push_back(std::move(in));
+  }
+  std::vector<onnx_import::HostTensor> refs;
+  for (size_t i = 0; i < spec->outputs().size(); ++i) {
+    ASSIGN_OR_RETURN(refs.emplace_back(),
+                     ReadTensor(absl::StrCat(dir, "/test_data_set_0/output_", i, ".pb")));
+  }
+  // Each output is its reference repeated: element k against k mod the
+  // reference's size when the batch axis is the outermost varying one (as
+  // for every dev model's outputs, [batch, ...]).
+  w.check = [refs = std::move(refs), batch = f.batch](const std::vector<OutputTensor>& outs) {
+    std::string problems;
+    for (size_t i = 0; i < refs.size() && i < outs.size(); ++i) {
+      const onnx_import::HostTensor& r = refs[i];
+      const std::string& o = outs[i].data;
+      if (outs[i].dtype != inference::TYPE_FP32 || r.dtype != DType::Float32() ||
+          o.size() != r.bytes.size() * batch) {
+        absl::StrAppend(&problems, " output ", i, ": not float32 or not ", batch,
+                        " x the reference ", r.Describe(), ";");
+        continue;
+      }
+      const size_t n_ref = r.bytes.size() / 4;
+      size_t bad = 0;
+      double max_err = 0;
+      for (size_t k = 0; k < o.size() / 4; ++k) {
+        float got, want;
+        std::memcpy(&got, o.data() + 4 * k, 4);
+        std::memcpy(&want, r.bytes.data() + 4 * (k % n_ref), 4);
+        const double err = std::abs(static_cast<double>(got) - want);
+        if (!(err <= 1e-4 + 1e-3 * std::abs(static_cast<double>(want)))) ++bad;
+        if (!(err <= max_err)) max_err = err;
+      }
+      if (bad > 0) {
+        absl::StrAppend(&problems, " output ", i, ": ", bad, " of ", o.size() / 4,
+                        " elements off the reference, max abs error ", max_err, ";");
+      }
+    }
+    return problems;
+  };
+  return w;
+}
+
+absl::StatusOr<Result> Serve(const Flags& f, const Workload& w, const server::GpuSet& gpus,
+                             int use_gpus, server::GpuMemoryBudget& budget,
+                             std::string* metrics_text) {
   std::vector<std::string> ids;
   for (int g = 0; g < use_gpus; ++g) ids.push_back(absl::StrCat(g));
   ASSIGN_OR_RETURN(inference::ModelConfig config,
@@ -214,35 +371,56 @@ absl::StatusOr<Result> Serve(const Flags& f, const server::GpuSet& gpus, int use
                                     " gpus: [", absl::StrJoin(ids, ", "), "] }]"),
                        "bench"));
   ASSIGN_OR_RETURN(std::vector<server::InstancePlacement> placement,
-                   server::PlaceInstances(config, "mlp", gpus));
+                   server::PlaceInstances(config, w.name, gpus));
   std::vector<std::unique_ptr<server::ModelBackend>> instances;
   std::vector<std::pair<int, int64_t>> need;
   for (const auto& p : placement) {
-    ASSIGN_OR_RETURN(std::unique_ptr<MlpBackend> b, MlpBackend::Create(p.device, f.dim, f.layers));
-    need.emplace_back(p.gpu, b->DeviceBytes());
-    instances.push_back(std::move(b));
+    absl::StatusOr<std::unique_ptr<server::ModelBackend>> b = w.make(p.device);
+    if (!b.ok())
+      return absl::Status(b.status().code(), absl::StrCat(p.device, ": ", b.status().message()));
+    need.emplace_back(p.gpu, (*b)->DeviceBytes());
+    instances.push_back(*std::move(b));
   }
-  ASSIGN_OR_RETURN(auto held, budget.Reserve("mlp", need));
+  ASSIGN_OR_RETURN(auto held, budget.Reserve(w.name, need));
   server::SchedulerOptions so;
-  so.model_name = "mlp";
+  so.model_name = w.name;
   so.max_batch_size = f.batch;
   so.buckets = {f.batch};
+  // Every client may have a request queued: the default 1 GiB byte limit
+  // refuses some of 32 ppocr requests of 37.5 MiB (the 2026-11-25 run with
+  // 2 instances per GPU hit it), which would measure refusals.
+  int64_t request_bytes = 0;
+  for (const InputTensor& in : w.request) request_bytes += static_cast<int64_t>(in.data.size());
+  so.max_queue_size = std::max<int64_t>(so.max_queue_size, 2 * f.clients);
+  so.max_queue_bytes = std::max<int64_t>(so.max_queue_bytes, 2 * f.clients * request_bytes);
   server::DeviceIndex(placement, &so.devices, &so.instance_device);
-  server::ModelStats stats("mlp", "1", nullptr);
+  server::ModelStats stats(w.name, "1", nullptr);
   server::Scheduler scheduler(so, std::move(instances), &stats);
 
-  // Warm (capture) every instance and check they agree bit for bit.
-  const int64_t n = static_cast<int64_t>(f.batch) * f.dim;
-  std::vector<char> probe = RandomInput(n, 1);
+  // Warm (build, compile, capture) every instance; each must answer the
+  // request right and byte-identically to instance 0.
   std::string first;
   for (int i = 0; i < scheduler.num_instances(); ++i) {
     std::vector<OutputTensor> out;
-    InputTensor in{"x", inference::TYPE_FP32, {f.batch, f.dim}, {probe.data(), probe.size()}};
-    absl::Status st = scheduler.instance(i).Run({&in, 1}, &out);
+    const absl::Time t0 = absl::Now();
+    absl::Status st = scheduler.instance(i).Run(w.request, &out);
     if (!st.ok())
       return absl::Status(st.code(), absl::StrCat(placement[i].device, ": ", st.message()));
-    if (i == 0) first = out[0].data;
-    if (out[0].data != first) {
+    std::printf("    instance %d on %s: first run %.0f ms, %.1f MiB charged\n", i,
+                placement[i].device.c_str(), absl::ToDoubleMilliseconds(absl::Now() - t0),
+                need[i].second / 1048576.0);
+    std::string all;
+    for (const OutputTensor& o : out) all += o.data;
+    if (i == 0) {
+      first = all;
+      if (w.check) {
+        const std::string wrong = w.check(out);
+        if (!wrong.empty()) {
+          return absl::InternalError(
+              absl::StrCat("instance 0 on ", placement[0].device, " answered wrong:", wrong));
+        }
+      }
+    } else if (all != first) {
       return absl::InternalError(absl::StrCat("instance ", i, " on ", placement[i].device,
                                               " returned other bytes than instance 0"));
     }
@@ -257,19 +435,19 @@ absl::StatusOr<Result> Serve(const Flags& f, const server::GpuSet& gpus, int use
   std::vector<std::thread> threads;
   const absl::Time start = absl::Now();
   for (int c = 0; c < f.clients; ++c) {
-    threads.emplace_back([&, c] {
-      std::vector<char> data = RandomInput(n, 100 + c);
+    threads.emplace_back([&] {
       std::vector<double> mine;
       while (!stop.load(std::memory_order_relaxed)) {
         InferJob job;
         job.batch = f.batch;
-        job.inputs = {{"x", inference::TYPE_FP32, {f.batch, f.dim}, {data.data(), data.size()}}};
+        job.inputs = w.request;
         const absl::Time t0 = absl::Now();
         absl::Status st = scheduler.Infer(&job);
-        mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+        if (st.ok()) mine.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
         if (!st.ok()) {
           if (failed.fetch_add(1) == 0)
             std::fprintf(stderr, "request failed: %s\n", st.ToString().c_str());
+          absl::SleepFor(absl::Milliseconds(1));  // a refusal returns at once: no busy loop
           continue;
         }
         rows += f.batch;
@@ -319,7 +497,9 @@ int Main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     bool ok = true;
-    if (k == "--prefix")
+    if (k == "--model")
+      f.model = v;
+    else if (k == "--prefix")
       f.prefix = v;
     else if (k == "--max-gpus")
       ok = absl::SimpleAtoi(v, &f.max_gpus);
@@ -359,11 +539,20 @@ int Main(int argc, char** argv) {
     std::printf("%s: %s\n", gpus.Name(g).c_str(), (*d)->info().description.c_str());
   }
   server::GpuMemoryBudget budget(gpus, 0);
-  std::printf(
-      "model: MLP %d x [%d x %d] fp32 Linear+ReLU, batch %d; %d instances per GPU, %d "
-      "clients, %.0f s per configuration\n",
-      f.layers, f.dim, f.dim, f.batch, f.per_gpu, f.clients, f.seconds);
-  absl::StatusOr<Result> one = Serve(f, gpus, 1, budget, nullptr);
+  absl::StatusOr<Workload> w = f.model == "mlp" ? MlpWorkload(f) : OnnxWorkload(f);
+  if (!w.ok()) {
+    std::fprintf(stderr, "multi_gpu_bench: %s\n", w.status().ToString().c_str());
+    return 1;
+  }
+  if (f.prefix == "NULL") {
+    // Null devices compute nothing (outputs are zeros): the placement,
+    // scheduling and metrics path only.
+    w->check = nullptr;
+    std::printf("NULL devices: outputs are not checked against the reference\n");
+  }
+  std::printf("model: %s, batch %d; %d instances per GPU, %d clients, %.0f s per configuration\n",
+              w->description.c_str(), f.batch, f.per_gpu, f.clients, f.seconds);
+  absl::StatusOr<Result> one = Serve(f, *w, gpus, 1, budget, nullptr);
   if (!one.ok()) {
     std::fprintf(stderr, "1 GPU: %s\n", one.status().ToString().c_str());
     return 1;
@@ -375,15 +564,15 @@ int Main(int argc, char** argv) {
     return 0;
   }
   std::string text;
-  absl::StatusOr<Result> all = Serve(f, gpus, gpus.count, budget, &text);
+  absl::StatusOr<Result> all = Serve(f, *w, gpus, gpus.count, budget, &text);
   if (!all.ok()) {
     std::fprintf(stderr, "%d GPUs: %s\n", gpus.count, all.status().ToString().c_str());
     return 1;
   }
   const std::string label = absl::StrCat(gpus.count, " GPUs");
   Print(label.c_str(), *all);
-  std::printf("multi_gpu_mlp_b%d: 1 GPU %.0f rows/s | %d GPUs %.0f rows/s | ratio %.3fx\n", f.batch,
-              one->rows_per_s, gpus.count, all->rows_per_s,
+  std::printf("multi_gpu_%s_b%d: 1 GPU %.0f rows/s | %d GPUs %.0f rows/s | ratio %.3fx\n",
+              w->name.c_str(), f.batch, one->rows_per_s, gpus.count, all->rows_per_s,
               all->rows_per_s / std::max(1.0, one->rows_per_s));
   std::printf("per-GPU metrics scraped during the %d-GPU run:\n", gpus.count);
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
