@@ -73,11 +73,21 @@ class NvDevice final : public Device {
     // the GPU's interrupt: short batches finish within it, so their waits
     // cost no interrupt and no wake-up (env UOP_NV_SPIN_US).
     absl::Duration spin = absl::Microseconds(200);
-    // A host wait-for-idle between the launches of a batch: the only thing
-    // that keeps consecutive grids of a channel from overlapping (their QMDs
-    // are not chained). Off only to measure what it costs: kernels that
-    // depend on each other then race (env UOP_NV_LAUNCH_WFI=0).
-    bool launch_wfi = true;
+    // How consecutive launches of a batch are kept from overlapping (grids
+    // of one channel otherwise run at once), env UOP_NV_LAUNCH_ORDER:
+    //  kChain ("chain"): each QMD names the next as its dependent, so the
+    //    GPU schedules it when the previous grid completed; the last QMD's
+    //    release semaphore bumps the engine's chain counter, which the
+    //    segment's end acquires before it releases the timeline. No host
+    //    wait-for-idle between launches.
+    //  kWfi ("wfi"): a host wait-for-idle between launches (the fallback).
+    //  kNone ("none"): neither; dependent kernels race (a measurement only).
+    enum class LaunchOrder { kChain, kWfi, kNone };
+    LaunchOrder launch_order = LaunchOrder::kChain;
+    // Ask the RM to boost the GPU's clocks to the maximum while the device
+    // lives (NV2080_CTRL_CMD_PERF_BOOST, as CUDA does); a refusal is not an
+    // error (perf_boosted() says), env UOP_NV_PERF_BOOST=0 turns it off.
+    bool perf_boost = true;
   };
 
   // Number of GPUs the kernel driver offers on this machine (0 without it).
@@ -124,6 +134,8 @@ class NvDevice final : public Device {
   // Bumped whenever code is uploaded (engines invalidate instruction caches).
   uint64_t program_generation() const { return program_generation_.load(); }
   void NoteProgramUploaded() { program_generation_.fetch_add(1); }
+  // Whether the RM granted the performance boost at bring-up.
+  bool perf_boosted() const { return perf_boosted_; }
   // The description's wait mode: whether host waits sleep on interrupts.
   bool interrupt_waits() const { return interrupt_waits_; }
   void set_interrupt_waits(bool on) { interrupt_waits_ = on; }
@@ -160,6 +172,7 @@ class NvDevice final : public Device {
   void* usermode_map_ = nullptr;
   volatile uint32_t* doorbell_ = nullptr;
   bool interrupt_waits_ = false;
+  bool perf_boosted_ = false;
 
   mutable std::mutex local_mu_;
   LocalMemory local_;

@@ -93,4 +93,27 @@ void SetQmdLaunch(Qmd4& m, LaunchDims grid, LaunchDims block, uint64_t cbuf0_va,
   SetQmdConstantBuffer(m, 0, cbuf0_va, cbuf0_bytes);
 }
 
+void SetQmdDependent(Qmd4& m, uint64_t next_qmd_va) {
+  namespace q = nvhw::qmd4;
+  m.Set(q::DependentQmdPointer(0), (next_qmd_va >> 8) & 0xffffffffu);
+  m.Set(q::DependentQmdAction(0), q::kDependentActionSchedule);
+  m.Set(q::DependentQmdPrefetch(0), 1);
+  m.Set(q::DependentQmdEnable(0), 1);
+}
+
+void SetQmdReleaseAdd(Qmd4& m, int i, uint64_t va, uint32_t add) {
+  namespace q = nvhw::qmd4;
+  m.Set(q::ReleaseSemaphoreAddrLower(i), va & 0xffffffffu);
+  m.Set(q::ReleaseSemaphoreAddrUpper(i), va >> 32);
+  m.Set(q::ReleaseSemaphorePayloadLower(i), add);
+  m.Set(q::ReleaseSemaphorePayloadUpper(i), 0);
+  m.Set(q::ReleaseStructureSize(i), q::kReleaseOneWord);
+  m.Set(q::ReleasePayload64(i), 0);
+  m.Set(q::ReleaseMembarType(i), q::kReleaseMembarSysmembar);
+  m.Set(q::ReleaseReductionEnable(i), 1);
+  m.Set(q::ReleaseReductionOp(i), q::kReductionAdd);
+  m.Set(q::ReleaseReductionFormat(i), q::kReductionUnsigned32);
+  m.Set(q::ReleaseEnable(i), 1);
+}
+
 }  // namespace uop

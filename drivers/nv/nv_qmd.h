@@ -45,6 +45,14 @@ void SetQmdLaunch(Qmd4& q, LaunchDims grid, LaunchDims block, uint64_t cbuf0_va,
 // Constant buffer `bank` (1..) at `va` (64-byte aligned) of `bytes`.
 void SetQmdConstantBuffer(Qmd4& q, int bank, uint64_t va, uint32_t bytes);
 
+// Makes the GPU schedule the QMD at `next_qmd_va` (256-byte aligned) when
+// this grid has completed: the next launch of a chain, with no host
+// wait-for-idle between them.
+void SetQmdDependent(Qmd4& q, uint64_t next_qmd_va);
+// When this grid completes, release semaphore `i` (0, 1) adds `add` to the
+// 32-bit word at `va` (4-byte aligned), after a system memory barrier.
+void SetQmdReleaseAdd(Qmd4& q, int i, uint64_t va, uint32_t add);
+
 }  // namespace uop
 
 #endif  // UOP_DRIVERS_NV_NV_QMD_H_

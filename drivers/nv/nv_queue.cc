@@ -13,6 +13,7 @@
 #include "drivers/nv/include/nv_hopper.h"
 #include "drivers/nv/nv_device.h"
 #include "drivers/nv/nv_program.h"
+#include "drivers/nv/nv_qmd.h"
 #include "runtime/base/status_macros.h"
 
 namespace uop {
@@ -40,6 +41,8 @@ absl::StatusOr<std::unique_ptr<NvEngine>> NvEngine::Create(NvDevice* device, std
   NvAllocator& mem = device->nv_allocator();
   ASSIGN_OR_RETURN(e->sem_, mem.AllocInternal(4096, NvMemKind::kHost));
   std::memset(e->sem_.cpu, 0, 4096);
+  ASSIGN_OR_RETURN(e->chain_, mem.AllocInternal(4096, NvMemKind::kDeviceHost));
+  std::memset(e->chain_.cpu, 0, 4096);
   ASSIGN_OR_RETURN(e->cmd_,
                    mem.AllocInternal(device->options().ring_bytes, NvMemKind::kDeviceHost));
   NvEngine* self = e.get();
@@ -97,6 +100,7 @@ NvEngine::~NvEngine() {
   NvAllocator& mem = device_->nv_allocator();
   for (auto& [key, c] : cache_) mem.FreeInternal(c.mem);
   mem.FreeInternal(cmd_);
+  mem.FreeInternal(chain_);
   mem.FreeInternal(sem_);
 }
 
@@ -209,6 +213,16 @@ uint32_t NvEngine::EmitRelease(std::vector<uint32_t>& pb, uint64_t value) const 
   return word;
 }
 
+void NvEngine::EmitChainAcquire(std::vector<uint32_t>& pb) {
+  ++chains_;
+  pb.push_back(hw::MethodInc(0, hw::kHostSemAddrLo, 5));
+  pb.push_back(static_cast<uint32_t>(chain_.va));
+  pb.push_back(static_cast<uint32_t>(chain_.va >> 32));
+  pb.push_back(chains_);
+  pb.push_back(0);
+  pb.push_back(hw::kSemOpAcqCircGeq);  // 32-bit: the QMD release adds to one word
+}
+
 absl::Status NvEngine::SubmitSegment(Channel& ch, uint64_t pb_va, uint32_t dwords) {
   RETURN_IF_ERROR(PushEntry(ch, pb_va, dwords));
   Kick(ch);
@@ -277,26 +291,54 @@ absl::Status NvEngine::AddRawCopy(uint64_t dst_va, uint64_t src_va, uint64_t byt
   return absl::OkStatus();
 }
 
-absl::Status NvEngine::EncodeLaunch(const Launch& l, std::vector<uint32_t>& pb,
-                                    bool first_in_segment, uint8_t* data, uint64_t data_va,
-                                    size_t* data_off) {
-  const NvProgram& p = *l.program;
-  const size_t cbuf = *data_off, qmd = cbuf + RoundUp(p.cbank0_bytes(), 256);
-  *data_off = qmd + RoundUp(hw::kQmdBytes, 256);
-  p.WriteConstants(data + cbuf, l.addrs, l.vars, l.global, l.local);
-  Qmd4 q = p.qmd_template();
-  SetQmdLaunch(q, l.global, l.local, data_va + cbuf, p.cbank0_bytes());
-  std::memcpy(data + qmd, q.words, sizeof(q.words));
-  // Launches of one queue run in order: the next waits for the last.
-  if (!first_in_segment && device_->options().launch_wfi) {
-    pb.push_back(hw::MethodInc(0, hw::kHostWfi, 1));
-    pb.push_back(0);
+bool NvEngine::EncodeLaunches(size_t begin, size_t end, std::vector<uint32_t>& pb, uint8_t* data,
+                              uint64_t data_va, size_t* data_off) {
+  using Order = NvDevice::Options::LaunchOrder;
+  const Order order = device_->options().launch_order;
+  const bool chain = order == Order::kChain && end - begin >= 2;
+  auto send_pcas = [&pb](uint64_t qmd_va) {
+    pb.push_back(hw::MethodInc(hw::kSubchannelCompute, hw::kComputeSendPcasA, 1));
+    pb.push_back(static_cast<uint32_t>(qmd_va >> 8));
+    pb.push_back(hw::MethodInc(hw::kSubchannelCompute, hw::kComputeSendSignalingPcas2B, 1));
+    pb.push_back(hw::kPcasActionInvalidateCopySchedule);
+  };
+  Qmd4 prev;
+  size_t prev_off = 0;
+  for (size_t j = begin; j < end; ++j) {
+    const Launch& l = items_[j].launch;
+    const NvProgram& p = *l.program;
+    const size_t cbuf = *data_off, qmd = cbuf + RoundUp(p.cbank0_bytes(), 256);
+    *data_off = qmd + RoundUp(hw::kQmdBytes, 256);
+    p.WriteConstants(data + cbuf, l.addrs, l.vars, l.global, l.local);
+    Qmd4 q = p.qmd_template();
+    SetQmdLaunch(q, l.global, l.local, data_va + cbuf, p.cbank0_bytes());
+    if (chain) {
+      // The first grid is sent; each later one is scheduled by the GPU when
+      // the grid before it completed.
+      if (j == begin) {
+        send_pcas(data_va + qmd);
+      } else {
+        SetQmdDependent(prev, data_va + qmd);
+        std::memcpy(data + prev_off, prev.words, sizeof(prev.words));
+      }
+      prev = q;
+      prev_off = qmd;
+      continue;
+    }
+    if (j > begin && order == Order::kWfi) {
+      pb.push_back(hw::MethodInc(0, hw::kHostWfi, 1));
+      pb.push_back(0);
+    }
+    std::memcpy(data + qmd, q.words, sizeof(q.words));
+    send_pcas(data_va + qmd);
   }
-  pb.push_back(hw::MethodInc(hw::kSubchannelCompute, hw::kComputeSendPcasA, 1));
-  pb.push_back(static_cast<uint32_t>((data_va + qmd) >> 8));
-  pb.push_back(hw::MethodInc(hw::kSubchannelCompute, hw::kComputeSendSignalingPcas2B, 1));
-  pb.push_back(hw::kPcasActionInvalidateCopySchedule);
-  return absl::OkStatus();
+  if (chain) {
+    // The chain's end, for the segment's acquire (a host WFI after the first
+    // SEND_PCAS does not wait for grids its dependents start).
+    SetQmdReleaseAdd(prev, 0, chain_.va, 1);
+    std::memcpy(data + prev_off, prev.words, sizeof(prev.words));
+  }
+  return chain;
 }
 
 void NvEngine::EncodeCopy(const RawCopy& c, std::vector<uint32_t>& pb, bool last) const {
@@ -406,12 +448,10 @@ absl::StatusOr<uint64_t> NvEngine::SubmitItems() {
       data_va = cmd_.va + off;
     }
     size_t data_off = 0;
-    for (size_t j = i; j < end; ++j) {
-      if (copy) {
-        EncodeCopy(items_[j].copy, pb, j + 1 == end);
-      } else {
-        RETURN_IF_ERROR(EncodeLaunch(items_[j].launch, pb, j == i, data, data_va, &data_off));
-      }
+    if (copy) {
+      for (size_t j = i; j < end; ++j) EncodeCopy(items_[j].copy, pb, j + 1 == end);
+    } else if (EncodeLaunches(i, end, pb, data, data_va, &data_off)) {
+      EmitChainAcquire(pb);
     }
     EmitRelease(pb, released_ + 1);
     ASSIGN_OR_RETURN(size_t pb_off, ring_->Reserve(pb.size() * 4, 64));
@@ -436,13 +476,7 @@ absl::Status NvEngine::RecordForReplay(uint64_t key) {
   ASSIGN_OR_RETURN(c.mem, device_->nv_allocator().AllocInternal(pb_offset + 8 * 4 * items_.size(),
                                                                 NvMemKind::kDeviceHost));
   size_t data_off = 0;
-  for (size_t j = 0; j < items_.size(); ++j) {
-    absl::Status st = EncodeLaunch(items_[j].launch, pb, j == 0, c.mem.cpu, c.mem.va, &data_off);
-    if (!st.ok()) {
-      device_->nv_allocator().FreeInternal(c.mem);
-      return st;
-    }
-  }
+  c.chained = EncodeLaunches(0, items_.size(), pb, c.mem.cpu, c.mem.va, &data_off);
   c.pb_offset = static_cast<uint32_t>(pb_offset);
   c.pb_dwords = static_cast<uint32_t>(pb.size());
   std::memcpy(c.mem.cpu + pb_offset, pb.data(), pb.size() * 4);
@@ -464,6 +498,7 @@ absl::StatusOr<uint64_t> NvEngine::SubmitCached(Cached& c) {
   pre_.clear();
   post_.clear();
   if (last_channel_ != nullptr && last_channel_ != &compute_) EmitAcquire(pre_, released_);
+  if (c.chained) EmitChainAcquire(post_);
   EmitRelease(post_, released_ + 1);
   const size_t pre_bytes = RoundUp(pre_.size() * 4, 64);
   ASSIGN_OR_RETURN(size_t off, ring_->Reserve(pre_bytes + post_.size() * 4, 64));

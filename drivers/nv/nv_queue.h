@@ -9,10 +9,13 @@
 //
 // Flush encodes the batch as segments, one per run of same-channel work:
 //   [acquire timeline >= last value, when the other channel ran last]
-//   work: per launch a WFI between launches (Options::launch_wfi: grids of
-//         one channel would overlap otherwise), the constant buffer + QMD
-//         in the ring, SEND_PCAS_A + SEND_SIGNALING_PCAS2_B; per copy
-//         OFFSET_IN/OUT, LINE_LENGTH_IN, LAUNCH_DMA;
+//   work: launches: constant buffers + QMDs in the ring; the first QMD goes
+//         by SEND_PCAS_A + SEND_SIGNALING_PCAS2_B, and each QMD names the
+//         next as its dependent (the GPU starts it when the grid before it
+//         completed), the last one's release semaphore adds 1 to the chain
+//         counter, and the segment acquires that count (Options::
+//         launch_order; kWfi sends every QMD with a host WFI between);
+//         copies: OFFSET_IN/OUT, LINE_LENGTH_IN, LAUNCH_DMA;
 //   release timeline = ++value (after WFI) + NON_STALL_INTERRUPT
 // and submits each with a GPFIFO entry, GP_PUT in USERD and the doorbell.
 //
@@ -20,8 +23,9 @@
 // values) is recorded into memory of its own: constant buffers, QMDs and a
 // pushbuffer of its launches alone, never written again. Each replay then
 // costs three GPFIFO entries and one doorbell: [acquire, when the copy
-// channel ran last] from the ring, the recorded pushbuffer, [release +
-// interrupt] from the ring. The semaphore values live outside the recording,
+// channel ran last] from the ring, the recorded pushbuffer (one SEND_PCAS;
+// the QMDs are chained inside the recording), [acquire the chain counter,
+// release + interrupt] from the ring. The semaphore values live outside the recording,
 // so a replay never waits for the previous one: twenty submissions of one
 // batch are twenty back-to-back GPU runs, ordered by the channel.
 //
@@ -124,6 +128,7 @@ class NvEngine final : public QueueEngine {
     NvAllocation mem;
     uint32_t pb_offset = 0, pb_dwords = 0;
     uint64_t last_fence = 0;  // freed only once this completed
+    bool chained = false;     // its last QMD bumps the chain counter
     int uses = 0;
   };
 
@@ -134,9 +139,14 @@ class NvEngine final : public QueueEngine {
   absl::Status SetupEvents();
   // Encodes the current items into segments and submits them.
   absl::StatusOr<uint64_t> SubmitItems();
-  // Appends launch data for `l` to the ring and its methods to `pb`.
-  absl::Status EncodeLaunch(const Launch& l, std::vector<uint32_t>& pb, bool first_in_segment,
-                            uint8_t* data, uint64_t data_va, size_t* data_off);
+  // Writes the constant buffers and QMDs of launches [begin, end) of items_
+  // at data + *data_off (GPU address data_va + ...) and their methods to
+  // `pb`, ordered as Options::launch_order says. True when they form a QMD
+  // chain whose end the segment must acquire (EmitChainAcquire).
+  bool EncodeLaunches(size_t begin, size_t end, std::vector<uint32_t>& pb, uint8_t* data,
+                      uint64_t data_va, size_t* data_off);
+  // Acquire: the chain counter reached the chains submitted so far (+1).
+  void EmitChainAcquire(std::vector<uint32_t>& pb);
   void EncodeCopy(const RawCopy& c, std::vector<uint32_t>& pb, bool last) const;
   // Acquire/release around a segment; returns the dword indices of the values.
   uint32_t EmitAcquire(std::vector<uint32_t>& pb, uint64_t value) const;
@@ -161,6 +171,9 @@ class NvEngine final : public QueueEngine {
   Channel compute_, copy_;
   NvAllocation cmd_;  // the command ring
   NvAllocation sem_;  // timeline semaphore: uint64 at offset 0
+  // Chain counter: uint32 at offset 0 the last QMD of each chain adds 1 to
+  // (video memory: the GPU's reduction stays on the GPU).
+  NvAllocation chain_;
   std::unique_ptr<FencedRing> ring_;
   int event_fd_ = -1;
   std::vector<nvrm::Handle> events_;
@@ -174,6 +187,7 @@ class NvEngine final : public QueueEngine {
   // Executor only:
   std::vector<Item> items_;
   uint64_t released_ = 0;  // the last value a submitted segment releases
+  uint32_t chains_ = 0;    // chains submitted (wraps; acquired circularly)
   Channel* last_channel_ = nullptr;
   uint64_t local_generation_ = 0;  // local memory setup this engine emitted
   uint64_t program_generation_ = 0;

@@ -70,6 +70,10 @@ TEST(NvDeviceEmulated, BringsUpTheGpuAndReleasesEverything) {
     EXPECT_EQ((*d)->gpu().dma_class, 0xc8b5u);
     EXPECT_EQ((*d)->gpu().gpfifo_class, 0xc86fu);
     EXPECT_TRUE((*d)->interrupt_waits());
+    // Clocks boosted at bring-up, once (the sync engine's queue asks nothing).
+    EXPECT_TRUE((*d)->perf_boosted());
+    EXPECT_EQ(emu->stats().perf_boosts, 1u);
+    EXPECT_TRUE(absl::StrContains(info.description, "boosted")) << info.description;
     EXPECT_EQ(emu->fault(), "");
     // The sync engine set up both channels: two segments ran, both released.
     EXPECT_GE(emu->stats().releases, 2u);
@@ -313,36 +317,95 @@ TEST(NvDeviceEmulated, ReplaysDoNotWaitForThePreviousRun) {
   const NvEmulator::Stats es = e.emu->stats();
   EXPECT_EQ(es.releases_backward, 0u);
   EXPECT_EQ(es.launches, 40u);
-  // Launches of one batch wait for idle between each other (4 per batch).
-  EXPECT_EQ(es.wfis, 8u * 4u);
+  // Launches of one batch are a QMD chain: one SEND_PCAS, four dependents,
+  // the last one's release acquired before the timeline moves; no WFI.
+  EXPECT_EQ(es.wfis, 0u);
+  EXPECT_EQ(es.chained_launches, 8u * 4u);
+  EXPECT_EQ(es.qmd_releases, 8u);
+  EXPECT_EQ(es.overlapping_launches, 0u);
+  EXPECT_EQ(es.early_releases, 0u);
   EXPECT_EQ(static_cast<NvEngine&>(dq->engine()).stats().replays, 6u);
   q->reset();
   a.Free(c);
 }
 
-// With Options::launch_wfi off (a measurement setting) a batch's launches
-// follow each other with no wait for idle, recorded or not.
-TEST(NvDeviceEmulated, LaunchWfiOffEmitsNoWaitForIdle) {
+struct OrderRun {
+  int32_t count = 0;
+  NvEmulator::Stats stats;
+};
+
+// Four submissions of a five-launch batch of `count` (data0[0] += 1; each
+// launch reads what the one before wrote) under `order`.
+OrderRun RunCountBatches(NvDevice::Options::LaunchOrder order) {
   NvDevice::Options o;
-  o.launch_wfi = false;
+  o.launch_order = order;
   Emu e = Make({}, std::move(o));
-  ASSERT_NE(e.dev, nullptr);
+  OrderRun run;
+  if (e.dev == nullptr) return run;
   Allocator& a = e.dev->allocator();
   absl::StatusOr<std::unique_ptr<Program>> count = e.dev->LoadProgram(
       {"count", {4}, 0}, BuildTwinCubin("count", Twin(nv_test::kCountIr, 1, 0), 1, 0));
-  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_TRUE(count.ok()) << count.status();
+  if (!count.ok()) return run;
   DeviceBuffer* c = *a.Alloc(4);
+  const int32_t zero = 0;
+  EXPECT_TRUE(a.CopyIn(*c, 0, AsBytes(absl::MakeConstSpan(&zero, 1))).ok());
   absl::StatusOr<std::unique_ptr<Queue>> q = e.dev->CreateQueue("jit");
-  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q.ok()) << q.status();
   auto cb = std::make_shared<CommandBuffer>();
   DeviceBuffer* bufs[] = {c};
   for (int i = 0; i < 5; ++i) cb->Exec(count->get(), bufs, {}, LaunchDims{1}, LaunchDims{1});
-  for (int r = 0; r < 4; ++r) ASSERT_TRUE((*q)->Submit(cb).ok());
-  ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok()) << e.emu->fault();
-  EXPECT_EQ(e.emu->stats().launches, 20u);
-  EXPECT_EQ(e.emu->stats().wfis, 0u);
+  for (int r = 0; r < 4; ++r) EXPECT_TRUE((*q)->Submit(cb).ok());
+  EXPECT_TRUE((*q)->Wait(absl::Seconds(10)).ok()) << e.emu->fault();
+  EXPECT_TRUE(a.CopyOut(*c, 0, AsWritableBytes(absl::MakeSpan(&run.count, 1))).ok());
+  EXPECT_EQ(e.emu->fault(), "");
+  run.stats = e.emu->stats();
   q->reset();
   a.Free(c);
+  return run;
+}
+
+// The default order chains each batch's QMDs: the second and later grids
+// start only when the grid before completed (no overlap, no WFI), and the
+// timeline moves only after the chain's end (no early release), whether the
+// batch is encoded in the ring (first two) or replayed (last two).
+TEST(NvDeviceEmulated, LaunchOrderChainOrdersGridsOnTheGpu) {
+  const OrderRun run = RunCountBatches(NvDevice::Options::LaunchOrder::kChain);
+  EXPECT_EQ(run.count, 20);
+  EXPECT_EQ(run.stats.launches, 20u);
+  EXPECT_EQ(run.stats.chained_launches, 16u);
+  EXPECT_EQ(run.stats.qmd_releases, 4u);
+  EXPECT_EQ(run.stats.wfis, 0u);
+  EXPECT_EQ(run.stats.overlapping_launches, 0u);
+  EXPECT_EQ(run.stats.early_releases, 0u);
+}
+
+// The fallback: every QMD sent, a host WFI between launches.
+TEST(NvDeviceEmulated, LaunchOrderWfiWaitsForIdleBetweenLaunches) {
+  const OrderRun run = RunCountBatches(NvDevice::Options::LaunchOrder::kWfi);
+  EXPECT_EQ(run.count, 20);
+  EXPECT_EQ(run.stats.wfis, 16u);
+  EXPECT_EQ(run.stats.chained_launches, 0u);
+  EXPECT_EQ(run.stats.overlapping_launches, 0u);
+}
+
+// Neither (a measurement setting): the emulator sees every later launch of a
+// batch start while the one before may still run.
+TEST(NvDeviceEmulated, LaunchOrderNoneIsSeenAsOverlappingGrids) {
+  const OrderRun run = RunCountBatches(NvDevice::Options::LaunchOrder::kNone);
+  EXPECT_EQ(run.stats.launches, 20u);
+  EXPECT_EQ(run.stats.wfis, 0u);
+  EXPECT_EQ(run.stats.overlapping_launches, 16u);
+}
+
+TEST(NvDeviceEmulated, PerfBoostCanBeTurnedOff) {
+  NvDevice::Options o;
+  o.perf_boost = false;
+  Emu e = Make({}, std::move(o));
+  ASSERT_NE(e.dev, nullptr);
+  EXPECT_FALSE(e.dev->perf_boosted());
+  EXPECT_EQ(e.emu->stats().perf_boosts, 0u);
+  EXPECT_FALSE(absl::StrContains(e.dev->info().description, "boosted"));
 }
 
 // Two threads waiting on one engine share the one sleep in poll(): the

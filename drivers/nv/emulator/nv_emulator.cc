@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -86,6 +87,11 @@ struct NvEmulator::Channel {
   uint32_t line = 0;
   uint32_t pcas = 0;
   uint64_t shared_window = 0, local_window = 0, local_memory = 0;
+  // A grid SEND_PCAS started that no wait-for-idle has waited for yet.
+  bool grid_open = false;
+  // QMDs completed grids scheduled (dependent QMDs), not yet run: the GPU
+  // runs them one per step, alongside the channel's pushbuffer.
+  std::deque<uint64_t> dependents;
   bool error = false;
 };
 
@@ -579,6 +585,17 @@ uint32_t NvEmulator::Control(uint32_t object, uint32_t cmd, void* params, uint32
       }
       return nvrm::kOk;
     }
+    case nvrm::kCtrlPerfBoost: {
+      if (!check(nvrm::kSubdevice0, sizeof(nvrm::NV2080_CTRL_PERF_BOOST_PARAMS)))
+        return nvrm::kErrInvalidArgument;
+      const auto* b = static_cast<const nvrm::NV2080_CTRL_PERF_BOOST_PARAMS*>(params);
+      // CMD 1:0 is CLEAR, 1LEVEL or TO_MAX; a duration is at most an hour or infinite.
+      if ((b->flags & 3) == 3 || (b->duration > 3600 && b->duration != 0xffffffffu)) {
+        return nvrm::kErrInvalidArgument;
+      }
+      ++stats_.perf_boosts;
+      return nvrm::kOk;
+    }
     case nvrm::kCtrlFbGetInfoV2: {
       if (!check(nvrm::kSubdevice0, sizeof(nvrm::NV2080_CTRL_FB_GET_INFO_V2_PARAMS)))
         return nvrm::kErrInvalidArgument;
@@ -821,6 +838,15 @@ void NvEmulator::GpuLoop() {
       for (Channel* ch : channels_) {
         auto group = objects_.find(ch->group);
         if (ch->error || group == objects_.end() || !group->second->scheduled) continue;
+        if (!ch->dependents.empty()) {
+          // One dependent grid per step: the pushbuffer may run ahead of a
+          // chain, as on the GPU, unless it waits for the chain's end.
+          const uint64_t qmd = ch->dependents.front();
+          ch->dependents.pop_front();
+          ++stats_.chained_launches;
+          Launch(*ch, qmd);
+          progress = true;
+        }
         const uint32_t before = ch->get;
         RunChannel(*ch);
         progress |= ch->get != before;
@@ -930,10 +956,15 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
         }
         const uint32_t op = data & hw::kSemOpMask;
         if (op == hw::kSemOpRelease) {
+          if ((data & hw::kSemReleaseWfi) != 0) ch.grid_open = false;
           if (wide) {
             auto* sem = reinterpret_cast<std::atomic<uint64_t>*>(p);
             // A timeline only grows: a lower value means releases ran out of order.
             if (sem->load(std::memory_order_relaxed) > ch.sem_payload) ++stats_.releases_backward;
+            // A WFI waits for the grid SEND_PCAS started, not for the grids
+            // its dependents start after it: a timeline released now would
+            // say work is done that is still to run.
+            if (!ch.dependents.empty()) ++stats_.early_releases;
             sem->store(ch.sem_payload, std::memory_order_release);
           } else {
             reinterpret_cast<std::atomic<uint32_t>*>(p)->store(
@@ -957,6 +988,7 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
       }
       case hw::kHostWfi:
         ++stats_.wfis;
+        ch.grid_open = false;
         return true;  // the emulated engines finish each method before the next
       default:
         Fault(ch, absl::StrFormat("unknown host method 0x%03x", method));
@@ -996,7 +1028,9 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
       case hw::kComputeSetLocalMemoryNonThrottledA + 4:
       case hw::kComputeSetLocalMemoryNonThrottledA + 8:
       case hw::kComputeInvalidateShaderCaches:
+        return true;
       case hw::kComputeWaitForIdle:
+        ch.grid_open = false;
         return true;
       case hw::kComputeSendPcasA:
         ch.pcas = data;
@@ -1008,6 +1042,10 @@ bool NvEmulator::Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t da
                                     data & 0xf));
           return false;
         }
+        // Grids of one channel run at once unless something ordered them:
+        // a grid sent while the last one (or a chain) may still run.
+        if (ch.grid_open || !ch.dependents.empty()) ++stats_.overlapping_launches;
+        ch.grid_open = true;
         return Launch(ch, uint64_t{ch.pcas} << 8);
       default:
         Fault(ch, absl::StrFormat("unknown compute method 0x%04x", method));
@@ -1145,7 +1183,9 @@ bool NvEmulator::Launch(Channel& ch, uint64_t qmd_va) {
   ++stats_.launches;
   launches_.push_back(
       {code_va, {grid[0], grid[1], grid[2]}, {block[0], block[1], block[2]}, regs, shared});
-  if (std::memcmp(code, kTwinMagic, sizeof(kTwinMagic)) != 0) return true;  // validated only
+  if (std::memcmp(code, kTwinMagic, sizeof(kTwinMagic)) != 0) {
+    return Complete(ch, m, qmd_va);  // validated only
+  }
   uint32_t object_bytes;
   std::memcpy(&object_bytes, code + 12, 4);
   const uint8_t* whole = Translate(code_va, kTwinHeaderBytes + uint64_t{object_bytes});
@@ -1174,6 +1214,52 @@ bool NvEmulator::Launch(Channel& ch, uint64_t qmd_va) {
                                      LaunchDims{block[0], block[1], block[2]});
   if (!st.ok()) return bad(std::string(st.message()));
   ++stats_.twin_launches;
+  return Complete(ch, m, qmd_va);
+}
+
+bool NvEmulator::Complete(Channel& ch, const Qmd4& m, uint64_t qmd_va) {
+  namespace q = hw::qmd4;
+  auto bad = [&](const std::string& why) {
+    Fault(ch, absl::StrFormat("QMD at 0x%x: %s", qmd_va, why));
+    return false;
+  };
+  for (int i = 0; i < 2; ++i) {
+    if (m.Get(q::ReleaseEnable(i)) == 0) continue;
+    if (m.Get(q::ReleaseStructureSize(i)) != q::kReleaseOneWord) {
+      return bad(absl::StrCat("release ", i, ": only one-word semaphores are modeled"));
+    }
+    const bool wide = m.Get(q::ReleasePayload64(i)) != 0;
+    const uint64_t va =
+        (m.Get(q::ReleaseSemaphoreAddrUpper(i)) << 32) | m.Get(q::ReleaseSemaphoreAddrLower(i));
+    const uint64_t payload = (m.Get(q::ReleaseSemaphorePayloadUpper(i)) << 32) |
+                             m.Get(q::ReleaseSemaphorePayloadLower(i));
+    uint8_t* p = Translate(va, wide ? 8 : 4);
+    if (p == nullptr || va % (wide ? 8 : 4) != 0) {
+      return bad(absl::StrFormat("release %d: MMU fault at semaphore 0x%x", i, va));
+    }
+    if (m.Get(q::ReleaseReductionEnable(i)) != 0) {
+      if (wide || m.Get(q::ReleaseReductionOp(i)) != q::kReductionAdd ||
+          m.Get(q::ReleaseReductionFormat(i)) != q::kReductionUnsigned32) {
+        return bad(absl::StrCat("release ", i, ": only 32-bit unsigned RED_ADD is modeled"));
+      }
+      reinterpret_cast<std::atomic<uint32_t>*>(p)->fetch_add(static_cast<uint32_t>(payload),
+                                                             std::memory_order_release);
+    } else if (wide) {
+      reinterpret_cast<std::atomic<uint64_t>*>(p)->store(payload, std::memory_order_release);
+    } else {
+      reinterpret_cast<std::atomic<uint32_t>*>(p)->store(static_cast<uint32_t>(payload),
+                                                         std::memory_order_release);
+    }
+    ++stats_.qmd_releases;
+  }
+  if (m.Get(q::DependentQmdEnable(1)) != 0) return bad("dependent QMD 1 is not modeled");
+  if (m.Get(q::DependentQmdEnable(0)) != 0) {
+    if (m.Get(q::DependentQmdAction(0)) != q::kDependentActionSchedule) {
+      return bad(absl::StrCat("dependent QMD action ", m.Get(q::DependentQmdAction(0)),
+                              " (only QMD_SCHEDULE is modeled)"));
+    }
+    ch.dependents.push_back(m.Get(q::DependentQmdPointer(0)) << 8);
+  }
   return true;
 }
 

@@ -36,6 +36,13 @@
 //    buffer 0 holding blockDim/gridDim/windows/stack top as the driver area
 //    requires); copy engine pitch copies (OFFSET_IN/OUT, LINE_LENGTH_IN,
 //    LAUNCH_DMA) and its semaphore. Unknown methods fault the channel.
+//    Grid order: a grid's completion writes its QMD release semaphores
+//    (one word; 32-bit RED_ADD) and schedules its dependent QMD, which the
+//    GPU thread runs a step later while the pushbuffer goes on; a WFI waits
+//    for SEND_PCAS grids only. Counted: grids sent while the previous grid
+//    or chain of the channel may still run (overlapping_launches) and
+//    timeline releases while a chain still runs (early_releases).
+//    NV2080_CTRL_CMD_PERF_BOOST is accepted (flags and duration checked).
 //  * kernels: where the code at the QMD's program address is a host twin
 //    (drivers/common/host_twin.h) the launch runs it over the grid with the
 //    buffer addresses and values read from the constant buffer's parameter
@@ -60,6 +67,7 @@
 #include "drivers/common/emu_memory.h"
 #include "drivers/common/emulated_kernel_io.h"
 #include "drivers/common/host_twin.h"
+#include "drivers/nv/nv_qmd.h"
 
 namespace uop {
 
@@ -79,6 +87,15 @@ class NvEmulator {
     uint64_t releases = 0, acquire_stalls = 0, interrupts = 0;
     uint64_t wfis = 0;               // host WAIT_FOR_IDLE methods executed
     uint64_t releases_backward = 0;  // 64-bit releases below the value already there
+    // Grids sent (SEND_PCAS) while the channel's previous grid or chain may
+    // still run: no WFI since, or dependents pending. Zero for a driver that
+    // orders its launches.
+    uint64_t overlapping_launches = 0;
+    uint64_t chained_launches = 0;  // grids started as a completed QMD's dependent
+    uint64_t qmd_releases = 0;      // QMD release semaphores written at grid completion
+    // 64-bit host releases while a chain of the channel was still running.
+    uint64_t early_releases = 0;
+    uint64_t perf_boosts = 0;  // NV2080_CTRL_CMD_PERF_BOOST accepted
   };
   struct LaunchRecord {
     uint64_t code_va;
@@ -133,6 +150,9 @@ class NvEmulator {
   bool RunChannel(Channel& ch);
   bool Method(Channel& ch, uint32_t subc, uint32_t method, uint32_t data);
   bool Launch(Channel& ch, uint64_t qmd_va);
+  // A grid completed: its release semaphores, then its dependent QMD is
+  // scheduled (run by GpuLoop, one grid per step).
+  bool Complete(Channel& ch, const Qmd4& m, uint64_t qmd_va);
   void Fault(Channel& ch, std::string what);
   void Interrupt();
 

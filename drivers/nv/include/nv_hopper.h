@@ -9,7 +9,7 @@
 // differs from Ampere/Ada where this driver cares: the compute class
 // (0xcbc0), QMD version 4 (a 384-byte layout with the grid at bit 1024,
 // 64-byte-aligned constant buffer addresses and the release semaphores
-// moved), the copy class (0xc8b5) and the usermode class (0xc661).
+// moved, dependent QMDs at bits 368/448), the copy class (0xc8b5) and the usermode class (0xc661).
 #ifndef UOP_DRIVERS_NV_INCLUDE_NV_HOPPER_H_
 #define UOP_DRIVERS_NV_INCLUDE_NV_HOPPER_H_
 
@@ -123,6 +123,33 @@ constexpr QmdField ReleaseMembarType(int i) {
 }
 constexpr QmdField ReleasePayload64(int i) {
   return {uint16_t(332 + 16 * i), uint16_t(332 + 16 * i)};
+}
+constexpr QmdField ReleaseReductionEnable(int i) {
+  return {uint16_t(324 + 16 * i), uint16_t(324 + 16 * i)};
+}
+constexpr QmdField ReleaseReductionOp(int i) {
+  return {uint16_t(325 + 16 * i), uint16_t(327 + 16 * i)};
+}
+inline constexpr uint32_t kReductionAdd = 0;
+constexpr QmdField ReleaseReductionFormat(int i) {
+  return {uint16_t(328 + 16 * i), uint16_t(329 + 16 * i)};
+}
+inline constexpr uint32_t kReductionUnsigned32 = 0;
+inline constexpr uint32_t kReleaseMembarSysmembar = 1;  // FE_SYSMEMBAR
+// Dependent QMD i (0, 1): scheduled by the GPU when this grid completes.
+constexpr QmdField DependentQmdEnable(int i) {
+  return {uint16_t(368 + 5 * i), uint16_t(368 + 5 * i)};
+}
+constexpr QmdField DependentQmdAction(int i) {
+  return {uint16_t(369 + 5 * i), uint16_t(371 + 5 * i)};
+}
+inline constexpr uint32_t kDependentActionSchedule = 1;  // QMD_SCHEDULE
+constexpr QmdField DependentQmdPrefetch(int i) {
+  return {uint16_t(372 + 5 * i), uint16_t(372 + 5 * i)};
+}
+// The dependent QMD's address >> 8 (QMDs are 256-byte aligned).
+constexpr QmdField DependentQmdPointer(int i) {
+  return {uint16_t(448 + 32 * i), uint16_t(479 + 32 * i)};
 }
 constexpr QmdField ConstantBufferValid(int i) {
   return {uint16_t(416 + 4 * i), uint16_t(416 + 4 * i)};

@@ -392,6 +392,18 @@ static_assert(sizeof(NV2080_CTRL_FB_GET_INFO_V2_PARAMS) == 1028);
 inline constexpr uint32_t kFbInfoTotalRamSize = 0x08;  // KiB
 inline constexpr uint32_t kFbInfoHeapSize = 0x09;      // KiB
 
+// NV2080_CTRL_CMD_PERF_BOOST (ctrl2080perf.h): raise the P-state for a
+// duration; flags CMD 1:0 (2: to the maximum), CUDA 4:4, CUDA_PRIORITY 6:6.
+inline constexpr uint32_t kCtrlPerfBoost = 0x2080200a;
+struct NV2080_CTRL_PERF_BOOST_PARAMS {
+  uint32_t flags, duration;
+};
+static_assert(sizeof(NV2080_CTRL_PERF_BOOST_PARAMS) == 8);
+inline constexpr uint32_t kPerfBoostToMax = 2;
+inline constexpr uint32_t kPerfBoostCuda = 1u << 4;
+inline constexpr uint32_t kPerfBoostCudaPriorityHigh = 1u << 6;
+inline constexpr uint32_t kPerfBoostDurationInfinite = 0xffffffffu;  // until cleared
+
 inline constexpr uint32_t kCtrlChannelGroupSchedule =
     0xa06c0101;  // NVA06C_CTRL_CMD_GPFIFO_SCHEDULE
 struct NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS {
