@@ -33,6 +33,8 @@ PROGRAMS = {
     "uoprun": ([f"{BIN}/bench/uoprun_bench/uoprun_bench"],
                [f"uoprun_{w}_{m}" for w in ("load", "overhead", "jitter", "jitter_rt")
                 for m in ("oww_melspectrogram", "ppocr_v4_det", "silero_vad_v5")]),
+    "am_qcom": ([f"{BIN}/bench/am_qcom_bench"],
+                [f"{d}_emu_{k}" for d in ("am", "qcom") for k in ("launch", "submit", "stream")]),
     "serve": ([sys.executable, os.path.join(ROOT, "bench/serve_bench.py")],
               ["serve_overhead_small", "serve_overhead_image", "serve_shm_image",
                "serve_throughput_c16", "serve_batching_gain", "serve_batching_gain_tiny",

@@ -11,17 +11,35 @@ absl::StatusOr<size_t> FencedRing::Reserve(size_t bytes, size_t align) {
                                                    " bytes aligned to ", align, " in ", size_));
   }
   size_t start = (head_ + align - 1) & ~(align - 1);
-  if (start + bytes > size_) start = 0;
-  // Pieces lie in ring order from the oldest: the first one in the way is
-  // the oldest, and once one is clear so are the rest.
+  const bool wraps = start + bytes > size_;
+  if (wraps) start = 0;
+  // The reservation sweeps the ring from head_ to its end: the alignment
+  // gap, and when it wraps, the whole tail [head_, size_) it skips too. The
+  // in-flight pieces lie in ring order from head_ (the oldest first), so
+  // the ones in the swept span are at the front, and once one lies beyond
+  // it so do the rest. (A piece in the skipped tail left in place would
+  // break that order and let a later reservation overwrite a piece behind
+  // it that the GPU has not read yet.)
+  auto in_way = [&](const Piece& p) {
+    if (wraps) return p.end > head_ || p.begin < bytes;
+    return p.end > head_ && p.begin < start + bytes;
+  };
   while (!in_flight_.empty()) {
     const Piece p = in_flight_.front();
-    if (!(p.begin < start + bytes && start < p.end)) break;
+    if (!in_way(p)) break;
     if (p.fence > awaited_) {
       RETURN_IF_ERROR(await_(p.fence, "ring full"));
       awaited_ = p.fence;
     }
     in_flight_.pop_front();
+  }
+  // The batch being built must not run into its own pieces.
+  for (const auto& [b, e] : pending_) {
+    if (b < start + bytes && start < e) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          name_, ": ", pending_bytes_ + bytes, " bytes reserved for one batch overrun the ", size_,
+          "-byte ring (commit before reserving more)"));
+    }
   }
   head_ = start + bytes;
   pending_.emplace_back(start, start + bytes);
