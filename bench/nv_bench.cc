@@ -15,7 +15,7 @@
 // `dev` is nv or cuda; a device that is not available is reported and
 // skipped. The MLP's outputs on both devices are compared with each other.
 // With --nv-replay-only only nv_replay runs (for runs under other UOP_NV_*
-// settings, e.g. UOP_NV_LAUNCH_WFI=0, which this prints with the figure).
+// settings, e.g. UOP_NV_LAUNCH_ORDER=wfi, which this prints with the figure).
 // NV's replay also prints the engine's counters (segments, replays, waits).
 #include <algorithm>
 #include <cmath>
@@ -198,12 +198,13 @@ int Main(bool nv_replay_only) {
   if (nv_replay_only) {
     absl::StatusOr<Device*> d = DeviceRegistry::Global().Get("NV");
     if (!d.ok()) return fprintf(stderr, "nv_bench: %s\n", d.status().ToString().c_str()), 1;
-    const char* wfi = std::getenv("UOP_NV_LAUNCH_WFI");
+    const char* order = std::getenv("UOP_NV_LAUNCH_ORDER");
     const char* spin = std::getenv("UOP_NV_SPIN_US");
+    fprintf(stderr, "# %s: %s\n", (*d)->name().c_str(), (*d)->info().description.c_str());
     const double replay = Replay("NV", **d);
     if (replay >= 0) {
-      printf("BENCH nv_replay value=%.3f unit=us/kernel UOP_NV_LAUNCH_WFI=%s UOP_NV_SPIN_US=%s\n",
-             replay, wfi ? wfi : "default", spin ? spin : "default");
+      printf("BENCH nv_replay value=%.3f unit=us/kernel UOP_NV_LAUNCH_ORDER=%s UOP_NV_SPIN_US=%s\n",
+             replay, order ? order : "default", spin ? spin : "default");
     }
     Tensor::SetRealizer(nullptr);
     g_engine.reset();
