@@ -157,7 +157,9 @@ const std::vector<OptionSpec>& Specs() {
       {"http-threads", "N", "HTTP worker threads (default 8)",
        IntSetter(&ServerOptions::http_threads, 1, 256)},
       {"gpu-backend", "NAME",
-       "device backend of KIND_GPU instances: CUDA (default), NV, or NULL (tests)",
+       "device backend of KIND_GPU instances: CUDA (default), NV, AM (AMD through\n"
+       "      KFD), QCOM (Adreno through KGSL), or NULL, AM_EMU, QCOM_EMU (tests; the\n"
+       "      emulated ones need UOP_ENABLE_EMULATED=1)",
        [](absl::string_view text, ServerOptions& o) {
          if (text.empty()) return absl::InvalidArgumentError("the backend name is empty");
          o.gpu_backend = absl::AsciiStrToUpper(text);

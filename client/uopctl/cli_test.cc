@@ -43,6 +43,8 @@ TEST_F(UopctlTest, StatusReportsReadinessWithExitCodes) {
   EXPECT_TRUE(Has(r.out, "server      fake 0.0.1 at 127.0.0.1:")) << r.out;
   EXPECT_TRUE(Has(r.out, "ready       yes")) << r.out;
   EXPECT_TRUE(Has(r.out, "system_shared_memory")) << r.out;
+  // The host's GPUs (libdrm): none in CI, a line per GPU elsewhere.
+  EXPECT_TRUE(Has(r.out, "host gpus   none") || Has(r.out, "host gpu    ")) << r.out;
   r = Run({"status", "-m", "add"});
   EXPECT_TRUE(Has(r.out, "model       add ready")) << r.out;
   r = Run({"status", "-m", "broken"});

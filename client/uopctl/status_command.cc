@@ -1,9 +1,12 @@
-// uopctl status: is the server (and optionally a model) live and ready.
+// uopctl status: is the server (and optionally a model) live and ready, and
+// which GPUs this host has (libdrm's enumeration and KGSL's node: the
+// devices uopd's --gpu-backend can drive when it runs here).
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "client/uopctl/cli.h"
 #include "client/uopctl/commands.h"
+#include "drivers/common/drm_devices.h"
 
 namespace uop::uopctl {
 namespace {
@@ -83,6 +86,9 @@ int StatusCommand(Context& ctx, const std::vector<std::string>& args) {
   if (!model.empty()) {
     ctx.out << absl::StrFormat("model       %s %s\n", model, r.model_ready ? "ready" : "not ready");
   }
+  const std::vector<HostGpu> gpus = ListHostGpus();
+  if (gpus.empty()) ctx.out << "host gpus   none (libdrm and /dev/kgsl-3d0 on this host)\n";
+  for (const HostGpu& g : gpus) ctx.out << "host gpu    " << DescribeHostGpu(g) << "\n";
   const bool ok = r.live && r.ready && (model.empty() || r.model_ready);
   return ok ? kExitOk : kExitNotReady;
 }
