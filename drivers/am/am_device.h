@@ -17,7 +17,8 @@
 //   ASSIGN_OR_RETURN(std::unique_ptr<AmDevice> gpu, AmDevice::Create({}));
 //
 // Registered as backend "AM" (the KFD GPUs here); the emulated one is
-// "AM_EMU" (emulator/). The direct PCI path (no kernel driver) is am_pci.h.
+// "AM_EMU" (emulator/). The direct PCI path (no kernel driver) is not built
+// yet (docs/am_qcom.md).
 #ifndef UOP_DRIVERS_AM_AM_DEVICE_H_
 #define UOP_DRIVERS_AM_AM_DEVICE_H_
 
