@@ -7,10 +7,14 @@
 // Integer scalar inputs (silero's sample rate) are bound at compile time.
 //
 // uoprun_load_<model>: exec of a fresh process to its first result from the
-//   artifact (read, validate, load kernels, one step), against the peer
+//   artifact (map, validate, load kernels, one step), against the peer
 //   "compile": exec to the first result of the same model from its ONNX file
 //   with an empty kernel cache (import, schedule, compile, run). Median of
-//   --runs child processes each; ratio = compile / load.
+//   --runs child processes each; ratio = compile / load. The load child times
+//   each step Runner::Open takes (the same calls, one after another): map the
+//   file, checksum (Artifact::Verify), parse (Artifact::ParsePayload), device
+//   creation, load (kernels and weights), then the inputs and one step; the
+//   medians are printed beside the total.
 // uoprun_overhead_<model>: one Runner step (the loop's work per period),
 //   against the peer "jit_replay": one bare Jit replay of the same captured
 //   function in the same process. Medians over interleaved rounds of calls
@@ -33,7 +37,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "client/uoprun/mapped_file.h"
 #include "client/uoprun/model_case.h"
 #include "client/uoprun/realtime.h"
 #include "client/uoprun/runner.h"
@@ -86,20 +93,45 @@ int ChildCompile(const std::string& dir) {
   return 0;
 }
 
+// The steps of Runner::Open (ReadArtifactFile = MappedFile::Open +
+// Artifact::Verify + Artifact::ParsePayload; DeviceRegistry::Get;
+// Runner::Create), timed one by one, then the first step.
 int ChildLoad(const std::string& file, const std::string& dir) {
   absl::StatusOr<ModelCase> c = ReadModelCase(dir);
   if (!c.ok()) return 1;
-  const absl::Time t0 = absl::Now();
-  absl::StatusOr<std::unique_ptr<Runner>> r = Runner::Open(file, "CPU");
-  if (!r.ok()) {
-    std::fprintf(stderr, "uoprun_bench: %s\n", std::string(r.status().message()).c_str());
+  auto fail = [](const absl::Status& st) {
+    std::fprintf(stderr, "uoprun_bench: %s\n", std::string(st.message()).c_str());
     return 1;
+  };
+  const absl::Time t0 = absl::Now();
+  absl::Time last = t0;
+  std::string phases;
+  auto lap = [&](const char* name) {
+    const absl::Time now = absl::Now();
+    absl::StrAppend(&phases, " ", name, "=", absl::ToDoubleMilliseconds(now - last));
+    last = now;
+  };
+  absl::StatusOr<std::shared_ptr<const MappedFile>> f = MappedFile::Open(file);
+  if (!f.ok()) return fail(f.status());
+  lap("map");
+  absl::StatusOr<absl::string_view> payload = Artifact::Verify((*f)->bytes());
+  if (!payload.ok()) return fail(payload.status());
+  lap("checksum");
+  absl::StatusOr<Artifact> a = Artifact::ParsePayload(*payload, *f);
+  if (!a.ok()) return fail(a.status());
+  lap("parse");
+  absl::StatusOr<Device*> d = DeviceRegistry::Global().Get("CPU");
+  if (!d.ok()) return fail(d.status());
+  lap("device");
+  absl::StatusOr<std::unique_ptr<Runner>> r = Runner::Create(*a, **d);
+  if (!r.ok()) return fail(r.status());
+  lap("load");
+  for (const auto& [name, in] : c->RuntimeInputs()) {
+    std::memcpy((*r)->input(*(*r)->InputIndex(name)).data(), in.data.data(), in.data.size());
   }
-  for (const auto& [name, a] : c->RuntimeInputs()) {
-    std::memcpy((*r)->input(*(*r)->InputIndex(name)).data(), a.data.data(), a.data.size());
-  }
-  if (!(*r)->Step().ok()) return 1;
-  std::printf("ms=%.3f\n", absl::ToDoubleMilliseconds(absl::Now() - t0));
+  if (absl::Status st = (*r)->Step(); !st.ok()) return fail(st);
+  lap("step");
+  std::printf("ms=%.3f%s\n", absl::ToDoubleMilliseconds(last - t0), phases.c_str());
   return 0;
 }
 
@@ -107,6 +139,7 @@ int ChildLoad(const std::string& file, const std::string& dir) {
 struct ChildTimes {
   bool ok = false;
   double wall_ms = 0, inner_ms = 0;
+  std::vector<std::pair<std::string, double>> phases;  // "name=ms" after the total
 };
 
 ChildTimes RunChild(const std::vector<std::string>& args) {
@@ -132,8 +165,15 @@ ChildTimes RunChild(const std::vector<std::string>& args) {
   std::string line;
   std::getline(in, line);
   unlink(out.c_str());
-  t.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && line.rfind("ms=", 0) == 0 &&
-         absl::SimpleAtod(line.substr(3), &t.inner_ms);
+  std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+  t.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !fields.empty() &&
+         fields[0].rfind("ms=", 0) == 0 && absl::SimpleAtod(fields[0].substr(3), &t.inner_ms);
+  for (size_t i = 1; t.ok && i < fields.size(); ++i) {
+    const size_t eq = fields[i].find('=');
+    double ms = 0;
+    t.ok = eq != std::string::npos && absl::SimpleAtod(fields[i].substr(eq + 1), &ms);
+    t.phases.emplace_back(fields[i].substr(0, eq), ms);
+  }
   return t;
 }
 
@@ -141,10 +181,15 @@ ChildTimes RunChild(const std::vector<std::string>& args) {
 
 bool Load(const std::string& name, const std::string& dir, const std::string& file, int runs) {
   std::vector<double> load_wall, load_inner, compile_wall, compile_inner;
+  std::vector<std::pair<std::string, std::vector<double>>> phases;
   for (int i = 0; i < runs; ++i) {
     ChildTimes l = RunChild({"--child-load", file, dir});
     ChildTimes c = RunChild({"--child-compile", dir});
     if (!l.ok || !c.ok) return false;
+    for (size_t p = 0; p < l.phases.size(); ++p) {
+      if (phases.size() <= p) phases.push_back({l.phases[p].first, {}});
+      phases[p].second.push_back(l.phases[p].second);
+    }
     load_wall.push_back(l.wall_ms);
     load_inner.push_back(l.inner_ms);
     compile_wall.push_back(c.wall_ms);
@@ -158,6 +203,11 @@ bool Load(const std::string& name, const std::string& dir, const std::string& fi
                "empty cache) = %.3fx; in-process load to first result %.2f ms vs %.2f ms = %.3fx\n",
                name.c_str(), lw, cw, lw / cw, Median(load_inner), Median(compile_inner),
                Median(load_inner) / Median(compile_inner));
+  std::string breakdown;
+  for (const auto& [phase, ms] : phases)
+    absl::StrAppend(&breakdown, " ", phase, " ", absl::StrFormat("%.3f", Median(ms)));
+  std::fprintf(stderr, "uoprun_load_%s: artifact load steps, median ms:%s\n", name.c_str(),
+               breakdown.c_str());
   return true;
 }
 

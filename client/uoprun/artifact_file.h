@@ -1,6 +1,9 @@
-// Artifact files on disk: read and validated (Artifact::Parse checks magic,
-// version, length and checksum), or written atomically (a reader never sees
-// half a file). Errors name the path: "model.uop: artifact: checksum mismatch".
+// Artifact files on disk: mapped and validated (Artifact::Parse checks magic,
+// version, length and the checksum of the whole file; kernels and weights
+// stay views into the mapping, which the Artifact keeps alive), or written
+// atomically (a reader never sees half a file, and a file replaced while
+// mapped keeps its old contents for the reader). Errors name the path:
+// "model.uop: artifact: checksum mismatch".
 //
 //   ASSIGN_OR_RETURN(Artifact a, ReadArtifactFile("model.uop"));
 #ifndef UOP_CLIENT_UOPRUN_ARTIFACT_FILE_H_

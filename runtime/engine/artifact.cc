@@ -1,6 +1,7 @@
 #include "runtime/engine/artifact.h"
 
 #include <cstring>
+#include <deque>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,7 @@ class Writer {
     U64(s.size());
     out_.append(s.data(), s.size());
   }
-  void Bytes(const std::vector<uint8_t>& b) {
+  void Bytes(absl::Span<const uint8_t> b) {
     U64(b.size());
     out_.append(reinterpret_cast<const char*>(b.data()), b.size());
   }
@@ -64,17 +65,22 @@ class Reader {
     if (n > kMaxCount) return Bad(absl::StrCat(what, " count ", n, " is implausible"));
     return n;
   }
-  absl::StatusOr<std::string> Str(const char* what) {
+  // A view into the input: no copy.
+  absl::StatusOr<absl::string_view> View(const char* what) {
     ASSIGN_OR_RETURN(uint64_t n, U64(what));
     if (n > in_.size() - pos_)
       return Bad(absl::StrCat(what, " of ", n, " bytes runs past the end"));
-    std::string s(in_.substr(pos_, n));
+    absl::string_view s = in_.substr(pos_, n);
     pos_ += n;
     return s;
   }
-  absl::StatusOr<std::vector<uint8_t>> Bytes(const char* what) {
-    ASSIGN_OR_RETURN(std::string s, Str(what));
-    return std::vector<uint8_t>(s.begin(), s.end());
+  absl::StatusOr<std::string> Str(const char* what) {
+    ASSIGN_OR_RETURN(absl::string_view s, View(what));
+    return std::string(s);
+  }
+  absl::StatusOr<absl::Span<const uint8_t>> Bytes(const char* what) {
+    ASSIGN_OR_RETURN(absl::string_view s, View(what));
+    return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   }
   absl::Status Raw(void* p, size_t n, const char* what) {
     if (n > in_.size() - pos_) return Bad(absl::StrCat("truncated while reading ", what));
@@ -135,6 +141,12 @@ absl::StatusOr<Artifact> Artifact::FromJit(const Jit& jit, Engine& engine,
   if (!jit.captured())
     return absl::FailedPreconditionError("artifact: the Jit has not captured yet (call it twice)");
   Artifact a;
+  // Weights and binaries are copied here once; the artifact's views point
+  // into it (deque: elements never move).
+  auto owned = std::make_shared<std::deque<std::string>>();
+  auto keep = [&owned](absl::string_view bytes) -> absl::string_view {
+    return owned->emplace_back(bytes);
+  };
   absl::flat_hash_map<int64_t, int> by_storage;  // storage id -> buffer index
   absl::flat_hash_map<int64_t, int> arena_index;
   absl::flat_hash_map<std::pair<int64_t, int64_t>, int> scratch;  // (arena, offset) -> buffer
@@ -202,7 +214,9 @@ absl::StatusOr<Artifact> Artifact::FromJit(const Jit& jit, Engine& engine,
         if (!st) return absl::InternalError(absl::StrCat("artifact: storage ", id, " is gone"));
         RETURN_IF_ERROR(engine.CopyToHost(*st));
         ArtifactBuffer b{ArtifactBuffer::Kind::kState, st->nbytes()};
-        b.data = st->host;
+        absl::string_view kept =
+            keep({reinterpret_cast<const char*>(st->host.data()), st->host.size()});
+        b.data = {reinterpret_cast<const uint8_t*>(kept.data()), kept.size()};
         it = by_storage.emplace(id, static_cast<int>(a.buffers.size())).first;
         a.buffers.push_back(std::move(b));
       }
@@ -220,7 +234,7 @@ absl::StatusOr<Artifact> Artifact::FromJit(const Jit& jit, Engine& engine,
   for (const auto& k : kernels) {
     ArtifactKernel ak;
     ak.name = k->spec.name;
-    ak.binary = k->binary;
+    ak.binary = keep(k->binary);
     for (const ProgramBuffer& b : k->spec.buffers)
       ak.buffer_bytes.push_back(static_cast<uint64_t>(b.size) * b.dtype.itemsize());
     ak.num_vars = static_cast<int>(k->spec.vars.size());
@@ -232,6 +246,7 @@ absl::StatusOr<Artifact> Artifact::FromJit(const Jit& jit, Engine& engine,
     return absl::FailedPreconditionError("artifact: the captured function runs no kernel");
   a.device = device->name();
   a.compiler_key = device->compiler().CacheKey();
+  a.storage = std::move(owned);
   return a;
 }
 
@@ -282,9 +297,22 @@ absl::StatusOr<std::string> Artifact::Serialize() const {
 }
 
 absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes) {
+  auto copy = std::make_shared<const std::string>(bytes);
+  absl::string_view view = *copy;
+  return Parse(view, std::move(copy));
+}
+
+absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes,
+                                         std::shared_ptr<const void> storage) {
+  ASSIGN_OR_RETURN(absl::string_view payload, Verify(bytes));
+  return ParsePayload(payload, std::move(storage));
+}
+
+absl::StatusOr<absl::string_view> Artifact::Verify(absl::string_view bytes) {
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return absl::InvalidArgumentError(
-        "artifact: not a uop artifact (bad magic or shorter than its header)");
+        absl::StrCat("artifact: not a uop artifact (bad magic or shorter than its ", kHeaderBytes,
+                     "-byte header: ", bytes.size(), " bytes)"));
   }
   uint32_t version;
   std::memcpy(&version, bytes.data() + 8, 4);
@@ -304,7 +332,11 @@ absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes) {
   }
   if (Sha256::Of(payload) != want)
     return absl::InvalidArgumentError("artifact: checksum mismatch (corrupt file)");
+  return payload;
+}
 
+absl::StatusOr<Artifact> Artifact::ParsePayload(absl::string_view payload,
+                                                std::shared_ptr<const void> storage) {
   Reader r(payload);
   Artifact a;
   ASSIGN_OR_RETURN(a.device, r.Str("device"));
@@ -354,7 +386,7 @@ absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes) {
   for (uint64_t i = 0; i < n_kernels; ++i) {
     ArtifactKernel k;
     ASSIGN_OR_RETURN(k.name, r.Str("kernel name"));
-    ASSIGN_OR_RETURN(k.binary, r.Str("kernel binary"));
+    ASSIGN_OR_RETURN(k.binary, r.View("kernel binary"));
     ASSIGN_OR_RETURN(uint64_t nb, r.Count("kernel buffers"));
     for (uint64_t j = 0; j < nb; ++j) {
       ASSIGN_OR_RETURN(uint64_t bb, r.U64("kernel buffer bytes"));
@@ -397,6 +429,7 @@ absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes) {
     a.launches.push_back(std::move(l));
   }
   if (!r.done()) return r.Bad("trailing bytes after the last launch");
+  a.storage = std::move(storage);
   return a;
 }
 
@@ -414,7 +447,6 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artif
         device.compiler().CacheKey(), "' (other CPU features or LLVM): recompile the model"));
   }
   std::unique_ptr<LoadedArtifact> l(new LoadedArtifact());
-  l->artifact_ = artifact;
   l->device_ = &device;
   for (const ArtifactKernel& k : artifact.kernels) {
     ProgramDesc desc{k.name, k.buffer_bytes, k.num_vars};
@@ -441,6 +473,11 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artif
       RETURN_IF_ERROR(device.allocator().CopyIn(*buf, 0, b.data));
     l->bufs_.push_back(buf);
   }
+  // Keep the description only: the kernels and weights now live on the device.
+  l->artifact_ = artifact;
+  l->artifact_.storage.reset();
+  for (ArtifactBuffer& b : l->artifact_.buffers) b.data = {};
+  for (ArtifactKernel& k : l->artifact_.kernels) k.binary = {};
   l->Rebuild();
   return l;
 }

@@ -17,6 +17,13 @@
 // version, length or checksum, or a payload that does not parse, is an
 // InvalidArgument naming what is wrong; loading on a device or compiler
 // other than the one it was built for is FailedPrecondition.
+//
+// Zero copy: kernel binaries and weights are views (string_view / Span) into
+// Artifact::storage, which keeps the bytes alive: a mapped file (uoprun's
+// ReadArtifactFile), a copy of the serialized bytes (Parse(bytes)), or
+// FromJit's own copies. Parsing copies only names and small tables; loading
+// copies each weight once, into its device buffer, and keeps no reference to
+// the storage afterwards (a LoadedArtifact never reads the file again).
 #ifndef UOP_RUNTIME_ENGINE_ARTIFACT_H_
 #define UOP_RUNTIME_ENGINE_ARTIFACT_H_
 
@@ -27,6 +34,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "drivers/device.h"
 #include "runtime/dtype/dtype.h"
 #include "runtime/engine/jit.h"
@@ -44,14 +53,14 @@ struct ArtifactBuffer {
   enum class Kind : uint8_t { kInput, kOutput, kState, kScratch };
   Kind kind;
   int64_t bytes;
-  int arena = -1;             // kScratch: index into arenas
-  int64_t offset = 0;         // kScratch: byte offset in the arena
-  std::vector<uint8_t> data;  // kState: initial contents (weights)
+  int arena = -1;                  // kScratch: index into arenas
+  int64_t offset = 0;              // kScratch: byte offset in the arena
+  absl::Span<const uint8_t> data;  // kState: initial contents (weights), in Artifact::storage
 };
 
 struct ArtifactKernel {
   std::string name;
-  std::string binary;
+  absl::string_view binary;  // in Artifact::storage
   std::vector<uint64_t> buffer_bytes;
   int num_vars = 0;
   std::array<int64_t, 3> global = {1, 1, 1};
@@ -74,6 +83,8 @@ struct Artifact {
   std::vector<ArtifactBuffer> buffers;
   std::vector<ArtifactKernel> kernels;
   std::vector<ArtifactLaunch> launches;
+  // Keeps the bytes that kernel binaries and state data view alive.
+  std::shared_ptr<const void> storage;
 
   // From a captured Jit (jit.captured()): reads weights and state back to
   // the host. Names default to "input_<i>" / "output_<i>".
@@ -81,7 +92,19 @@ struct Artifact {
                                           std::vector<std::string> input_names = {},
                                           std::vector<std::string> output_names = {});
   absl::StatusOr<std::string> Serialize() const;
+  // Verify + ParsePayload over a private copy of `bytes`.
   static absl::StatusOr<Artifact> Parse(absl::string_view bytes);
+  // Verify + ParsePayload with views into `bytes`, which `storage` keeps
+  // alive (e.g. a file mapping): no copy of kernels or weights.
+  static absl::StatusOr<Artifact> Parse(absl::string_view bytes,
+                                        std::shared_ptr<const void> storage);
+  // The two steps of Parse, public so a loader can time them apart.
+  // Verify checks the header (magic, version, length) and the SHA-256 of
+  // the whole payload, and returns the payload (a view into `bytes`).
+  static absl::StatusOr<absl::string_view> Verify(absl::string_view bytes);
+  // Parses a payload Verify returned and checks every index and size in it.
+  static absl::StatusOr<Artifact> ParsePayload(absl::string_view payload,
+                                               std::shared_ptr<const void> storage);
 };
 
 class LoadedArtifact {
@@ -90,6 +113,9 @@ class LoadedArtifact {
                                                               Device& device);
   ~LoadedArtifact();
 
+  // The artifact's description (device, tensors, buffers, launches). Kernel
+  // binaries and weights are not kept: binary and data are empty and
+  // storage is null, so nothing refers to the file after Load.
   const Artifact& artifact() const { return artifact_; }
   // Device buffers of inputs and outputs: on a host-visible device a caller
   // may write inputs / read outputs through host_ptr() with no copy.

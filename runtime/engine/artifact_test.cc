@@ -72,6 +72,44 @@ TEST_F(ArtifactTest, RoundTripsAndRunsWithNewInputs) {
   }
 }
 
+TEST_F(ArtifactTest, ParseViewsTheBytesAndLoadKeepsNoReferenceToThem) {
+  auto bytes = std::make_shared<std::string>(*Build().Serialize());
+  const char* begin = bytes->data();
+  const char* end = begin + bytes->size();
+  absl::StatusOr<absl::string_view> payload = Artifact::Verify(*bytes);
+  ASSERT_TRUE(payload.ok()) << payload.status();
+  EXPECT_EQ(payload->data(), begin + bytes->size() - payload->size());
+  absl::StatusOr<Artifact> a = Artifact::Parse(*bytes, bytes);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->storage, bytes);
+  for (const ArtifactKernel& k : a->kernels) {
+    ASSERT_FALSE(k.binary.empty());
+    EXPECT_TRUE(k.binary.data() >= begin && k.binary.data() + k.binary.size() <= end);
+  }
+  int weights = 0;
+  for (const ArtifactBuffer& b : a->buffers) {
+    if (b.kind != ArtifactBuffer::Kind::kState) continue;
+    ++weights;
+    const char* p = reinterpret_cast<const char*>(b.data.data());
+    EXPECT_TRUE(p >= begin && p + b.data.size() <= end);
+  }
+  EXPECT_GT(weights, 0);
+  absl::StatusOr<std::unique_ptr<LoadedArtifact>> run = LoadedArtifact::Load(*a, *cpu_);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ((*run)->artifact().storage, nullptr);
+  for (const ArtifactKernel& k : (*run)->artifact().kernels) EXPECT_TRUE(k.binary.empty());
+  // The bytes and the parsed artifact may go: the loaded one still runs.
+  a = absl::UnknownError("gone");
+  std::fill(bytes->begin(), bytes->end(), '\0');
+  bytes.reset();
+  std::vector<float> x(12, 2.0f);
+  ASSERT_TRUE((*run)->SetInput(0, AsBytes(absl::MakeConstSpan(x))).ok());
+  ASSERT_TRUE((*run)->Run().ok());
+  std::vector<float> got = Floats(*(*run)->ReadOutput(1)), want = Expected(x, 1);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
+}
+
 TEST_F(ArtifactTest, ZeroCopyInputMemory) {
   Artifact a = Build();
   auto run = *LoadedArtifact::Load(a, *cpu_);
