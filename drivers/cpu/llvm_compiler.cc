@@ -141,15 +141,8 @@ absl::StatusOr<std::unique_ptr<LlvmCompiler>> LlvmCompiler::Create(const Options
     return absl::InvalidArgumentError(
         absl::StrCat("LlvmCompiler: opt_level must be 1, 2 or 3, got ", options.opt_level));
   }
-  InitializeLlvmOnce();
   std::unique_ptr<LlvmCompiler> c(new LlvmCompiler());
   c->triple_ = llvm::sys::getProcessTriple();
-  std::string error;
-  c->target_ = llvm::TargetRegistry::lookupTarget(c->triple_, error);
-  if (c->target_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("LlvmCompiler: no LLVM target for ", c->triple_, ": ", error));
-  }
   c->cpu_ = options.cpu.empty() ? HostCpuName() : options.cpu;
   c->features_ =
       options.cpu.empty() && options.features.empty() ? HostFeatures() : options.features;
@@ -160,13 +153,25 @@ absl::StatusOr<std::unique_ptr<LlvmCompiler>> LlvmCompiler::Create(const Options
   c->cache_key_ =
       absl::StrCat("llvm-", LLVM_VERSION_STRING, ";", c->triple_, ";", c->cpu_, ";", c->features_,
                    ";O", c->opt_level_, ";pic;pipeline=", kPipelineVersion);
-  // Fail now, not on the first compile, if the target cannot be configured.
-  ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> tm, c->TakeTargetMachine());
-  c->ReturnTargetMachine(std::move(tm));
+  // The LLVM target itself is set up by the first Compile (SetUpTarget).
   return c;
 }
 
+absl::Status LlvmCompiler::SetUpTarget() {
+  absl::call_once(target_once_, [this] {
+    InitializeLlvmOnce();
+    std::string error;
+    target_ = llvm::TargetRegistry::lookupTarget(triple_, error);
+    if (target_ == nullptr) {
+      target_status_ = absl::FailedPreconditionError(
+          absl::StrCat("LlvmCompiler: no LLVM target for ", triple_, ": ", error));
+    }
+  });
+  return target_status_;
+}
+
 absl::StatusOr<std::unique_ptr<llvm::TargetMachine>> LlvmCompiler::TakeTargetMachine() {
+  RETURN_IF_ERROR(SetUpTarget());
   {
     absl::MutexLock lock(&mu_);
     if (!idle_.empty()) {

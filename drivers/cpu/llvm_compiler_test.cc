@@ -142,6 +142,26 @@ TEST(LlvmCompiler, ConcurrentCompilesFromTwoThreads) {
   }
 }
 
+// The LLVM target is set up by the first Compile: a fresh compiler's first
+// compiles, racing on four threads, all succeed with the same object.
+TEST(LlvmCompiler, FirstCompilesOfAFreshCompilerRace) {
+  absl::StatusOr<std::unique_ptr<LlvmCompiler>> cc = LlvmCompiler::Create();
+  ASSERT_TRUE(cc.ok()) << cc.status();
+  EXPECT_FALSE((*cc)->CacheKey().empty());  // known before any target set-up
+  std::vector<std::string> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<std::string> obj = (*cc)->Compile("add", test_kernels::kAdd);
+      got[t] = obj.ok() ? *obj : std::string(obj.status().message());
+    });
+  }
+  for (auto& th : threads) th.join();
+  const absl::StatusOr<std::string> want = Cc().Compile("add", test_kernels::kAdd);
+  ASSERT_TRUE(want.ok()) << want.status();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(got[t], *want) << "thread " << t;
+}
+
 // The optimizer must not turn a zeroing loop into a memset call.
 TEST(LlvmCompiler, DoesNotInventLibcalls) {
   const char* kZero = R"(
