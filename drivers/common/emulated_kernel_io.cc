@@ -43,6 +43,13 @@ void EmulatedKernelIo::RemoveFile(const std::string& path) {
   files_.erase(path);
 }
 
+std::optional<std::string> EmulatedKernelIo::FileContents(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) return std::nullopt;
+  return it->second;
+}
+
 void EmulatedKernelIo::FailNext(IoCall::Kind kind, unsigned long request, int err) {
   std::lock_guard<std::mutex> lock(mu_);
   injections_.push_back({kind, request, err});
@@ -263,6 +270,24 @@ int EmulatedKernelIo::DoReadFile(const std::string& path, std::string* out) {
     }
   }
   Record(IoCall::kReadFile, path, 0, r);
+  return r;
+}
+
+int EmulatedKernelIo::DoWriteFile(const std::string& path, uint64_t offset,
+                                  const std::string& bytes) {
+  int r = -ENOENT;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (int err = TakeInjection(IoCall::kWriteFile, 0); err != 0) {
+      r = -err;
+    } else if (auto it = files_.find(path); it != files_.end()) {
+      std::string& f = it->second;
+      if (f.size() < offset + bytes.size()) f.resize(offset + bytes.size(), '\0');
+      f.replace(offset, bytes.size(), bytes);
+      r = 0;
+    }
+  }
+  Record(IoCall::kWriteFile, path, 0, r);
   return r;
 }
 

@@ -54,7 +54,7 @@ class EmulatedNode {
 };
 
 struct IoCall {
-  enum Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kReadFile, kListDir, kPoll };
+  enum Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kReadFile, kListDir, kPoll, kWriteFile };
   Kind kind;
   std::string path;           // node or file path ("anonymous" for anonymous mmaps)
   unsigned long request = 0;  // ioctl request
@@ -73,6 +73,9 @@ class EmulatedKernelIo final : public KernelIo {
   void AddNode(const std::string& path, std::shared_ptr<EmulatedNode> node);
   void AddFile(const std::string& path, std::string contents);
   void RemoveFile(const std::string& path);
+  // A file's current contents without recording a call (for device models
+  // that react to what a driver wrote): nullopt when absent.
+  std::optional<std::string> FileContents(const std::string& path) const;
   // The next call of `kind` (and `request`, for ioctls; 0 matches any) fails
   // with `err` without reaching the node.
   void FailNext(IoCall::Kind kind, unsigned long request, int err);
@@ -92,6 +95,8 @@ class EmulatedKernelIo final : public KernelIo {
   int DoMunmap(void* addr, size_t length) override;
   int DoReadFile(const std::string& path, std::string* out) override;
   int DoListDir(const std::string& path, std::vector<std::string>* out) override;
+  // Writes into an existing file (-ENOENT otherwise), growing it as needed.
+  int DoWriteFile(const std::string& path, uint64_t offset, const std::string& bytes) override;
   int DoPoll(int fd, int64_t timeout_ns) override;
 
  private:

@@ -114,6 +114,24 @@ class RealKernelIo final : public KernelIo {
     ::close(fd);
     return 0;
   }
+  int DoWriteFile(const std::string& path, uint64_t offset, const std::string& bytes) override {
+    const int fd = DoOpen(path, O_WRONLY);
+    if (fd < 0) return fd;
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n =
+          ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int err = n < 0 ? errno : EIO;
+        ::close(fd);
+        return -err;
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    return 0;
+  }
   int DoPoll(int fd, int64_t timeout_ns) override {
     pollfd p{fd, POLLIN | POLLPRI, 0};
     timespec ts{static_cast<time_t>(timeout_ns / 1000000000),
@@ -248,6 +266,17 @@ absl::StatusOr<std::vector<std::string>> KernelIo::ListDir(absl::string_view pat
 }
 
 int KernelIo::DoPoll(int, int64_t) { return -ENOSYS; }
+
+int KernelIo::DoWriteFile(const std::string&, uint64_t, const std::string&) { return -ENOSYS; }
+
+absl::Status KernelIo::WriteFile(absl::string_view path, uint64_t offset, absl::string_view bytes) {
+  const int r = DoWriteFile(std::string(path), offset, std::string(bytes));
+  if (r < 0) {
+    return ErrnoStatus(-r, absl::StrFormat("writing %u bytes at offset %u of %s", bytes.size(),
+                                           offset, std::string(path)));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<bool> KernelIo::Poll(int fd, absl::Duration timeout) {
   if (timeout < absl::ZeroDuration() || timeout == absl::InfiniteDuration()) {

@@ -56,6 +56,9 @@ class KernelIo {
   absl::Status Munmap(void* addr, size_t length);
   // Whole contents of a (small, sysfs) text file.
   absl::StatusOr<std::string> ReadFile(absl::string_view path);
+  // Writes `bytes` at `offset` of an existing file (sysfs attributes that
+  // take writes: a PCI function's `enable`, its `config` space).
+  absl::Status WriteFile(absl::string_view path, uint64_t offset, absl::string_view bytes);
   // Entry names in a directory, sorted, without "." and "..".
   absl::StatusOr<std::vector<std::string>> ListDir(absl::string_view path);
   // Waits at most `timeout` (finite, >= 0) until `fd` has an event to read
@@ -77,6 +80,8 @@ class KernelIo {
   virtual int DoMunmap(void* addr, size_t length) = 0;
   virtual int DoReadFile(const std::string& path, std::string* out) = 0;
   virtual int DoListDir(const std::string& path, std::vector<std::string>* out) = 0;
+  // Optional: seams without writable files keep the default (ENOSYS).
+  virtual int DoWriteFile(const std::string& path, uint64_t offset, const std::string& bytes);
   // 1 when readable, 0 on timeout, or -errno. Optional: seams without
   // pollable nodes keep the default (ENOSYS).
   virtual int DoPoll(int fd, int64_t timeout_ns);

@@ -184,5 +184,34 @@ TEST(EmulatedKernelIo, PollOfANodeWithoutEventsIsUnsupported) {
   ASSERT_TRUE(io.Close(*fd).ok());
 }
 
+TEST(RealKernelIo, WriteFileWritesAtAnOffsetOfAnExistingFile) {
+  const std::string path = ::testing::TempDir() + "/write_file_test";
+  KernelIo& io = KernelIo::Real();
+  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "abcdef", 6), 6);
+  ::close(fd);
+  ASSERT_TRUE(io.WriteFile(path, 2, "XY").ok());
+  EXPECT_EQ(*io.ReadFile(path), "abXYef");
+  absl::Status missing = io.WriteFile(path + ".absent", 0, "1");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find("write_file_test.absent"), absl::string_view::npos);
+  ::unlink(path.c_str());
+}
+
+TEST(EmulatedKernelIo, WriteFileChangesAnExistingFileAndIsRecorded) {
+  EmulatedKernelIo io;
+  io.AddFile("/sys/x/enable", "0\n");
+  ASSERT_TRUE(io.WriteFile("/sys/x/enable", 0, "1").ok());
+  EXPECT_EQ(io.FileContents("/sys/x/enable"), "1\n");
+  ASSERT_TRUE(io.WriteFile("/sys/x/enable", 3, "zz").ok());  // grows
+  EXPECT_EQ(io.FileContents("/sys/x/enable"), std::string("1\n\0zz", 5));
+  EXPECT_EQ(io.WriteFile("/sys/x/absent", 0, "1").code(), absl::StatusCode::kNotFound);
+  io.FailNext(IoCall::kWriteFile, 0, EACCES);
+  EXPECT_EQ(io.WriteFile("/sys/x/enable", 0, "1").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(io.CountOf(IoCall::kWriteFile), 4u);
+  EXPECT_FALSE(io.FileContents("/sys/x/absent").has_value());
+}
+
 }  // namespace
 }  // namespace uop

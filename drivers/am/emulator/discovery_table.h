@@ -1,0 +1,41 @@
+// Builds IP discovery binaries (the layout of drivers/am/pci/ip_discovery.h,
+// Linux's discovery.h) for the emulated PCI GPU, with correct checksums, so
+// tests can serve a realistic table and corrupt it byte by byte.
+#ifndef UOP_DRIVERS_AM_EMULATOR_DISCOVERY_TABLE_H_
+#define UOP_DRIVERS_AM_EMULATOR_DISCOVERY_TABLE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+
+namespace uop {
+
+struct EmuIpEntry {
+  uint16_t hw_id = 0;
+  uint8_t instance = 0;
+  uint8_t major = 0, minor = 0, revision = 0;
+  uint8_t byte7 = 0;            // sub_revision:4 | variant:4
+  std::vector<uint64_t> bases;  // dwords
+};
+
+// Where the pieces land in a built binary (for tests that corrupt them).
+inline constexpr uint16_t kEmuIpTableOffset = 60;  // right after the binary header
+
+// One die; version 3 tables carry 32-bit bases, version 4 with `bases_64bit`
+// carries 64-bit ones. Returns exactly binary_size bytes.
+std::vector<uint8_t> BuildDiscoveryBinary(absl::Span<const EmuIpEntry> ips,
+                                          uint16_t table_version = 3, bool bases_64bit = false);
+
+// Recomputes both checksums after a test edited the binary's contents.
+void ResealDiscoveryBinary(std::vector<uint8_t>& binary);
+
+// The IP blocks of a Navi24-class GPU (Radeon RX 6400/6500, "beige goby",
+// gfx1034): bases from Linux's beige_goby_ip_offset.h; GC 10.3.5 is that
+// chip's; the other versions are representative of the generation, not
+// taken from a dump of the chip's own table.
+std::vector<EmuIpEntry> Navi24Ips();
+
+}  // namespace uop
+
+#endif  // UOP_DRIVERS_AM_EMULATOR_DISCOVERY_TABLE_H_
