@@ -12,7 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "client/uoprun/artifact_file.h"
+#include "client/uoprun/mapped_file.h"
 #include "client/uoprun/realtime.h"
 #include "drivers/device_registry.h"
 #include "runtime/base/status_macros.h"
@@ -97,8 +97,13 @@ class Runner::Watchdog {
 };
 
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Artifact& artifact, Device& device) {
+  return Create(artifact, device, [] { return absl::OkStatus(); });
+}
+
+absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Artifact& artifact, Device& device,
+                                                       absl::FunctionRef<absl::Status()> gate) {
   std::unique_ptr<Runner> r(new Runner());
-  ASSIGN_OR_RETURN(r->loaded_, LoadedArtifact::Load(artifact, device));
+  ASSIGN_OR_RETURN(r->loaded_, LoadedArtifact::Load(artifact, device, gate));
   const LoadedArtifact& l = *r->loaded_;
   // Host staging exists only where the device memory is not host-visible.
   for (size_t i = 0; i < artifact.inputs.size(); ++i) {
@@ -128,11 +133,36 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Create(const Artifact& artifact,
 
 absl::StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& path,
                                                      const std::string& device) {
-  ASSIGN_OR_RETURN(Artifact a, ReadArtifactFile(path));
-  ASSIGN_OR_RETURN(Device * d, DeviceRegistry::Global().Get(device));
-  absl::StatusOr<std::unique_ptr<Runner>> r = Create(a, *d);
-  if (!r.ok())
-    return absl::Status(r.status().code(), absl::StrCat(path, ": ", r.status().message()));
+  auto named = [&path](const absl::Status& st) {
+    return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
+  };
+  ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path));
+  const absl::string_view bytes = file->bytes();
+  absl::StatusOr<absl::string_view> payload = Artifact::CheckHeader(bytes);
+  if (!payload.ok()) return named(payload.status());
+  // The checksum of the whole file, the largest single cost of a load, runs
+  // on a second thread while this one parses (safe on any bytes), creates
+  // the device and copies the weights. Kernels reach the device only after
+  // it matched (the gate), and a mismatch is the error reported whatever
+  // else failed: it is the cause.
+  absl::Status checksum;
+  std::thread checker([&checksum, bytes] { checksum = Artifact::CheckChecksum(bytes); });
+  bool joined = false;
+  auto wait = [&]() -> absl::Status {
+    if (!joined) checker.join();
+    joined = true;
+    return checksum;
+  };
+  absl::StatusOr<Artifact> a = Artifact::ParsePayload(*payload, file);
+  absl::StatusOr<Device*> d =
+      a.ok() ? DeviceRegistry::Global().Get(device) : absl::StatusOr<Device*>(nullptr);
+  absl::StatusOr<std::unique_ptr<Runner>> r = !a.ok()   ? a.status()
+                                              : !d.ok() ? d.status()
+                                                        : Create(*a, **d, wait);
+  if (absl::Status st = wait(); !st.ok()) return named(st);
+  if (!a.ok()) return named(a.status());
+  if (!d.ok()) return d.status();
+  if (!r.ok()) return named(r.status());
   return r;
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -69,7 +70,8 @@ struct LoopOptions {
 class Runner {
  public:
   static absl::StatusOr<std::unique_ptr<Runner>> Create(const Artifact& artifact, Device& device);
-  // Reads, validates and loads `path` on `device` ("CPU", "CUDA:0").
+  // Maps, validates and loads `path` on `device` ("CPU", "CUDA:0"), with the
+  // file's checksum computed on a second thread meanwhile (see runner.cc).
   static absl::StatusOr<std::unique_ptr<Runner>> Open(const std::string& path,
                                                       const std::string& device);
   ~Runner();
@@ -102,6 +104,9 @@ class Runner {
  private:
   Runner() = default;
   class Watchdog;
+  // Create with LoadedArtifact::Load's gate (Open waits for the checksum there).
+  static absl::StatusOr<std::unique_ptr<Runner>> Create(const Artifact& artifact, Device& device,
+                                                        absl::FunctionRef<absl::Status()> gate);
   // Returns what it changed, to be put back when the loop ends.
   std::vector<ThreadScheduling> ApplyScheduling(const LoopOptions& options, pid_t watchdog_tid);
 

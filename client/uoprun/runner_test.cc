@@ -227,6 +227,31 @@ TEST_F(RunnerFileTest, TruncatedAndCorruptedFilesAreRefused) {
             absl::StatusCode::kNotFound);
 }
 
+// Open checks the checksum on a second thread while it parses and loads: a
+// damaged payload is reported as the checksum mismatch it is, even where
+// the parser or the device would have failed on the damage too.
+TEST_F(RunnerFileTest, DamagedPayloadIsAChecksumMismatchWhateverElseFails) {
+  const std::string good = Read(WriteGood());
+  constexpr size_t kHeader = 56;
+  for (size_t pos = kHeader; pos < good.size(); pos += (good.size() - kHeader) / 53 + 1) {
+    std::string bad = good;
+    bad[pos] ^= 0x5a;
+    absl::Status st = Runner::Open(Write("damaged.uop", bad), "CPU").status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << pos << ": " << st;
+    EXPECT_NE(st.message().find("damaged.uop: artifact: checksum mismatch"), std::string::npos)
+        << pos << ": " << st;
+  }
+  // A damaged header byte is named for what it is.
+  std::string reserved = good;
+  reserved[13] = 1;
+  absl::Status st = Runner::Open(Write("reserved.uop", reserved), "CPU").status();
+  EXPECT_NE(st.message().find("reserved"), std::string::npos) << st;
+  // And the good file still opens and runs after all that.
+  absl::StatusOr<std::unique_ptr<Runner>> r = Runner::Open(Write("again.uop", good), "CPU");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->Step().ok());
+}
+
 TEST_F(RunnerFileTest, WrongVersionAndWrongDeviceAreRefused) {
   std::string bytes = Read(WriteGood());
   std::string v2 = bytes;

@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "drivers/sha256.h"
 #include "runtime/base/status_macros.h"
@@ -309,6 +310,21 @@ absl::StatusOr<Artifact> Artifact::Parse(absl::string_view bytes,
 }
 
 absl::StatusOr<absl::string_view> Artifact::Verify(absl::string_view bytes) {
+  ASSIGN_OR_RETURN(absl::string_view payload, CheckHeader(bytes));
+  RETURN_IF_ERROR(CheckChecksum(bytes));
+  return payload;
+}
+
+absl::Status Artifact::CheckChecksum(absl::string_view bytes) {
+  ASSIGN_OR_RETURN(absl::string_view payload, CheckHeader(bytes));
+  Sha256::Digest want;
+  std::memcpy(want.data(), bytes.data() + 16, 32);
+  if (Sha256::Of(payload) != want)
+    return absl::InvalidArgumentError("artifact: checksum mismatch (corrupt file)");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::string_view> Artifact::CheckHeader(absl::string_view bytes) {
   if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("artifact: not a uop artifact (bad magic or shorter than its ", kHeaderBytes,
@@ -320,8 +336,12 @@ absl::StatusOr<absl::string_view> Artifact::Verify(absl::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrCat("artifact: format version ", version,
                                                    ", this build reads version ", kFormatVersion));
   }
-  Sha256::Digest want;
-  std::memcpy(want.data(), bytes.data() + 16, 32);
+  uint32_t reserved;
+  std::memcpy(&reserved, bytes.data() + 12, 4);
+  if (reserved != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("artifact: header reserved field is ", reserved,
+                                                   ", expected 0 (corrupt file)"));
+  }
   uint64_t length;
   std::memcpy(&length, bytes.data() + 48, 8);
   absl::string_view payload = bytes.substr(kHeaderBytes);
@@ -330,8 +350,6 @@ absl::StatusOr<absl::string_view> Artifact::Verify(absl::string_view bytes) {
                                                    " bytes, header says ", length,
                                                    " (truncated or padded file)"));
   }
-  if (Sha256::Of(payload) != want)
-    return absl::InvalidArgumentError("artifact: checksum mismatch (corrupt file)");
   return payload;
 }
 
@@ -437,6 +455,11 @@ absl::StatusOr<Artifact> Artifact::ParsePayload(absl::string_view payload,
 
 absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artifact& artifact,
                                                                      Device& device) {
+  return Load(artifact, device, [] { return absl::OkStatus(); });
+}
+
+absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(
+    const Artifact& artifact, Device& device, absl::FunctionRef<absl::Status()> gate) {
   if (artifact.device != device.name()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "artifact: built for device ", artifact.device, ", cannot load on ", device.name()));
@@ -448,11 +471,6 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artif
   }
   std::unique_ptr<LoadedArtifact> l(new LoadedArtifact());
   l->device_ = &device;
-  for (const ArtifactKernel& k : artifact.kernels) {
-    ProgramDesc desc{k.name, k.buffer_bytes, k.num_vars};
-    ASSIGN_OR_RETURN(std::unique_ptr<Program> p, device.LoadProgram(desc, k.binary));
-    l->programs_.push_back(std::move(p));
-  }
   std::vector<DeviceBuffer*> arenas;
   for (int64_t bytes : artifact.arenas) {
     ASSIGN_OR_RETURN(DeviceBuffer * b, device.allocator().Alloc(std::max<int64_t>(bytes, 1)));
@@ -472,6 +490,13 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(const Artif
     if (b.kind == ArtifactBuffer::Kind::kState)
       RETURN_IF_ERROR(device.allocator().CopyIn(*buf, 0, b.data));
     l->bufs_.push_back(buf);
+  }
+  // Kernel bytes reach the device only after the gate passed.
+  RETURN_IF_ERROR(gate());
+  for (const ArtifactKernel& k : artifact.kernels) {
+    ProgramDesc desc{k.name, k.buffer_bytes, k.num_vars};
+    ASSIGN_OR_RETURN(std::unique_ptr<Program> p, device.LoadProgram(desc, k.binary));
+    l->programs_.push_back(std::move(p));
   }
   // Keep the description only: the kernels and weights now live on the device.
   l->artifact_ = artifact;

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -98,11 +99,15 @@ struct Artifact {
   // alive (e.g. a file mapping): no copy of kernels or weights.
   static absl::StatusOr<Artifact> Parse(absl::string_view bytes,
                                         std::shared_ptr<const void> storage);
-  // The two steps of Parse, public so a loader can time them apart.
-  // Verify checks the header (magic, version, length) and the SHA-256 of
-  // the whole payload, and returns the payload (a view into `bytes`).
+  // The steps of Parse, public so a loader can time them apart or overlap
+  // the checksum with other work. Verify = CheckHeader + CheckChecksum.
+  // CheckHeader checks magic, version and length and returns the payload (a
+  // view into `bytes`); CheckChecksum the SHA-256 of the whole payload.
   static absl::StatusOr<absl::string_view> Verify(absl::string_view bytes);
-  // Parses a payload Verify returned and checks every index and size in it.
+  static absl::StatusOr<absl::string_view> CheckHeader(absl::string_view bytes);
+  static absl::Status CheckChecksum(absl::string_view bytes);
+  // Parses a payload Verify (or CheckHeader) returned and checks every index
+  // and size in it: safe on any bytes, so it may run before the checksum is known.
   static absl::StatusOr<Artifact> ParsePayload(absl::string_view payload,
                                                std::shared_ptr<const void> storage);
 };
@@ -111,6 +116,13 @@ class LoadedArtifact {
  public:
   static absl::StatusOr<std::unique_ptr<LoadedArtifact>> Load(const Artifact& artifact,
                                                               Device& device);
+  // Allocates the buffers and copies the weights in, then calls `gate` and
+  // loads the kernels only if it returns OK (its error fails the load). A
+  // loader that checks the checksum on another thread passes the wait for
+  // it: the weight copies overlap the checksum, and no device ever sees
+  // kernel bytes that were not verified.
+  static absl::StatusOr<std::unique_ptr<LoadedArtifact>> Load(
+      const Artifact& artifact, Device& device, absl::FunctionRef<absl::Status()> gate);
   ~LoadedArtifact();
 
   // The artifact's description (device, tensors, buffers, launches). Kernel

@@ -110,6 +110,34 @@ TEST_F(ArtifactTest, ParseViewsTheBytesAndLoadKeepsNoReferenceToThem) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
 }
 
+// Load's gate runs after the weights are copied in and before any kernel
+// is loaded; its error is the load's.
+TEST_F(ArtifactTest, LoadGateComesBeforeTheKernelsAndCanRefuse) {
+  Artifact a = Build();
+  int calls = 0;
+  absl::StatusOr<std::unique_ptr<LoadedArtifact>> refused =
+      LoadedArtifact::Load(a, *cpu_, [&calls] {
+        ++calls;
+        return absl::InvalidArgumentError("artifact: checksum mismatch (corrupt file)");
+      });
+  EXPECT_EQ(calls, 1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("checksum mismatch"), std::string::npos);
+  // Kernels are not loaded before the gate: a broken kernel is not reached.
+  Artifact broken = Build();
+  broken.kernels[0].binary = "not an ELF object";
+  EXPECT_EQ(LoadedArtifact::Load(broken, *cpu_, [] { return absl::DataLossError("stop"); })
+                .status()
+                .code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(LoadedArtifact::Load(broken, *cpu_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<std::unique_ptr<LoadedArtifact>> ok =
+      LoadedArtifact::Load(a, *cpu_, [] { return absl::OkStatus(); });
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE((*ok)->Run().ok());
+}
+
 TEST_F(ArtifactTest, ZeroCopyInputMemory) {
   Artifact a = Build();
   auto run = *LoadedArtifact::Load(a, *cpu_);
@@ -141,6 +169,12 @@ TEST_F(ArtifactTest, CorruptOrTruncatedFilesAreErrors) {
   absl::StatusOr<Artifact> r =
       Artifact::Parse("not an artifact at all, but long enough to have a header");
   EXPECT_NE(r.status().message().find("magic"), std::string::npos) << r.status();
+  // Every byte of the header matters, the reserved field included.
+  for (size_t pos = 0; pos < 56; ++pos) {
+    std::string bad = bytes;
+    bad[pos] ^= 0x01;
+    EXPECT_FALSE(Artifact::Parse(bad).ok()) << pos;
+  }
 }
 
 TEST_F(ArtifactTest, WrongDeviceOrCompilerIsRefused) {
