@@ -1,5 +1,7 @@
 #include "client/uoprun/runner.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +38,19 @@ void SleepUntilNs(int64_t t, const std::atomic<bool>& stop) {
 
 void DefaultWarn(const std::string& msg) {
   std::fprintf(stderr, "uoprun: warning: %s\n", msg.c_str());
+}
+
+// Moves `t` off the CPU this thread runs on, if the process may use another:
+// the scheduler tends to start a new thread beside its creator, where it
+// would wait for it instead of running alongside (measured on 2 cores: half
+// the loads ran the checksum after the rest, 1.5 instead of 0.95 ms).
+void AvoidThisCpu(std::thread& t) {
+  cpu_set_t allowed;
+  const int here = sched_getcpu();
+  if (here < 0 || sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  if (CPU_COUNT(&allowed) < 2 || !CPU_ISSET(here, &allowed)) return;
+  CPU_CLR(here, &allowed);
+  pthread_setaffinity_np(t.native_handle(), sizeof(allowed), &allowed);  // a hint: errors ignored
 }
 
 }  // namespace
@@ -147,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Runner>> Runner::Open(const std::string& path,
   // else failed: it is the cause.
   absl::Status checksum;
   std::thread checker([&checksum, bytes] { checksum = Artifact::CheckChecksum(bytes); });
+  AvoidThisCpu(checker);
   bool joined = false;
   auto wait = [&]() -> absl::Status {
     if (!joined) checker.join();
