@@ -7,7 +7,10 @@
 //
 // The mapping is private and read-only: nothing the process does can change
 // the file. A file replaced by rename (how `uoprun compile` writes) keeps the
-// old contents mapped. Errors name the path: a missing file is NotFound,
+// old contents mapped. A file truncated in place while mapped (`cp` over it)
+// makes reading the lost pages raise SIGBUS, a limit of any mapping: uoprun's
+// Runner reads the mapping only while it opens (about a millisecond) and
+// keeps no reference to it afterwards. Errors name the path: a missing file is NotFound,
 // no permission PermissionDenied, anything but a regular file (directory,
 // FIFO, device) or a failed mmap InvalidArgument. An empty file maps to empty
 // bytes (the artifact parser then rejects it as too short).

@@ -50,7 +50,12 @@ TEST(MappedFileTest, MapsTheWholeFile) {
   absl::StatusOr<std::shared_ptr<const MappedFile>> f = MappedFile::Open(path);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_EQ((*f)->bytes(), "hello mapping");
-  // The mapping survives the file being replaced or removed.
+  // The mapping keeps the old contents when the file is replaced by rename
+  // (as WriteWholeFile does) or removed.
+  const std::string next = TempPath("mapped_whole.next");
+  WriteFile(next, "other contents");
+  ASSERT_EQ(rename(next.c_str(), path.c_str()), 0);
+  EXPECT_EQ((*f)->bytes(), "hello mapping");
   unlink(path.c_str());
   EXPECT_EQ((*f)->bytes(), "hello mapping");
 }
