@@ -145,8 +145,9 @@ std::vector<Opt> ApplyGpuOpts(Kernel& k) {
 // output contiguous along no loop axis): vector partial sums along the reduce
 // axis an input is contiguous along, plus a few outputs per iteration from a
 // small loop axis so the FMA chains are independent (one chain is bound by
-// FMA latency: 4 cycles per step instead of two FMAs per cycle).
-void VectorizeReduce(Kernel& k, int lanes, std::vector<Opt>& applied) {
+// FMA latency: 4 cycles per step instead of two FMAs per cycle). False when
+// no input is contiguous along a reduce axis (nothing applied).
+bool VectorizeReduce(Kernel& k, int lanes, std::vector<Opt>& applied) {
   const int rank = static_cast<int>(k.kinds().size());
   int r = -1;
   for (int a = rank - 1; a >= 0 && r < 0; --a) {
@@ -159,11 +160,11 @@ void VectorizeReduce(Kernel& k, int lanes, std::vector<Opt>& applied) {
       }
     }
   }
-  if (r < 0) return;
+  if (r < 0) return false;
   const int64_t reduce = k.full_shape()[r];
   int64_t up = Pow2Divisor(reduce, lanes);
-  if (up <= 1 || !TryApply(k, {OptOp::kUnroll, r, up}, applied)) return;
-  if (reduce / up < 16) return;  // short chains: latency does not matter
+  if (up <= 1 || !TryApply(k, {OptOp::kUnroll, r, up}, applied)) return false;
+  if (reduce / up < 16) return true;  // short chains: latency does not matter
   constexpr int64_t kMaxAccumulators = 8;
   int best = -1;
   int64_t best_size = 1;
@@ -173,6 +174,7 @@ void VectorizeReduce(Kernel& k, int lanes, std::vector<Opt>& applied) {
     if (d > best_size) best = a, best_size = d;
   }
   if (best >= 0) TryApply(k, {OptOp::kUpcast, best, best_size}, applied);
+  return true;
 }
 }  // namespace
 
@@ -228,7 +230,13 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
       n_up = Pow2Divisor(k.full_shape()[out_axis], 2 * lanes);
       m_up = Pow2Divisor(k.full_shape()[m_axis], 4);
     }
-    if (m_axis >= 0 && (n_up > 1 || m_up > 1)) {
+    const bool tile = m_axis >= 0 && (n_up > 1 || m_up > 1);
+    // Only m would tile (the output's contiguous extent is odd): its lanes
+    // would be gathered from rows far apart; partial sums along a reduce
+    // axis the inputs are contiguous along vectorize without gathers (an
+    // STFT as a convolution: 258 channels x 3 frames, 256 taps).
+    const bool reduced = tile && n_up == 1 && VectorizeReduce(k, lanes, applied);
+    if (tile && !reduced) {
       // Upcast m first (it keeps the axis numbering of n), then n last so it
       // becomes the vector axis.
       if (m_up > 1) TryApply(k, {OptOp::kUpcast, m_axis, m_up}, applied);
@@ -259,7 +267,7 @@ std::vector<Opt> ApplyHandCodedOpts(Kernel& k) {
         }
       }
       if (r >= 0 && k.full_shape()[r] % 4 == 0) TryApply(k, {OptOp::kUnroll, r, 4}, applied);
-    } else {
+    } else if (!reduced) {
       int64_t up = out_axis >= 0 ? Pow2Divisor(k.full_shape()[out_axis], lanes) : 1;
       if (up > 1) {
         TryApply(k, {OptOp::kUpcast, out_axis, up}, applied);

@@ -126,11 +126,27 @@ TEST(Kernel, OddOutputsReduceInVectorsWithIndependentAccumulators) {
   EXPECT_TRUE(vector_load);
 }
 
+TEST(Kernel, OddOutputAxisReducesInVectorsInsteadOfGatheringRows) {
+  // 258 x 3 outputs: only the 258 axis would tile, and its lanes would be
+  // loaded from rows 256 floats apart; the taps are contiguous in both inputs.
+  Kernel k = *Kernel::Create(InnerProductAst(258, 3, 256), Caps());
+  std::vector<Opt> opts = ApplyHandCodedOpts(k);
+  auto has = [&](Opt o) { return std::find(opts.begin(), opts.end(), o) != opts.end(); };
+  EXPECT_TRUE(has({OptOp::kUnroll, 2, 16}));
+  EXPECT_FALSE(has({OptOp::kUpcast, 0, 2}));
+  absl::StatusOr<UOpPtr> lowered = LowerKernel(k);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  bool vector_load = false;
+  for (const UOp* u : (*lowered)->Toposort())
+    vector_load |= u->op() == Op::kLoad && u->dtype().count() == 16;
+  EXPECT_TRUE(vector_load);
+}
+
 TEST(Kernel, RendersValidIrForEveryShape) {
   LlvmRenderer r(2, 64);
   for (const UOpPtr& ast : {AddAst(64, 32), AddAst(3, 5), MatmulAst(64, 64, 64), MatmulAst(3, 5, 7),
                             InnerProductAst(257, 5, 512), InnerProductAst(3, 7, 96),
-                            RowSumAst(16, 64), RowSumAst(5, 3)}) {
+                            InnerProductAst(258, 3, 256), RowSumAst(16, 64), RowSumAst(5, 3)}) {
     absl::StatusOr<ProgramSpec> spec = RenderKernel(ast, r);
     ASSERT_TRUE(spec.ok()) << spec.status();
     EXPECT_TRUE(ValidIr(spec->source)) << spec->source;
