@@ -24,6 +24,21 @@
 // elements) whose values become part of the plan's key. Otherwise each Run
 // builds the graph again (still correct, just slower).
 //
+// Borrowed runs (RunBorrowed): the caller keeps the input bytes and says where
+// each output goes (an OutputSink: a response buffer, a shared-memory
+// region). A warm replay then copies each input once, from the caller's bytes
+// straight into the plan's device buffer, and each output once, from its
+// device buffer straight into the span the sink gives: no host staging. A run
+// that has to build (the first for a shape, or an uncacheable model) stages
+// the inputs into host tensors like Run does and copies the outputs into the
+// sink afterwards; OnnxModelStats::host_copy_bytes counts those host copies.
+//
+//   std::vector<InputView> in = {{"x", DType::Float32(), shape, bytes}};
+//   RETURN_IF_ERROR(m->RunBorrowed(in, sink));  // sink.Allocate(i, ...) per output
+//
+// Borrowed inputs are numeric tensors (string and sequence inputs go through
+// Run); a string or sequence output reaches OutputSink::TakeValue.
+//
 // Threads: while a run is being recorded no other thread may realize tensors
 // through the same Engine (the Engine's recorder is process-wide), so runs
 // that build take one process-wide lock exclusively. Replays share it: two
@@ -40,6 +55,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "runtime/onnx/evaluator.h"
 #include "runtime/onnx/host_value.h"
 #include "runtime/onnx/model.h"
@@ -51,6 +67,38 @@ struct OnnxModelStats {
   uint64_t replays = 0;      // runs served by replaying recorded launches
   uint64_t captures = 0;     // plans recorded
   uint64_t uncacheable = 0;  // runs that could not be recorded
+  // Replays: bytes copied from the given inputs into device buffers and from
+  // device buffers into the outputs (one transfer per tensor).
+  uint64_t bytes_to_device = 0;
+  uint64_t bytes_from_device = 0;
+  // Bytes copied from one host buffer to another on the way: borrowed inputs
+  // staged into host tensors for a building run, outputs of a building run
+  // handed to a sink, outputs that are an input passed through or were
+  // computed on the host. 0 for a warm borrowed replay of device outputs.
+  uint64_t host_copy_bytes = 0;
+};
+
+// One input the caller keeps: read during RunBorrowed only, never retained.
+struct InputView {
+  absl::string_view name;
+  DType dtype;
+  absl::Span<const int64_t> shape;
+  absl::Span<const uint8_t> bytes;  // numel * itemsize, row-major
+};
+
+// Where a borrowed run's outputs go. Called under the model's run lock, in
+// the graph's output order; must not call back into the model.
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  // Numeric tensor output `index` (of OnnxModel::outputs()) of `dtype` and
+  // `shape`: the span its `nbytes` bytes are written into, exactly `nbytes`
+  // long and valid until RunBorrowed returns. An error fails the run.
+  virtual absl::StatusOr<absl::Span<uint8_t>> Allocate(size_t index, DType dtype,
+                                                       const Shape& shape, size_t nbytes) = 0;
+  // Any other output (a string tensor, a sequence, an absent optional).
+  // Default: Unimplemented naming the output's kind.
+  virtual absl::Status TakeValue(size_t index, HostValue value);
 };
 
 class OnnxModel {
@@ -73,6 +121,10 @@ class OnnxModel {
   absl::StatusOr<std::vector<HostValue>> Run(
       const std::vector<std::pair<std::string, HostValue>>& inputs);
 
+  // Runs the model on borrowed inputs (see the top of this file), with the
+  // same checks as Run; outputs go to `sink`.
+  absl::Status RunBorrowed(absl::Span<const InputView> inputs, OutputSink& sink);
+
   OnnxModelStats stats() const;
 
   OnnxModel(const OnnxModel&) = delete;
@@ -80,11 +132,16 @@ class OnnxModel {
 
  private:
   struct Plan;
-  absl::Status CheckInputs(const std::vector<const HostValue*>& by_index) const;
+  struct Given;  // one input, owned (a HostValue) or borrowed (an InputView)
+  absl::Status CheckInputs(const std::vector<Given>& by_index) const;
+  // Checks the inputs and finds their plan (null: none recorded); `key` is
+  // the shape key. Called under run_mu_.
+  absl::StatusOr<Plan*> Prepare(const std::vector<Given>& by_index, std::string* key);
+  absl::StatusOr<std::vector<HostValue>> BuildAndRunLocked(
+      const std::vector<const HostValue*>& by_index, const std::string& shape_key);
   absl::StatusOr<std::vector<HostValue>> BuildAndRun(const std::vector<const HostValue*>& by_index,
                                                      const std::string& shape_key);
-  absl::StatusOr<std::vector<HostValue>> Replay(Plan& plan,
-                                                const std::vector<const HostValue*>& by_index);
+  absl::Status Replay(Plan& plan, const std::vector<Given>& by_index, OutputSink& sink);
 
   std::shared_ptr<const ModelDef> def_;
   ConstantCache constants_;
