@@ -18,12 +18,25 @@
 //
 // Thread safety: reads and writes may run concurrently (the device decides
 // what concurrent register access means); the probe must be thread-safe.
+//
+// Two backings, one driver. A region is either the mapped BAR itself (real
+// hardware: every register access is one aligned volatile 32/64-bit load or
+// store) or an MmioBackend: a register file whose reads are computed from
+// state and whose writes are seen one by one, in order (an emulated device
+// that answers request/ack handshakes and checks write sequences). The
+// driver builds its regions the same way in both cases: from the address
+// mmap returned. An emulator that serves a BAR mapping registers a backend
+// for the address range it handed out (MmioTrap), and the region built on
+// that address routes every access to it; on real hardware nothing is
+// registered and the region touches the mapping directly. The all-0xFF
+// check runs on both paths.
 #ifndef UOP_DRIVERS_COMMON_MMIO_H_
 #define UOP_DRIVERS_COMMON_MMIO_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,15 +48,58 @@ namespace uop {
 // OK when the device answers; otherwise an error saying what was seen.
 using LivenessProbe = std::function<absl::Status()>;
 
+// A register file behind a BAR, served by an emulator. Offsets are bytes
+// from the start of the region, already bounds- and alignment-checked.
+class MmioBackend {
+ public:
+  virtual ~MmioBackend() = default;
+  virtual uint32_t Load32(uint64_t offset) = 0;
+  virtual void Store32(uint64_t offset, uint32_t value) = 0;
+  // Low dword first, as a 64-bit access reaches a 32-bit register file.
+  virtual uint64_t Load64(uint64_t offset);
+  virtual void Store64(uint64_t offset, uint64_t value);
+  // Block copies (default: dword by dword, then the tail bytes of the last
+  // dword read-modify-written).
+  virtual void LoadBlock(uint64_t offset, absl::Span<uint8_t> out);
+  virtual void StoreBlock(uint64_t offset, absl::Span<const uint8_t> in);
+};
+
+// While alive, MmioRegions built on an address inside [base, base + size)
+// route their accesses to `backend` (offsets relative to the region's own
+// base). Ranges must not overlap; the emulator creates one per mapping it
+// hands out and destroys it at munmap.
+class MmioTrap {
+ public:
+  MmioTrap(const volatile void* base, size_t size, std::shared_ptr<MmioBackend> backend);
+  ~MmioTrap();
+  MmioTrap(const MmioTrap&) = delete;
+  MmioTrap& operator=(const MmioTrap&) = delete;
+
+  // The backend serving [base, base + size) and the offset of `base` inside
+  // the trapped range; nullptr when the range is not (wholly) trapped.
+  static std::shared_ptr<MmioBackend> Find(const volatile void* base, size_t size,
+                                           uint64_t* offset_in_trap);
+
+ private:
+  const uintptr_t base_;
+};
+
 class MmioRegion {
  public:
   // Granularity of the all-ones check in block reads.
   static constexpr size_t kCheckBytes = 4096;
 
+  // The mapping at `base`; served by a registered MmioTrap's backend when
+  // one covers it, else accessed directly.
   MmioRegion(std::string device, std::string what, volatile uint8_t* base, size_t size,
              LivenessProbe probe);
+  // A region served by `backend` alone (no mapping).
+  MmioRegion(std::string device, std::string what, std::shared_ptr<MmioBackend> backend,
+             size_t size, LivenessProbe probe);
 
   const std::string& what() const { return what_; }
+  // True when an MmioBackend serves the accesses (emulated register file).
+  bool trapped() const { return backend_ != nullptr; }
   size_t size() const { return size_; }
 
   // 32-bit register read; offset 4-byte aligned and inside the region.
@@ -68,6 +124,8 @@ class MmioRegion {
   volatile uint8_t* const base_;
   const size_t size_;
   const LivenessProbe probe_;
+  std::shared_ptr<MmioBackend> backend_;  // null: direct access to base_
+  uint64_t backend_offset_ = 0;           // of base_ inside the trapped range
 };
 
 // True when every byte is 0xFF.

@@ -92,5 +92,107 @@ TEST(AllOnes, SmallAndEmptyInputs) {
   EXPECT_FALSE(AllOnes(mixed));
 }
 
+// A register file whose reads are computed: register 0x0 counts the reads
+// of itself, 0x4 reads back twice what was last written, everything else
+// reads `fill`. Every access is logged in order.
+class CountingRegisters final : public MmioBackend {
+ public:
+  struct Access {
+    bool write;
+    uint64_t offset;
+    uint32_t value;
+  };
+  uint32_t Load32(uint64_t offset) override {
+    uint32_t v = fill;
+    if (offset == 0x0) v = ++reads_of_zero;
+    if (offset == 0x4) v = 2 * last_write;
+    log.push_back({false, offset, v});
+    return v;
+  }
+  void Store32(uint64_t offset, uint32_t value) override {
+    if (offset == 0x4) last_write = value;
+    log.push_back({true, offset, value});
+  }
+  uint32_t fill = 0x12345678;
+  uint32_t reads_of_zero = 0;
+  uint32_t last_write = 0;
+  std::vector<Access> log;
+};
+
+TEST(MmioRegionBackend, ReadsAreComputedAndWritesLoggedInOrder) {
+  auto regs = std::make_shared<CountingRegisters>();
+  MmioRegion r("AM:0", "BAR5 registers", regs, 0x1000, [] { return absl::OkStatus(); });
+  EXPECT_TRUE(r.trapped());
+  EXPECT_EQ(*r.Read32(0x0), 1u);
+  EXPECT_EQ(*r.Read32(0x0), 2u);  // the same register answers differently
+  ASSERT_TRUE(r.Write32(0x4, 21).ok());
+  EXPECT_EQ(*r.Read32(0x4), 42u);
+  ASSERT_TRUE(r.Write64(0x8, 0x1111222233334444ull).ok());  // low dword first
+  ASSERT_EQ(regs->log.size(), 6u);
+  EXPECT_TRUE(regs->log[2].write);
+  EXPECT_EQ(regs->log[4].offset, 0x8u);
+  EXPECT_EQ(regs->log[4].value, 0x33334444u);
+  EXPECT_EQ(regs->log[5].offset, 0xCu);
+  EXPECT_EQ(regs->log[5].value, 0x11112222u);
+  // Bounds and alignment are checked before the backend sees anything.
+  EXPECT_EQ(r.Read32(0x1000).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(r.Write32(0x2, 0).code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(regs->log.size(), 6u);
+  // Block reads go dword by dword, unaligned edges included.
+  std::vector<uint8_t> out(6);
+  ASSERT_TRUE(r.ReadBlock(0x11, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out[0], 0x56);  // byte 1 of 0x12345678
+  EXPECT_EQ(out[3], 0x78);  // byte 0 of the next dword
+}
+
+TEST(MmioRegionBackend, AllOnesFromABackendRunsTheProbe) {
+  auto regs = std::make_shared<CountingRegisters>();
+  regs->fill = 0xFFFFFFFF;
+  bool alive = true;
+  MmioRegion r("AM:0", "BAR5 registers", regs, 0x1000, [&] {
+    return alive ? absl::OkStatus() : absl::UnavailableError("config space reads 0xffff");
+  });
+  EXPECT_EQ(*r.Read32(0x10), 0xFFFFFFFFu);  // live device: data
+  alive = false;
+  absl::StatusOr<uint32_t> v = r.Read32(0x10);
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(v.status().message().find("0x10 of BAR5 registers"), std::string::npos) << v.status();
+  std::vector<uint8_t> out(64);
+  EXPECT_EQ(r.ReadBlock(0x100, absl::MakeSpan(out)).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(MmioTrap, RegionsOnATrappedMappingUseItsBackend) {
+  // The emulator hands out `mapping`; the driver builds its region on that
+  // address exactly as on hardware.
+  std::vector<uint8_t> mapping(0x2000, 0);
+  auto regs = std::make_shared<CountingRegisters>();
+  {
+    MmioTrap trap(mapping.data(), mapping.size(), regs);
+    MmioRegion whole("AM:0", "BAR5", mapping.data(), mapping.size(),
+                     [] { return absl::OkStatus(); });
+    EXPECT_TRUE(whole.trapped());
+    ASSERT_TRUE(whole.Write32(0x100, 7).ok());
+    EXPECT_EQ(mapping[0x100], 0);  // the write went to the model, not to memory
+    ASSERT_EQ(regs->log.size(), 1u);
+    EXPECT_EQ(regs->log[0].offset, 0x100u);
+    // A region on part of the range sees offsets relative to itself.
+    MmioRegion tail("AM:0", "BAR5 tail", mapping.data() + 0x1000, 0x1000,
+                    [] { return absl::OkStatus(); });
+    ASSERT_TRUE(tail.Write32(0x8, 9).ok());
+    EXPECT_EQ(regs->log[1].offset, 0x1008u);
+    // A region reaching past a trapped range is not served by it.
+    std::vector<uint8_t> other(0x200, 0);
+    MmioTrap small(other.data(), 0x100, regs);
+    MmioRegion past("AM:0", "x", other.data(), 0x200, [] { return absl::OkStatus(); });
+    EXPECT_FALSE(past.trapped());
+  }
+  // Trap gone (munmap): a new region on the address is direct again.
+  MmioRegion direct("AM:0", "BAR5", mapping.data(), mapping.size(),
+                    [] { return absl::OkStatus(); });
+  EXPECT_FALSE(direct.trapped());
+  ASSERT_TRUE(direct.Write32(0x100, 7).ok());
+  EXPECT_EQ(mapping[0x100], 7);
+}
+
 }  // namespace
 }  // namespace uop
