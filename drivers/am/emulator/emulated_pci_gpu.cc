@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -20,18 +21,25 @@ namespace uop {
 // One BAR: a memfd of the BAR's size, the emulator's own view of it, and the
 // driver's mappings. Decoding off (Command.Memory clear at mmap time) gives
 // the driver an all-0xFF private mapping instead.
+//
+// A trapped BAR (the register BAR) has no memory behind it: the driver gets
+// an inaccessible (PROT_NONE) reservation, so any access that bypasses
+// MmioRegion faults, and an MmioTrap sends the regions built on it to the
+// register file.
 class EmulatedPciGpu::BarNode final : public EmulatedNode {
  public:
   // `size` bytes of backing, the first `bar_size` of them mappable (VRAM
   // behind a BAR smaller than VRAM).
-  BarNode(EmulatedPciGpu* gpu, int bar, uint64_t size, uint64_t bar_size)
-      : gpu_(gpu), bar_(bar), size_(size), bar_size_(bar_size) {}
+  BarNode(EmulatedPciGpu* gpu, int bar, uint64_t size, uint64_t bar_size,
+          std::shared_ptr<EmulatedRegisterFile> trapped = nullptr)
+      : gpu_(gpu), bar_(bar), size_(size), bar_size_(bar_size), trapped_(std::move(trapped)) {}
   ~BarNode() override {
     if (view_ != nullptr) ::munmap(view_, size_);
     if (memfd_ >= 0) ::close(memfd_);
   }
 
   absl::Status Init() {
+    if (trapped_ != nullptr) return absl::OkStatus();
     memfd_ = ::memfd_create(absl::StrCat("emu-bar", bar_).c_str(), MFD_CLOEXEC);
     if (memfd_ < 0 || ::ftruncate(memfd_, static_cast<off_t>(size_)) != 0) {
       return absl::ResourceExhaustedError(absl::StrFormat("emulated BAR%d: a memfd of %u bytes: %s",
@@ -55,7 +63,13 @@ class EmulatedPciGpu::BarNode final : public EmulatedNode {
       return -EINVAL;
     }
     void* p;
-    if ((gpu_->Command() & kPciCommandMemory) == 0) {
+    if (trapped_ != nullptr) {
+      p = ::mmap(addr, length, PROT_NONE,
+                 (flags & MAP_FIXED) | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (p == MAP_FAILED) return -errno;
+      std::lock_guard<std::mutex> lock(traps_mu_);
+      traps_[p] = std::make_unique<MmioTrap>(p, length, trapped_);
+    } else if ((gpu_->Command() & kPciCommandMemory) == 0) {
       // Memory decoding off: the function answers nothing; reads complete
       // with all ones.
       p = ::mmap(addr, length, prot | PROT_WRITE, (flags & MAP_FIXED) | MAP_PRIVATE | MAP_ANONYMOUS,
@@ -73,6 +87,10 @@ class EmulatedPciGpu::BarNode final : public EmulatedNode {
 
   int OnMunmap(void* addr, size_t length) override {
     mappings_.fetch_sub(1);
+    if (trapped_ != nullptr) {
+      std::lock_guard<std::mutex> lock(traps_mu_);
+      traps_.erase(addr);
+    }
     return EmulatedNode::OnMunmap(addr, length);
   }
 
@@ -85,9 +103,12 @@ class EmulatedPciGpu::BarNode final : public EmulatedNode {
   const int bar_;
   const uint64_t size_;
   const uint64_t bar_size_;
+  const std::shared_ptr<EmulatedRegisterFile> trapped_;
   int memfd_ = -1;
   uint8_t* view_ = nullptr;
   std::atomic<int> mappings_{0};
+  std::mutex traps_mu_;
+  std::map<void*, std::unique_ptr<MmioTrap>> traps_;
 };
 
 namespace {
@@ -115,7 +136,11 @@ absl::StatusOr<std::shared_ptr<EmulatedPciGpu>> EmulatedPciGpu::Install(
   gpu->vram_ = std::make_shared<BarNode>(gpu.get(), 0, c.vram_size, c.vram_bar_size);
   gpu->doorbells_ =
       std::make_shared<BarNode>(gpu.get(), 2, c.doorbell_bar_size, c.doorbell_bar_size);
-  gpu->regs_ = std::make_shared<BarNode>(gpu.get(), 5, c.register_bar_size, c.register_bar_size);
+  gpu->registers_ = std::make_shared<EmulatedRegisterFile>(c.register_bar_size);
+  EmulatedPciGpu* raw = gpu.get();
+  gpu->registers_->SetDecoding([raw] { return (raw->Command() & kPciCommandMemory) != 0; });
+  gpu->regs_ = std::make_shared<BarNode>(gpu.get(), 5, c.register_bar_size, c.register_bar_size,
+                                         gpu->registers_);
   for (BarNode* n : {gpu->vram_.get(), gpu->doorbells_.get(), gpu->regs_.get()}) {
     if (absl::Status s = n->Init(); !s.ok()) return s;
   }
@@ -159,23 +184,23 @@ uint16_t EmulatedPciGpu::Command() const {
   return cmd;
 }
 
-uint32_t EmulatedPciGpu::Register(uint32_t dword) const {
-  return std::atomic_ref<uint32_t>(reinterpret_cast<uint32_t*>(regs_->view())[dword]).load();
-}
+uint32_t EmulatedPciGpu::Register(uint32_t dword) const { return registers_->Get(dword); }
 
-void EmulatedPciGpu::SetRegister(uint32_t dword, uint32_t value) {
-  std::atomic_ref<uint32_t>(reinterpret_cast<uint32_t*>(regs_->view())[dword]).store(value);
-}
+void EmulatedPciGpu::SetRegister(uint32_t dword, uint32_t value) { registers_->Set(dword, value); }
 
 void EmulatedPciGpu::WriteVram(uint64_t offset, absl::Span<const uint8_t> bytes) {
   std::memcpy(vram_->view() + offset, bytes.data(), bytes.size());
 }
 
+void EmulatedPciGpu::ReadVram(uint64_t offset, absl::Span<uint8_t> out) const {
+  std::memcpy(out.data(), vram_->view() + offset, out.size());
+}
+
 void EmulatedPciGpu::Remove() {
   io_.AddFile(dir() + "/config", std::string(256, '\xff'));
   io_.AddFile(dir() + "/vendor", "0xffff\n");
-  for (BarNode* n : {vram_.get(), doorbells_.get(), regs_.get()})
-    std::memset(n->view(), 0xFF, n->size());
+  for (BarNode* n : {vram_.get(), doorbells_.get()}) std::memset(n->view(), 0xFF, n->size());
+  registers_->Remove();
 }
 
 absl::Status EmulatedPciGpu::CheckEnabled() const {

@@ -18,9 +18,11 @@
 //    all-0xFF from then on;
 //  * CheckEnabled: `enable` was written "1" and Command has Memory Space and
 //    Bus Master set.
-// Register writes are not trapped (the BARs are plain shared memory): a
-// model that checks register write sequences needs trapped accesses
-// (docs/am_qcom.md, "AM without the kernel driver").
+//  * the register BAR is trapped: the driver's mapping is an inaccessible
+//    reservation and its MmioRegions reach an EmulatedRegisterFile access
+//    by access (register_file.h), where device models (gmc_model.h,
+//    ih_model.h) compute reads and check write sequences. VRAM and the
+//    doorbells stay plain shared memory.
 //
 // The EmulatedKernelIo must outlive this object.
 #ifndef UOP_DRIVERS_AM_EMULATOR_EMULATED_PCI_GPU_H_
@@ -34,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "drivers/am/emulator/register_file.h"
 #include "drivers/common/emulated_kernel_io.h"
 
 namespace uop {
@@ -61,8 +64,11 @@ class EmulatedPciGpu {
 
   uint32_t Register(uint32_t dword) const;
   void SetRegister(uint32_t dword, uint32_t value);
-  // Overwrites VRAM bytes (the discovery binary, in corruption tests).
+  // The trapped register BAR (models attach hooks; tests read the log).
+  EmulatedRegisterFile& registers() const { return *registers_; }
+  // VRAM as the device sees it (offsets are VRAM physical addresses).
   void WriteVram(uint64_t offset, absl::Span<const uint8_t> bytes);
+  void ReadVram(uint64_t offset, absl::Span<uint8_t> out) const;
   // Surprise removal: every read of the device returns all-ones from now on.
   void Remove();
 
@@ -80,6 +86,7 @@ class EmulatedPciGpu {
   EmulatedKernelIo& io_;
   EmulatedPciGpuConfig config_;
   std::shared_ptr<BarNode> vram_, doorbells_, regs_;
+  std::shared_ptr<EmulatedRegisterFile> registers_;
 };
 
 }  // namespace uop

@@ -57,6 +57,18 @@ TEST(AmPciBars, EnablesThenMapsRegistersVramAndDoorbells) {
     EXPECT_EQ(*mib, 1024u);
     ASSERT_TRUE((*bars)->regs().Write32(4 * 0x100, 0xabcd1234).ok());
     EXPECT_EQ(rig->gpu->Register(0x100), 0xabcd1234u);
+    // The register BAR is trapped (each access reaches the model, in order);
+    // VRAM and doorbells are plain mappings.
+    EXPECT_TRUE((*bars)->regs().trapped());
+    EXPECT_FALSE((*bars)->vram().trapped());
+    EXPECT_FALSE((*bars)->doorbells().trapped());
+    const std::vector<EmulatedRegisterFile::Access> log = rig->gpu->registers().log();
+    ASSERT_EQ(log.size(), 2u);
+    EXPECT_FALSE(log[0].write);
+    EXPECT_EQ(log[0].dword, kRegRccConfigMemsize);
+    EXPECT_TRUE(log[1].write);
+    EXPECT_EQ(log[1].dword, 0x100u);
+    EXPECT_EQ(log[1].value, 0xabcd1234u);
 
     // Enable (both writes) before any BAR is opened; every BAR mapped.
     std::vector<IoCall> trace = rig->io.Trace();
