@@ -50,6 +50,17 @@ struct OutputTensor {
   inference::DataType dtype = inference::TYPE_INVALID;
   std::vector<int64_t> shape;
   std::string data;
+  // >= 0: the backend wrote this many bytes straight into the caller's
+  // OutputDestination for this output (RunInto) and `data` is empty.
+  int64_t in_destination = -1;
+};
+
+// A caller's buffer for one output (a registered shared-memory region): a
+// backend that can writes the output there instead of into
+// OutputTensor::data. The output must fit (InvalidArgument naming it if not).
+struct OutputDestination {
+  std::string name;
+  absl::Span<char> bytes;
 };
 
 class ModelBackend {
@@ -66,6 +77,15 @@ class ModelBackend {
   // call at a time per backend object.
   virtual absl::Status Run(absl::Span<const InputTensor> inputs,
                            std::vector<OutputTensor>* outputs) = 0;
+
+  // Run, writing the outputs named in `destinations` into those buffers
+  // (OutputTensor::in_destination says which were). The default ignores them:
+  // every output comes back in `data` and the caller copies it.
+  virtual absl::Status RunInto(absl::Span<const InputTensor> inputs,
+                               absl::Span<const OutputDestination> /*destinations*/,
+                               std::vector<OutputTensor>* outputs) {
+    return Run(inputs, outputs);
+  }
 
   // Device memory this instance holds while loaded (weights, warm buffers),
   // for the per-GPU memory budget; 0: unknown (the model file's size is

@@ -25,6 +25,12 @@ void SetTimes(absl::Span<InferJob* const> jobs, int64_t t0, int64_t t1, int64_t 
   }
 }
 
+const OutputDestination* FindDestination(const InferJob& job, const std::string& name) {
+  for (const OutputDestination& d : job.output_destinations)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
 }  // namespace
 
 bool CanJoin(const InferJob& a, const InferJob& b) {
@@ -72,7 +78,7 @@ absl::Status RunBatch(ModelBackend& backend, absl::Span<InferJob* const> jobs, i
   if (jobs.size() == 1 && (bucket == 0 || rows == bucket || has_strings)) {
     InferJob* job = jobs[0];
     const int64_t t1 = NowNs();
-    absl::Status status = backend.Run(job->inputs, &job->outputs);
+    absl::Status status = backend.RunInto(job->inputs, job->output_destinations, &job->outputs);
     const int64_t t2 = NowNs();
     SetTimes(jobs, t0, t1, t2, t2, bucket == 0 || has_strings ? static_cast<int>(rows) : bucket);
     return status;
@@ -132,7 +138,17 @@ absl::Status RunBatch(ModelBackend& backend, absl::Span<InferJob* const> jobs, i
       mine.shape = out.shape;
       mine.shape[0] = job->batch;
       const size_t n = row_bytes * static_cast<size_t>(job->batch);
-      mine.data.assign(out.data.data() + pos, n);
+      // Straight into the job's shared memory when it has some for this
+      // output (and the rows fit; otherwise the front end reports it).
+      const OutputDestination* dest = FindDestination(*job, out.name);
+      if (dest && n <= dest->bytes.size()) {
+        std::memcpy(dest->bytes.data(), out.data.data() + pos, n);
+        mine.data.clear();
+        mine.in_destination = static_cast<int64_t>(n);
+      } else {
+        mine.data.assign(out.data.data() + pos, n);
+        mine.in_destination = -1;
+      }
       pos += n;
     }
   }

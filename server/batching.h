@@ -7,7 +7,9 @@
 // dimension (dim 0). Inputs are concatenated along dim 0 and zero-padded up
 // to `bucket`, the warm batch size the model was compiled for; every output
 // must then have `bucket` rows, which are split back per request. A single
-// request that fills its bucket runs on its own buffers, with no copies.
+// request that fills its bucket runs on its own buffers, with no copies, and
+// its outputs go straight into its shared memory where it has some
+// (InferJob::output_destinations); split rows are copied there too.
 // BYTES tensors never join or pad (their rows have no fixed size).
 #ifndef UOP_SERVER_BATCHING_H_
 #define UOP_SERVER_BATCHING_H_

@@ -55,6 +55,24 @@ TEST(RunBatch, ConcatenatesPadsAndSplitsRowsBack) {
   EXPECT_EQ(j2.job.times.executed_batch, 4);
 }
 
+TEST(RunBatch, SplitRowsGoStraightIntoAJobsSharedMemoryWhenTheyFit) {
+  TestBackend backend(TestBackend::BatchedAddSpec());
+  Job j1(1, 0), j2(2, 100);
+  std::vector<char> shm1(32, 'x'), shm2(8, 'x');  // j2's 32 bytes do not fit in 8
+  j1.job.output_destinations = {{"C", absl::MakeSpan(shm1)}};
+  j2.job.output_destinations = {{"C", absl::MakeSpan(shm2)}};
+  InferJob* jobs[] = {&j1.job, &j2.job};
+  ASSERT_TRUE(RunBatch(backend, jobs, /*bucket=*/4).ok());
+  EXPECT_EQ(j1.job.outputs[0].in_destination, 16);
+  EXPECT_EQ(j1.job.outputs[0].data, "");
+  EXPECT_THAT(ToFloats(std::string(shm1.data(), 16)), ElementsAre(0, 2, 4, 6));
+  EXPECT_EQ(shm1[16], 'x');  // nothing past the rows
+  // Too small: left in data for the front end to report.
+  EXPECT_EQ(j2.job.outputs[0].in_destination, -1);
+  EXPECT_EQ(ToFloats(j2.job.outputs[0].data)[7], 2 * 107.0f);
+  EXPECT_EQ(shm2, std::vector<char>(8, 'x'));
+}
+
 TEST(RunBatch, ASingleJobFillingItsBucketRunsOnItsOwnBuffers) {
   TestBackend backend(TestBackend::BatchedAddSpec());
   Job j(2, 1);

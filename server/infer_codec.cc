@@ -358,6 +358,14 @@ absl::Status PrepareInfer(const ModelVersion& model, const inference::ModelInfer
     out->outputs.push_back(std::move(o));
   }
 
+  // Outputs to shared memory are written there by the backend (or by the
+  // batch split) rather than copied from the response afterwards.
+  job.output_destinations.clear();
+  for (const PreparedInfer::Output& o : out->outputs) {
+    if (o.to_shm)
+      job.output_destinations.push_back({o.name, absl::MakeSpan(o.shm.data, o.shm.size)});
+  }
+
   // The backend takes the inputs in config order.
   job.inputs.clear();
   job.inputs.reserve(config.input_size());
@@ -387,15 +395,18 @@ absl::Status FillResponse(const ModelVersion& model, PreparedInfer& prepared,
     t->set_datatype(std::string(WireName(r->dtype)));
     for (int64_t d : r->shape) t->add_shape(d);
     if (o.to_shm) {
-      if (r->data.size() > o.shm.size) {
-        return absl::InvalidArgumentError(absl::StrCat("output '", o.name, "': ", r->data.size(),
-                                                       " bytes do not fit its shared memory (",
-                                                       o.shm.size, " bytes)"));
+      int64_t written = r->in_destination;
+      if (written < 0) {  // the backend returned it in `data`: copy it there
+        if (r->data.size() > o.shm.size) {
+          return absl::InvalidArgumentError(absl::StrCat("output '", o.name, "': ", r->data.size(),
+                                                         " bytes do not fit its shared memory (",
+                                                         o.shm.size, " bytes)"));
+        }
+        std::memcpy(o.shm.data, r->data.data(), r->data.size());
+        written = static_cast<int64_t>(r->data.size());
       }
-      std::memcpy(o.shm.data, r->data.data(), r->data.size());
       (*t->mutable_parameters())["shared_memory_region"].set_string_param(o.shm.region->name);
-      (*t->mutable_parameters())["shared_memory_byte_size"].set_int64_param(
-          static_cast<int64_t>(r->data.size()));
+      (*t->mutable_parameters())["shared_memory_byte_size"].set_int64_param(written);
       response->add_raw_output_contents();
     } else {
       response->add_raw_output_contents(std::move(r->data));

@@ -256,6 +256,39 @@ TEST(PrepareInfer, SharedMemoryInputsAreReadInPlaceAndOutputsWrittenThere) {
   EXPECT_EQ(response.outputs(0).parameters().at("shared_memory_region").string_param(), "out");
 }
 
+TEST(FillResponse, AnOutputTheBackendWroteToSharedMemoryIsNotCopiedAgain) {
+  Shm obj(4096);
+  ShmRegistry shm;
+  ASSERT_TRUE(shm.Register("out", obj.key_, 1024, 64).ok());
+  ModelVersion m = Model(0);
+  inference::ModelInferRequest r = Request();
+  auto* out = r.add_outputs();
+  out->set_name("C");
+  (*out->mutable_parameters())["shared_memory_region"].set_string_param("out");
+  (*out->mutable_parameters())["shared_memory_offset"].set_int64_param(8);
+  (*out->mutable_parameters())["shared_memory_byte_size"].set_int64_param(32);
+  PreparedInfer p;
+  ASSERT_TRUE(Prepare(m, r, &p, &shm).ok());
+  // The job tells the backend where C goes: the region from offset 8.
+  ASSERT_EQ(p.job.output_destinations.size(), 1u);
+  EXPECT_EQ(p.job.output_destinations[0].name, "C");
+  EXPECT_EQ(p.job.output_destinations[0].bytes.size(), 32u);
+  // A backend that wrote 16 bytes there (the client sees them at 1024 + 8 of
+  // its own mapping) and left `data` empty.
+  std::memcpy(p.job.output_destinations[0].bytes.data(), Floats({5, 6, 7, 8}).data(), 16);
+  OutputTensor written;
+  written.name = "C";
+  written.dtype = inference::TYPE_FP32;
+  written.shape = {4};
+  written.in_destination = 16;
+  p.job.outputs = {written};
+  inference::ModelInferResponse response;
+  ASSERT_TRUE(FillResponse(m, p, &response).ok());
+  EXPECT_EQ(response.raw_output_contents(0), "");
+  EXPECT_EQ(std::string(obj.base_ + 1024 + 8, 16), Floats({5, 6, 7, 8}));
+  EXPECT_EQ(response.outputs(0).parameters().at("shared_memory_byte_size").int64_param(), 16);
+}
+
 TEST(FillResponse, RawOutputsInRequestedOrderWithShapes) {
   ModelVersion m = Model(0);
   inference::ModelInferRequest r = Request();

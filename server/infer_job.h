@@ -40,6 +40,9 @@ struct InferJob {
   uint32_t priority = 0;
   // Polled before the job is run; true drops it as CANCELLED.
   std::function<bool()> is_cancelled;
+  // Outputs the front end wants written straight into its buffers (shared
+  // memory); the buffers must stay valid until the job is done.
+  std::vector<OutputDestination> output_destinations;
 
   // ---- set by the scheduler ----
   absl::Status status;

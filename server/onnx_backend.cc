@@ -174,6 +174,52 @@ int64_t StoredConstantBytes(const onnx_import::Graph& graph) {
   return n;
 }
 
+// Where a borrowed run's outputs go: the caller's destination (shared
+// memory) when it named one for the output, else the output's own `data`.
+class ResponseSink final : public onnx_import::OutputSink {
+ public:
+  ResponseSink(absl::Span<const OutputDestination> destinations, std::vector<OutputTensor>* outputs)
+      : destinations_(destinations), outputs_(outputs) {}
+
+  absl::StatusOr<absl::Span<uint8_t>> Allocate(size_t index, uop::DType dtype,
+                                               const uop::Shape& shape, size_t nbytes) override {
+    OutputTensor& out = (*outputs_)[index];
+    out.dtype = FromOnnx(onnx_import::OnnxFromDType(dtype));
+    out.shape.assign(shape.begin(), shape.end());
+    for (const OutputDestination& d : destinations_) {
+      if (d.name != out.name) continue;
+      if (nbytes > d.bytes.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("output '", out.name, "': ", nbytes,
+                                                       " bytes do not fit its shared memory (",
+                                                       d.bytes.size(), " bytes)"));
+      }
+      out.data.clear();
+      out.in_destination = static_cast<int64_t>(nbytes);
+      return absl::MakeSpan(reinterpret_cast<uint8_t*>(d.bytes.data()), nbytes);
+    }
+    out.in_destination = -1;
+    out.data.resize(nbytes);
+    return absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data.data()), nbytes);
+  }
+
+  absl::Status TakeValue(size_t index, HostValue value) override {
+    OutputTensor& out = (*outputs_)[index];
+    if (!value.is_tensor() || !value.tensor().is_string) {
+      return absl::InternalError(
+          absl::StrCat("output '", out.name, "' is a ", value.Describe(), ", not a tensor"));
+    }
+    out.dtype = inference::TYPE_STRING;
+    out.shape = value.tensor().shape;
+    out.data = EncodeBytes(value.tensor().strings);
+    out.in_destination = -1;
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Span<const OutputDestination> destinations_;
+  std::vector<OutputTensor>* outputs_;
+};
+
 class OnnxBackend final : public ModelBackend {
  public:
   OnnxBackend(std::unique_ptr<OnnxModel> model, std::vector<TensorSpec> inputs,
@@ -189,13 +235,41 @@ class OnnxBackend final : public ModelBackend {
 
   absl::Status Run(absl::Span<const InputTensor> inputs,
                    std::vector<OutputTensor>* outputs) override {
-    // The feed is kept between runs so the input buffers keep their capacity:
-    // an image-sized input is copied into warm memory instead of a fresh
-    // allocation (and its page faults) per request.
-    feed_.resize(inputs.size());
+    return RunInto(inputs, {}, outputs);
+  }
+
+  // Numeric inputs are borrowed: a warm run copies each one from the
+  // request's bytes (message or shared memory) straight into the model's
+  // device buffer, and each output from its device buffer straight into the
+  // response's bytes or the output's shared memory.
+  absl::Status RunInto(absl::Span<const InputTensor> inputs,
+                       absl::Span<const OutputDestination> destinations,
+                       std::vector<OutputTensor>* outputs) override {
+    outputs->clear();
+    outputs->resize(outputs_.size());
+    for (size_t i = 0; i < outputs_.size(); ++i) (*outputs)[i].name = outputs_[i].name;
+    for (const InputTensor& in : inputs) {
+      if (in.dtype == inference::TYPE_STRING) return RunOwned(inputs, outputs);
+    }
+    views_.resize(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       const InputTensor& in = inputs[i];
-      auto& [name, value] = feed_[i];
+      ASSIGN_OR_RETURN(uop::DType dtype, onnx_import::DTypeFromOnnx(ToOnnx(in.dtype)));
+      views_[i] = onnx_import::InputView{
+          in.name, dtype, in.shape,
+          absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(in.data.data()), in.data.size())};
+    }
+    ResponseSink sink(destinations, outputs);
+    return model_->RunBorrowed(views_, sink);
+  }
+
+ private:
+  // Inputs with BYTES (strings) go through the importer's owned tensors.
+  absl::Status RunOwned(absl::Span<const InputTensor> inputs, std::vector<OutputTensor>* outputs) {
+    std::vector<std::pair<std::string, HostValue>> feed(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const InputTensor& in = inputs[i];
+      auto& [name, value] = feed[i];
       name = in.name;
       if (in.dtype == inference::TYPE_STRING) {
         ASSIGN_OR_RETURN(int64_t count, ElementCount(in.shape));
@@ -203,42 +277,32 @@ class OnnxBackend final : public ModelBackend {
         value = HostValue::Tensor(HostTensor::Strings(std::move(strings), in.shape));
         continue;
       }
-      if (!value.is_tensor() || value.tensor().is_string) value = HostValue::Tensor(HostTensor());
-      HostTensor& t = value.mutable_tensor();
+      HostTensor t;
       ASSIGN_OR_RETURN(t.dtype, onnx_import::DTypeFromOnnx(ToOnnx(in.dtype)));
       t.shape = in.shape;
       t.bytes.assign(in.data.begin(), in.data.end());
+      value = HostValue::Tensor(std::move(t));
     }
-    const auto& feed = feed_;
     ASSIGN_OR_RETURN(std::vector<HostValue> results, model_->Run(feed));
     if (results.size() != outputs_.size()) {
       return absl::InternalError(absl::StrCat("the model returned ", results.size(),
                                               " outputs, it declares ", outputs_.size()));
     }
-    outputs->clear();
-    outputs->reserve(results.size());
+    ResponseSink sink({}, outputs);
     for (size_t i = 0; i < results.size(); ++i) {
-      if (!results[i].is_tensor()) {
-        return absl::InternalError(absl::StrCat("output '", outputs_[i].name, "' is not a tensor"));
+      if (!results[i].is_tensor() || results[i].tensor().is_string) {
+        RETURN_IF_ERROR(sink.TakeValue(i, std::move(results[i])));
+        continue;
       }
       const HostTensor& t = results[i].tensor();
-      OutputTensor& out = outputs->emplace_back();
-      out.name = outputs_[i].name;
-      out.shape = t.shape;
-      if (t.is_string) {
-        out.dtype = inference::TYPE_STRING;
-        out.data = EncodeBytes(t.strings);
-      } else {
-        out.dtype = FromOnnx(onnx_import::OnnxFromDType(t.dtype));
-        out.data.assign(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
-      }
+      ASSIGN_OR_RETURN(absl::Span<uint8_t> dst, sink.Allocate(i, t.dtype, t.shape, t.bytes.size()));
+      if (!t.bytes.empty()) std::memcpy(dst.data(), t.bytes.data(), t.bytes.size());
     }
     return absl::OkStatus();
   }
 
- private:
   std::unique_ptr<OnnxModel> model_;
-  std::vector<std::pair<std::string, HostValue>> feed_;
+  std::vector<onnx_import::InputView> views_;  // kept: no allocation per run
   std::vector<TensorSpec> inputs_;
   std::vector<TensorSpec> outputs_;
   int64_t device_bytes_;

@@ -54,6 +54,63 @@ TEST_F(OnnxBackendTest, LoadsTheExampleAddModelDescribesAndRunsIt) {
   }
 }
 
+TEST_F(OnnxBackendTest, RunIntoWritesOutputsIntoTheCallersSharedMemory) {
+  ModelFiles files;
+  files.version_dir = "examples/models/add/1";
+  files.file_name = "model.onnx";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  const std::string a = Floats({1, 2, 3, 4}), b = Floats({10, 20, 30, 40});
+  std::vector<InputTensor> in = {{"A", inference::TYPE_FP32, {4}, a},
+                                 {"B", inference::TYPE_FP32, {4}, b}};
+  std::vector<char> shm(24, 'x');
+  std::vector<OutputDestination> to_shm = {{"C", absl::MakeSpan(shm)}};
+  std::vector<OutputTensor> out;
+  for (int run = 0; run < 3; ++run) {  // build, capture, replay
+    std::fill(shm.begin(), shm.end(), 'x');
+    ASSERT_TRUE((*backend)->RunInto(in, to_shm, &out).ok());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].name, "C");
+    EXPECT_EQ(out[0].dtype, inference::TYPE_FP32);
+    EXPECT_THAT(out[0].shape, ElementsAre(4));
+    EXPECT_EQ(out[0].in_destination, 16) << "run " << run;
+    EXPECT_EQ(out[0].data, "") << "run " << run;
+    EXPECT_EQ(std::string(shm.data(), 16), Floats({11, 22, 33, 44})) << "run " << run;
+    EXPECT_EQ(std::string(shm.data() + 16, 8), "xxxxxxxx");  // nothing past the output
+  }
+  // Without a destination the same warm model answers in `data`.
+  ASSERT_TRUE((*backend)->RunInto(in, {}, &out).ok());
+  EXPECT_EQ(out[0].in_destination, -1);
+  EXPECT_EQ(out[0].data, Floats({11, 22, 33, 44}));
+}
+
+TEST_F(OnnxBackendTest, AnOutputThatDoesNotFitItsSharedMemoryIsInvalidArgument) {
+  ModelFiles files;
+  files.version_dir = "examples/models/add/1";
+  files.file_name = "model.onnx";
+  auto backend = LoadOnnxBackend(files, {});
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  const std::string a = Floats({1, 2, 3, 4});
+  std::vector<InputTensor> in = {{"A", inference::TYPE_FP32, {4}, a},
+                                 {"B", inference::TYPE_FP32, {4}, a}};
+  std::vector<char> shm(12, 'x');
+  std::vector<OutputDestination> to_shm = {{"C", absl::MakeSpan(shm)}};
+  std::vector<OutputTensor> out;
+  for (int run = 0; run < 3; ++run) {  // building and warm runs alike
+    absl::Status st = (*backend)->RunInto(in, to_shm, &out);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(st.message(),
+                HasSubstr("output 'C': 16 bytes do not fit its shared memory (12 bytes)"));
+    EXPECT_EQ(shm, std::vector<char>(12, 'x'));
+  }
+  // A wrong-sized input is refused by the model with the input named.
+  std::vector<InputTensor> short_in = {{"A", inference::TYPE_FP32, {4}, a.substr(0, 12)},
+                                       {"B", inference::TYPE_FP32, {4}, a}};
+  absl::Status st = (*backend)->RunInto(short_in, {}, &out);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("input 'A': 12 bytes of data for float32[4] (16 expected)"));
+}
+
 TEST_F(OnnxBackendTest, ModelBytesLoadWithoutAFile) {
   std::ifstream f("examples/models/add/1/model.onnx", std::ios::binary);
   std::stringstream ss;
