@@ -104,4 +104,48 @@ std::vector<EmuIpEntry> Navi24Ips() {
   };
 }
 
+std::vector<EmuIpEntry> Navi31Ips() {
+  std::vector<EmuIpEntry> ips = Navi24Ips();
+  for (EmuIpEntry& ip : ips) {
+    auto set = [&](uint8_t major, uint8_t minor, uint8_t revision) {
+      ip.major = major;
+      ip.minor = minor;
+      ip.revision = revision;
+    };
+    switch (ip.hw_id) {
+      case kHwIdGc:
+        set(11, 0, 0);
+        break;
+      case kHwIdSdma0:
+        set(6, 0, 0);
+        break;
+      case kHwIdMmhub:
+        set(3, 0, 0);
+        break;
+      case kHwIdAthub:
+        set(3, 0, 0);
+        break;
+      case kHwIdOsssys:
+        set(6, 0, 0);
+        break;
+      case kHwIdHdp:
+        set(6, 0, 0);
+        break;
+      case kHwIdNbif:
+        set(4, 3, 0);
+        break;
+      case kHwIdMp0:
+      case kHwIdMp1:
+        set(13, 0, 0);
+        break;
+      case kHwIdSmuio:
+        set(13, 0, 0);
+        break;
+      default:
+        break;
+    }
+  }
+  return ips;
+}
+
 }  // namespace uop

@@ -36,6 +36,13 @@ void ResealDiscoveryBinary(std::vector<uint8_t>& binary);
 // taken from a dump of the chip's own table.
 std::vector<EmuIpEntry> Navi24Ips();
 
+// A Navi31-class GPU (Radeon RX 7900, gfx1100): the block versions of
+// Linux's GC 11.0.0 path (MMHUB 3.0.0, OSSSYS 6.0.0, HDP 6.0.0, NBIO 4.3.0,
+// MP0/MP1 13.0.0, SDMA 6.0.0), which drivers/am/pci/am_regs.h has register
+// tables for. The segment bases are Navi24's (the soc21 chips share them, as
+// tinygrad's own AM mock also assumes); not from a dump of a real table.
+std::vector<EmuIpEntry> Navi31Ips();
+
 }  // namespace uop
 
 #endif  // UOP_DRIVERS_AM_EMULATOR_DISCOVERY_TABLE_H_
