@@ -90,6 +90,12 @@ const AmIhRegs kOsssys600Regs = {
     OSS(IH_RB_WPTR_ADDR_HI, 0, 0x85), OSS(IH_DOORBELL_RPTR, 0, 0x87),
 };
 
+#define MP0(n) \
+  AmReg { "regMP0_SMN_C2PMSG_" #n, kHwIdMp0, 0, 0x40 + n }
+const AmPspRegs kMp01300Regs = {MP0(35), MP0(36), MP0(64), MP0(67),
+                                MP0(69), MP0(70), MP0(71), MP0(81)};
+#undef MP0
+
 const AmReg kNbio430RemapHdpMemFlushCntl = {"regBIF_BX0_REMAP_HDP_MEM_FLUSH_CNTL", kHwIdNbif, 2,
                                             0x12d};
 
@@ -106,10 +112,8 @@ struct Required {
 };
 // The versions the tables above were written for.
 constexpr Required kRequired[] = {
-    {kHwIdGc, 11, 0, 1},
-    {kHwIdMmhub, 3, 0, 1},
-    {kHwIdOsssys, 6, 0, 1},
-    {kHwIdNbif, 4, 3, 3},
+    {kHwIdGc, 11, 0, 1},  {kHwIdMmhub, 3, 0, 1}, {kHwIdOsssys, 6, 0, 1},
+    {kHwIdNbif, 4, 3, 3}, {kHwIdMp0, 13, 0, 1},
 };
 
 }  // namespace
@@ -125,7 +129,7 @@ absl::StatusOr<AmRegisterMap> AmRegisterMap::Create(const IpDiscoveryTable& tabl
     if (b->major != r.major || b->minor != r.minor) {
       return absl::UnimplementedError(absl::StrFormat(
           "%s %d.%d.%d: the AM bring-up has register tables for %s %d.%d.x only (GC 11.0 / "
-          "MMHUB 3.0 / OSSSYS 6.0 / NBIO 4.3, Navi3x)",
+          "MMHUB 3.0 / OSSSYS 6.0 / NBIO 4.3 / MP0 13.0, Navi3x)",
           AmdHwIdName(r.hw_id), b->major, b->minor, b->revision, AmdHwIdName(r.hw_id), r.major,
           r.minor));
     }

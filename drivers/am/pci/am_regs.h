@@ -1,5 +1,5 @@
 // Registers the AM bring-up programs, for one generation: GC 11.0.x
-// (Navi3x, RDNA3) with MMHUB 3.0.x, OSSSYS 6.0.x and NBIO 4.3.x; resolved
+// (Navi3x, RDNA3) with MMHUB 3.0.x, OSSSYS 6.0.x, NBIO 4.3.x and MP0 13.0.x; resolved
 // to BAR5 byte offsets through the IP discovery table.
 //
 // Every register is Linux's name with its dword offset and BASE_IDX from
@@ -54,9 +54,22 @@ struct AmIhRegs {
   AmReg rb_cntl, rb_base, rb_base_hi, rb_rptr, rb_wptr, wptr_addr_lo, wptr_addr_hi, doorbell_rptr;
 };
 
+// MP0 (PSP) 13.0 mailbox: C2PMSG_n is dword 0x40 + n, BASE_IDX 0
+// (mp_13_0_0_offset.h).
+struct AmPspRegs {
+  AmReg c2pmsg_35;             // bootloader command / bit 31: bootloader ready
+  AmReg c2pmsg_36;             // bootloader: component MC address >> 20
+  AmReg c2pmsg_64;             // ring control command / bit 31: response, low 16: status
+  AmReg c2pmsg_67;             // KM ring write pointer (dwords)
+  AmReg c2pmsg_69, c2pmsg_70;  // ring MC address low / high
+  AmReg c2pmsg_71;             // ring size (bytes)
+  AmReg c2pmsg_81;             // sOS sign of life (non-zero once sOS runs)
+};
+
 extern const AmVmHubRegs kMmhub300Regs;
 extern const AmVmHubRegs kGcHub1100Regs;
 extern const AmIhRegs kOsssys600Regs;
+extern const AmPspRegs kMp01300Regs;
 // NBIO 4.3: where the HDP memory-flush register appears in BAR5 (the MMIO
 // remap page).
 extern const AmReg kNbio430RemapHdpMemFlushCntl;

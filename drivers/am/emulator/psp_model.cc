@@ -1,0 +1,254 @@
+#include "drivers/am/emulator/psp_model.h"
+
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "drivers/am/pci/ip_discovery.h"
+#include "drivers/am/pci/psp.h"
+
+namespace uop {
+namespace {
+
+uint32_t Le32(const std::vector<uint8_t>& b, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, b.data() + at, 4);
+  return v;
+}
+
+const char* BlCommandName(uint32_t cmd) {
+  switch (cmd) {
+    case psp::kBlLoadSysDrv:
+      return "LOAD_SYSDRV";
+    case psp::kBlLoadSosDrv:
+      return "LOAD_SOSDRV";
+    case psp::kBlLoadKeyDatabase:
+      return "LOAD_KEY_DATABASE";
+    case psp::kBlLoadSocDrv:
+      return "LOAD_SOCDRV";
+    case psp::kBlLoadDbgDrv:
+      return "LOAD_DBGDRV";
+    case psp::kBlLoadIntfDrv:
+      return "LOAD_INTFDRV";
+    case psp::kBlLoadRasDrv:
+      return "LOAD_RASDRV";
+    case psp::kBlLoadTosSplTable:
+      return "LOAD_TOS_SPL_TABLE";
+  }
+  return nullptr;
+}
+
+constexpr uint32_t kStatusUnknownCommand = 0xFFFF0002;
+constexpr uint32_t kStatusBadAddress = 0xFFFF0007;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EmulatedPsp>> EmulatedPsp::Attach(EmulatedPciGpu& gpu,
+                                                                 EmulatedPspConfig config) {
+  absl::StatusOr<IpDiscoveryTable> table = ParseIpDiscovery(gpu.config().discovery);
+  if (!table.ok()) return table.status();
+  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(*table);
+  if (!map.ok()) return map.status();
+  std::unique_ptr<EmulatedPsp> m(new EmulatedPsp(gpu, std::move(*map), config));
+  EmulatedPsp* self = m.get();
+  EmulatedRegisterFile& rf = m->regs_;
+  const AmPspRegs& r = kMp01300Regs;
+  if (config.sos_alive_at_start) {
+    m->sos_alive_ = true;
+    rf.Set(m->D(r.c2pmsg_81), 0x00310000);
+    rf.Set(m->D(r.c2pmsg_64), psp::kResponse);
+  }
+  rf.OnRead(m->D(r.c2pmsg_35), [self](uint32_t stored) { return self->ReadBl(stored); });
+  rf.OnWrite(m->D(r.c2pmsg_35), [self](uint32_t v) { self->OnBlCommand(v); });
+  rf.OnWrite(m->D(r.c2pmsg_36), [self](uint32_t) { self->addr_written_ = true; });
+  rf.OnRead(m->D(r.c2pmsg_81), [self](uint32_t stored) { return self->ReadSos(stored); });
+  rf.OnRead(m->D(r.c2pmsg_64), [self](uint32_t stored) {
+    if (self->ctrl_pending_ && ++self->ctrl_reads_ >= 2) {
+      self->ctrl_pending_ = false;
+      const uint32_t v = psp::kResponse | self->ctrl_status_;
+      self->regs_.Set(self->D(kMp01300Regs.c2pmsg_64), v);
+      return v;
+    }
+    return stored;
+  });
+  rf.OnWrite(m->D(r.c2pmsg_64), [self](uint32_t v) { self->OnRingControl(v); });
+  const AmReg* args[3] = {&r.c2pmsg_69, &r.c2pmsg_70, &r.c2pmsg_71};
+  for (int i = 0; i < 3; ++i) {
+    rf.OnWrite(m->D(*args[i]), [self, i](uint32_t) { self->ring_args_[i] = true; });
+  }
+  rf.OnWrite(m->D(r.c2pmsg_67), [self](uint32_t v) { self->OnWptr(v); });
+  return m;
+}
+
+int64_t EmulatedPsp::Vram(uint64_t mc, uint64_t bytes) const {
+  const uint64_t fb_base = uint64_t{regs_.Get(D(kMmhub300Regs.fb_location_base)) & 0xFFFFFFu} << 24;
+  const uint64_t size = gpu_.config().vram_size;
+  if (mc < fb_base || mc - fb_base > size || bytes > size - (mc - fb_base)) return -1;
+  return static_cast<int64_t>(mc - fb_base);
+}
+
+uint32_t EmulatedPsp::ReadBl(uint32_t stored) {
+  if (sos_alive_ || config_.never_ready) return stored & ~psp::kBlReady;
+  if (++bl_reads_ > config_.ready_after_reads) {
+    ready_seen_ = true;
+    return stored | psp::kBlReady;
+  }
+  return stored & ~psp::kBlReady;
+}
+
+void EmulatedPsp::OnBlCommand(uint32_t cmd) {
+  const char* name = BlCommandName(cmd);
+  const uint32_t dw36 = regs_.Get(D(kMp01300Regs.c2pmsg_36));
+  const bool had_addr = addr_written_, was_ready = ready_seen_;
+  addr_written_ = false;
+  ready_seen_ = false;
+  bl_reads_ = 0;
+  if (sos_alive_ || sos_loaded_) {
+    regs_.Violation(
+        absl::StrFormat("bootloader command 0x%x written after the sOS was loaded", cmd));
+    return;
+  }
+  if (name == nullptr) {
+    regs_.Violation(absl::StrFormat("C2PMSG_35: 0x%x is not a bootloader command", cmd));
+    return;
+  }
+  if (!was_ready) {
+    regs_.Violation(absl::StrFormat(
+        "%s written before the bootloader reported ready (C2PMSG_35 bit 31 not read)", name));
+  }
+  if (!had_addr) {
+    regs_.Violation(
+        absl::StrFormat("%s without its address (C2PMSG_36 not written since the "
+                        "previous command)",
+                        name));
+    return;
+  }
+  const int64_t pa = Vram(uint64_t{dw36} << 20, config_.snapshot_bytes);
+  if (pa < 0) {
+    regs_.Violation(absl::StrFormat("%s: C2PMSG_36 = 0x%x (MC 0x%x) is not in VRAM", name, dw36,
+                                    uint64_t{dw36} << 20));
+    return;
+  }
+  if (cmd == psp::kBlLoadSosDrv && !sys_drv_loaded_) {
+    regs_.Violation("LOAD_SOSDRV before LOAD_SYSDRV");
+  }
+  BootloaderLoad load{cmd, static_cast<uint64_t>(pa), std::vector<uint8_t>(config_.snapshot_bytes)};
+  gpu_.ReadVram(load.vram, absl::MakeSpan(load.bytes));
+  bl_loads_.push_back(std::move(load));
+  if (cmd == psp::kBlLoadSysDrv) sys_drv_loaded_ = true;
+  if (cmd == psp::kBlLoadSosDrv) sos_loaded_ = true;
+}
+
+uint32_t EmulatedPsp::ReadSos(uint32_t stored) {
+  if (sos_loaded_ && !sos_alive_ && ++sos_reads_ >= config_.sos_after_reads) {
+    sos_alive_ = true;
+    for (bool& a : ring_args_) a = false;
+    regs_.Set(D(kMp01300Regs.c2pmsg_64), psp::kResponse);  // ready for a ring
+    regs_.Set(D(kMp01300Regs.c2pmsg_81), 0x00310000);
+    return 0x00310000;
+  }
+  return stored;
+}
+
+void EmulatedPsp::OnRingControl(uint32_t value) {
+  if (!sos_alive_) {
+    regs_.Violation(absl::StrFormat(
+        "C2PMSG_64 ring command 0x%x before the sOS is alive (C2PMSG_81 still 0)", value));
+    return;
+  }
+  ctrl_pending_ = true;
+  ctrl_reads_ = 0;
+  ctrl_status_ = 0;
+  if (value == psp::kCtrlDestroyRings) {
+    ring_size_ = 0;
+    return;
+  }
+  if (value != psp::kRingTypeKm << 16) {
+    regs_.Violation(
+        absl::StrFormat("C2PMSG_64: 0x%x is not a ring command this model knows", value));
+    ctrl_status_ = 1;
+    return;
+  }
+  const AmPspRegs& r = kMp01300Regs;
+  if (!ring_args_[0] || !ring_args_[1] || !ring_args_[2]) {
+    regs_.Violation("KM ring created before C2PMSG_69/70/71 (address, size) were written");
+    ctrl_status_ = 1;
+    return;
+  }
+  const uint64_t mc = regs_.Get(D(r.c2pmsg_69)) | uint64_t{regs_.Get(D(r.c2pmsg_70))} << 32;
+  const uint32_t size = regs_.Get(D(r.c2pmsg_71));
+  if (size == 0 || size % psp::kFrameSize != 0 || Vram(mc, size) < 0) {
+    regs_.Violation(absl::StrFormat(
+        "KM ring at MC 0x%x, %u bytes: not whole 64-byte frames inside VRAM", mc, size));
+    ctrl_status_ = 1;
+    return;
+  }
+  for (bool& a : ring_args_) a = false;
+  ring_mc_ = mc;
+  ring_size_ = size;
+  wptr_ = 0;
+  regs_.Set(D(r.c2pmsg_67), 0);
+}
+
+void EmulatedPsp::OnWptr(uint32_t wptr) {
+  constexpr uint32_t kFrameDwords = psp::kFrameSize / 4;
+  if (ring_size_ == 0) {
+    regs_.Violation(absl::StrFormat("C2PMSG_67 = %u written with no KM ring", wptr));
+    return;
+  }
+  if (wptr % kFrameDwords != 0 || wptr >= ring_size_ / 4) {
+    regs_.Violation(absl::StrFormat("C2PMSG_67 = %u: not a frame boundary inside the %u-dword ring",
+                                    wptr, ring_size_ / 4));
+    return;
+  }
+  while (wptr_ != wptr) {
+    ExecuteFrame(wptr_);
+    wptr_ = (wptr_ + kFrameDwords) % (ring_size_ / 4);
+  }
+}
+
+void EmulatedPsp::ExecuteFrame(uint32_t dword) {
+  ++frames_;
+  const uint64_t ring_pa = static_cast<uint64_t>(Vram(ring_mc_, ring_size_));
+  std::vector<uint8_t> frame(psp::kFrameSize);
+  gpu_.ReadVram(ring_pa + uint64_t{dword} * 4, absl::MakeSpan(frame));
+  const uint64_t cmd_mc = Le32(frame, 0) | uint64_t{Le32(frame, 4)} << 32;
+  const uint64_t fence_mc = Le32(frame, 12) | uint64_t{Le32(frame, 16)} << 32;
+  const uint32_t fence = Le32(frame, 20);
+  const int64_t cmd_pa = Vram(cmd_mc, psp::kCmdRespSize);
+  const int64_t fence_pa = Vram(fence_mc, 4);
+  if (cmd_pa < 0 || fence_pa < 0) {
+    regs_.Violation(absl::StrFormat(
+        "ring frame at dword %u: command buffer MC 0x%x or fence MC 0x%x is not in VRAM", dword,
+        cmd_mc, fence_mc));
+    return;
+  }
+  std::vector<uint8_t> cmd(psp::kCmdRespSize);
+  gpu_.ReadVram(cmd_pa, absl::MakeSpan(cmd));
+  uint32_t status = 0;
+  const uint32_t id = Le32(cmd, psp::kCmdIdOffset);
+  if (id == psp::kCmdLoadIpFw) {
+    const uint64_t fw_mc = Le32(cmd, psp::kCmdOffset) | uint64_t{Le32(cmd, psp::kCmdOffset + 4)}
+                                                            << 32;
+    IpFwLoad load{Le32(cmd, psp::kCmdOffset + 12), Le32(cmd, psp::kCmdOffset + 8), {}};
+    const int64_t fw_pa = Vram(fw_mc, load.size);
+    if (fw_pa < 0 || load.size == 0) {
+      regs_.Violation(
+          absl::StrFormat("LOAD_IP_FW: %u bytes at MC 0x%x are not in VRAM", load.size, fw_mc));
+      status = kStatusBadAddress;
+    } else {
+      load.bytes.resize(load.size);
+      gpu_.ReadVram(static_cast<uint64_t>(fw_pa), absl::MakeSpan(load.bytes));
+      ip_loads_.push_back(std::move(load));
+    }
+  } else {
+    status = kStatusUnknownCommand;
+  }
+  gpu_.WriteVram(static_cast<uint64_t>(cmd_pa) + psp::kRespOffset,
+                 absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&status), 4));
+  if (!config_.drop_fences) {
+    gpu_.WriteVram(static_cast<uint64_t>(fence_pa),
+                   absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&fence), 4));
+  }
+}
+
+}  // namespace uop
