@@ -137,7 +137,8 @@ absl::StatusOr<uint32_t> AmPsp::Submit(uint32_t cmd_id, absl::Span<const uint8_t
   }
   std::vector<uint8_t> cmd(psp::kCmdRespSize, 0);
   Put32(cmd, psp::kCmdIdOffset, cmd_id);
-  std::memcpy(cmd.data() + psp::kCmdOffset, command.data(), command.size());
+  // An empty span may carry a null pointer, which memcpy must not see.
+  if (!command.empty()) std::memcpy(cmd.data() + psp::kCmdOffset, command.data(), command.size());
   RETURN_IF_ERROR(vram_.WriteBlock(cmd_buf_, cmd));
 
   constexpr uint32_t kRingDwords = psp::kRingSize / 4, kFrameDwords = psp::kFrameSize / 4;
