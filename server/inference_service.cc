@@ -24,7 +24,19 @@ absl::Time DeadlineOf(const grpc::ServerContext* context) {
   return absl::FromChrono(deadline);
 }
 
+std::function<bool()> CancelCheckOf(grpc::ServerContext* context) {
+  return CancelCheckAfter(absl::Now(), kCancelCheckMinAge,
+                          [context] { return context->IsCancelled(); });
+}
+
 }  // namespace
+
+std::function<bool()> CancelCheckAfter(absl::Time received, absl::Duration min_age,
+                                       std::function<bool()> ask) {
+  return [received, min_age, ask = std::move(ask)] {
+    return absl::Now() - received >= min_age && ask();
+  };
+}
 
 grpc::Status InferenceService::ServerLive(grpc::ServerContext*, const inference::ServerLiveRequest*,
                                           inference::ServerLiveResponse* response) {
@@ -75,8 +87,8 @@ grpc::Status InferenceService::ModelMetadata(grpc::ServerContext*,
 grpc::Status InferenceService::ModelInfer(grpc::ServerContext* context,
                                           const inference::ModelInferRequest* request,
                                           inference::ModelInferResponse* response) {
-  return ToGrpcStatus(core_->Infer(
-      *request, DeadlineOf(context), [context] { return context->IsCancelled(); }, response));
+  return ToGrpcStatus(
+      core_->Infer(*request, DeadlineOf(context), CancelCheckOf(context), response));
 }
 
 grpc::Status InferenceService::ModelStreamInfer(
@@ -88,9 +100,8 @@ grpc::Status InferenceService::ModelStreamInfer(
   inference::ModelInferRequest request;
   while (stream->Read(&request)) {
     inference::ModelStreamInferResponse out;
-    absl::Status status = core_->Infer(
-        request, DeadlineOf(context), [context] { return context->IsCancelled(); },
-        out.mutable_infer_response());
+    absl::Status status = core_->Infer(request, DeadlineOf(context), CancelCheckOf(context),
+                                       out.mutable_infer_response());
     if (!status.ok()) {
       out.Clear();
       out.set_error_message(std::string(status.message()));

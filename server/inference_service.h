@@ -7,17 +7,33 @@
 // One handler method per RPC, each a thin translation to ServingCore ending
 // in ToGrpcStatus(...), the only absl -> gRPC status conversion. The gRPC
 // deadline becomes the request's deadline inside the scheduler, and a
-// cancelled call is dropped before it runs. CUDA shared memory, TraceSetting
+// cancelled call that waited in the queue is dropped before it runs
+// (kCancelCheckMinAge). CUDA shared memory, TraceSetting
 // and LogSettings answer UNIMPLEMENTED with a message saying why.
 #ifndef UOP_SERVER_INFERENCE_SERVICE_H_
 #define UOP_SERVER_INFERENCE_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 
+#include "absl/time/time.h"
 #include "proto/grpc_service.grpc.pb.h"
 #include "server/serving_core.h"
 
 namespace uop::server {
+
+// How old a call must be before the scheduler's cancellation check asks gRPC.
+// On the synchronous server ServerContext::IsCancelled polls the call's
+// completion queue: about 25 µs of CPU, a third of a small request's whole
+// cost in uopd (docs/serving.md "Per-request CPU"). A younger call has not
+// waited for anything; it is starting to run anyway, and an execution, once
+// started, is not interrupted.
+inline constexpr absl::Duration kCancelCheckMinAge = absl::Milliseconds(1);
+
+// An InferJob::is_cancelled for a call received at `received`: false while
+// the call is younger than `min_age`, then whatever `ask` says.
+std::function<bool()> CancelCheckAfter(absl::Time received, absl::Duration min_age,
+                                       std::function<bool()> ask);
 
 class InferenceService final : public inference::GRPCInferenceService::Service {
  public:

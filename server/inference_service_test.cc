@@ -352,5 +352,59 @@ TEST_F(InferenceServiceTest, ConcurrentClientsOnABatchingModelEachGetTheirOwnAns
   EXPECT_EQ(wrong.load(), 0);
 }
 
+TEST(CancelCheckAfterTest, AsksOnlyOnceTheCallIsOldEnough) {
+  int asked = 0;
+  auto ask = [&asked] {
+    ++asked;
+    return true;
+  };
+  // Just received: not cancelled, and gRPC is not asked (the costly poll).
+  EXPECT_FALSE(CancelCheckAfter(absl::Now(), absl::Seconds(10), ask)());
+  EXPECT_EQ(asked, 0);
+  // Waited longer than the minimum age: gRPC's answer counts.
+  EXPECT_TRUE(CancelCheckAfter(absl::Now() - absl::Milliseconds(5), absl::Milliseconds(1), ask)());
+  EXPECT_EQ(asked, 1);
+  EXPECT_FALSE(CancelCheckAfter(absl::Now() - absl::Milliseconds(5), absl::Milliseconds(1),
+                                [] { return false; })());
+}
+
+TEST_F(InferenceServiceTest, ACallCancelledWhileQueuedIsNeverComputed) {
+  std::shared_ptr<ModelVersion> model = core_->models().Get("add", "").value();
+  Scheduler* scheduler = model->scheduler.get();
+  const int runs_before = add_->runs();
+  add_->set_delay(absl::Milliseconds(300));
+  grpc::Status first;
+  std::thread running([&] {
+    grpc::ClientContext ctx;
+    inference::ModelInferResponse response;
+    first = stub_->ModelInfer(&ctx, AddRequest(1, 2), &response);
+  });
+  // The first call holds the only instance; the second waits in the queue.
+  for (int i = 0; i < 200 && scheduler->in_flight() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  grpc::ClientContext cancelled_ctx;
+  grpc::Status second;
+  std::thread queued([&] {
+    inference::ModelInferResponse response;
+    second = stub_->ModelInfer(&cancelled_ctx, AddRequest(3, 4), &response);
+  });
+  for (int i = 0; i < 200 && scheduler->queue_depth() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(scheduler->queue_depth(), 1);
+  cancelled_ctx.TryCancel();
+  queued.join();
+  running.join();
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::CANCELLED);
+  // The server sees the cancel when the instance frees up and drops the call.
+  for (int i = 0; i < 200 && scheduler->in_flight() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(scheduler->in_flight(), 0);
+  EXPECT_EQ(add_->runs() - runs_before, 1);
+}
+
 }  // namespace
 }  // namespace uop::server
