@@ -1,6 +1,6 @@
 // conformance: runs ONNX backend-test cases (see conformance_runner.h).
 //
-//   conformance [--device cpu|reference] [--must-pass FILE] [--filter TEXT]
+//   conformance [--device cpu|reference|DEVICE] [--must-pass FILE] [--filter TEXT]
 //               [--quiet] DIR...
 //
 // Prints one line per case ("<name> pass" or "<name> FAIL <reason>"), the
@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "drivers/device_registry.h"
 #include "runtime/engine/engine.h"
 #include "runtime/tensor/reference_eval.h"
 #include "runtime/tensor/tensor.h"
@@ -27,9 +28,10 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: conformance [--device cpu|reference] [--must-pass FILE] [--filter TEXT] "
-               "[--quiet] DIR...\n");
+  std::fprintf(
+      stderr,
+      "usage: conformance [--device cpu|reference|DEVICE] [--must-pass FILE] [--filter TEXT] "
+      "[--quiet] DIR...\n");
   return 2;
 }
 
@@ -67,13 +69,19 @@ int main(int argc, char** argv) {
     }
   }
   if (roots.empty()) return Usage();
+  // "cpu" and "reference" as before; any other name is a registered device
+  // ("CUDA:0", "NV", "AM_EMU", ...) the models are placed on.
+  std::string placed;
   if (device == "cpu") {
     Engine::Install();
   } else if (device == "reference") {
     Tensor::SetRealizer(std::make_shared<ReferenceRealizer>());
+  } else if (absl::StatusOr<Device*> d = DeviceRegistry::Global().Get(device); d.ok()) {
+    Engine::Install();
+    placed = device;
   } else {
-    std::fprintf(stderr, "conformance: device '%s' is not available (cpu, reference)\n",
-                 device.c_str());
+    std::fprintf(stderr, "conformance: device '%s' is not available: %s\n", device.c_str(),
+                 std::string(d.status().message()).c_str());
     return 2;
   }
 
@@ -102,7 +110,7 @@ int main(int argc, char** argv) {
   for (const ConformanceCase& c : *cases) {
     if (!filter.empty() && !absl::StrContains(c.name, filter)) continue;
     if (!must_pass.empty() && quiet && !must_pass.count(c.name)) continue;
-    CaseResult r = RunCase(c);
+    CaseResult r = RunCase(c, placed);
     seen.insert(r.name);
     (r.pass ? passed : failed)++;
     if (!r.op.empty()) {

@@ -201,8 +201,11 @@ absl::StatusOr<std::vector<ConformanceCase>> FindCases(const std::vector<std::st
 
 namespace {
 
-absl::Status RunCaseOrError(const ConformanceCase& c) {
-  ASSIGN_OR_RETURN(std::unique_ptr<OnnxModel> model, OnnxModel::Load(c.dir + "/model.onnx"));
+absl::Status RunCaseOrError(const ConformanceCase& c, const std::string& device) {
+  LoadOptions options;
+  options.device = device;
+  ASSIGN_OR_RETURN(std::unique_ptr<OnnxModel> model,
+                   OnnxModel::Load(c.dir + "/model.onnx", options));
   // The declared types decide how each .pb file is read.
   ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(c.dir + "/model.onnx"));
   onnx::ModelProto proto;
@@ -251,12 +254,12 @@ absl::Status RunCaseOrError(const ConformanceCase& c) {
 
 }  // namespace
 
-CaseResult RunCase(const ConformanceCase& c) {
+CaseResult RunCase(const ConformanceCase& c, const std::string& device) {
   CaseResult r;
   r.name = c.name;
   r.op = c.op;
   auto t0 = std::chrono::steady_clock::now();
-  absl::Status st = RunCaseOrError(c);
+  absl::Status st = RunCaseOrError(c, device);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.pass = st.ok();
   if (!st.ok()) {

@@ -44,7 +44,8 @@ struct CaseResult {
 absl::StatusOr<std::vector<ConformanceCase>> FindCases(const std::vector<std::string>& roots);
 
 // Loads, runs and checks one case; never fails hard: errors become reasons.
-CaseResult RunCase(const ConformanceCase& c);
+// `device` places the model ("" : the CPU; "CUDA:0", "NV", ...).
+CaseResult RunCase(const ConformanceCase& c, const std::string& device = "");
 
 // Compares one output; an error names the first mismatch.
 absl::Status CompareValues(const HostValue& got, const HostValue& want, double rtol, double atol);
