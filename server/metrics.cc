@@ -177,7 +177,12 @@ void ModelMetrics::OnExecution(int64_t rows, const JobTimes& t) {
 }
 
 void ServerMetrics::CountRequest(absl::string_view method, absl::string_view code) {
-  requests_->Add({{"method", std::string(method)}, {"code", std::string(code)}}).Increment();
+  RequestSeries(method, code).Increment();
+}
+
+prometheus::Counter& ServerMetrics::RequestSeries(absl::string_view method,
+                                                  absl::string_view code) {
+  return requests_->Add({{"method", std::string(method)}, {"code", std::string(code)}});
 }
 
 std::string ServerMetrics::Render() const {

@@ -71,6 +71,9 @@ class ServerMetrics {
   // Thread-safe. `method` is a full gRPC method without the leading '/',
   // `code` a canonical code name (GrpcCodeName).
   void CountRequest(absl::string_view method, absl::string_view code);
+  // The series CountRequest increments, for callers that keep it (stable for
+  // the life of this object).
+  prometheus::Counter& RequestSeries(absl::string_view method, absl::string_view code);
 
   // The series of model `name` version `version` (created on first use).
   std::shared_ptr<ModelMetrics> ForModel(const std::string& name, const std::string& version);

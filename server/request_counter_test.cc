@@ -84,6 +84,8 @@ TEST(RequestCounter, CountsEveryFinishedRpcByMethodAndCode) {
   EXPECT_THAT(text, HasSubstr("uop_grpc_requests_total{code=\"UNIMPLEMENTED\",method=\"inference."
                               "GRPCInferenceService/ModelInfer\"} 1"));
   EXPECT_THAT(text, Not(HasSubstr("Bogus")));
+  EXPECT_THAT(text,
+              HasSubstr("uop_grpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\"} 1"));
 }
 
 }  // namespace
