@@ -1,8 +1,5 @@
 #include "drivers/cpu/cc_compiler.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,58 +7,22 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "drivers/common/host_tool.h"
 #include "runtime/base/status_macros.h"
 
-extern char** environ;
-
 namespace uop {
-namespace {
-
-// Runs argv with stdout and stderr sent to `output`; returns the exit status.
-absl::StatusOr<int> Run(const std::vector<std::string>& argv, const std::string& output) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  const int err = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run '", argv[0], "': ", strerror(err)));
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return absl::InternalError(absl::StrCat("waitpid: ", strerror(errno)));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<CcCompiler>> CcCompiler::Create(const Options& options) {
   std::unique_ptr<CcCompiler> c(new CcCompiler());
   std::string tmp = std::filesystem::temp_directory_path() / "uop_cc_version_XXXXXX";
   const int fd = mkstemp(tmp.data());
   if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp '", tmp, "': ", strerror(errno)));
   close(fd);
-  absl::StatusOr<int> rc = Run({options.cc, "--version"}, tmp);
-  std::string version = ReadFile(tmp);
+  absl::StatusOr<int> rc = RunHostTool({options.cc, "--version"}, tmp);
+  std::string version = ReadWholeFile(tmp);
   std::filesystem::remove(tmp);
   RETURN_IF_ERROR(rc.status());
   if (*rc != 0) {
@@ -92,9 +53,9 @@ absl::StatusOr<std::string> CcCompiler::Compile(absl::string_view name, absl::st
   }
   std::vector<std::string> argv = argv_prefix_;
   argv.insert(argv.end(), {src, "-o", obj});
-  absl::StatusOr<int> rc = Run(argv, log);
-  const std::string diagnostics = ReadFile(log);
-  std::string object = rc.ok() && *rc == 0 ? ReadFile(obj) : std::string();
+  absl::StatusOr<int> rc = RunHostTool(argv, log);
+  const std::string diagnostics = ReadWholeFile(log);
+  std::string object = rc.ok() && *rc == 0 ? ReadWholeFile(obj) : std::string();
   std::filesystem::remove_all(dir);
   RETURN_IF_ERROR(rc.status());
   if (*rc != 0) {

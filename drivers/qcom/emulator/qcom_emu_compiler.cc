@@ -1,8 +1,5 @@
 #include "drivers/qcom/emulator/qcom_emu_compiler.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,11 +15,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "drivers/common/host_tool.h"
 #include "drivers/common/host_twin.h"
 #include "drivers/qcom/adreno_binary.h"
 #include "runtime/base/status_macros.h"
-
-extern char** environ;
 
 namespace uop {
 namespace {
@@ -49,35 +44,6 @@ global long uop_emu_ids[9];
 __attribute__((overloadable)) float sqrt(float x) { return __builtin_sqrtf(x); }
 __attribute__((overloadable)) float trunc(float x) { return __builtin_truncf(x); }
 )";
-
-absl::StatusOr<int> Spawn(const std::vector<std::string>& argv, const std::string& output) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid;
-  const int err = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run '", argv[0], "': ", std::strerror(err)));
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The host flags: OpenCL C 2.0 (program-scope globals) for x86-64 with SSE4.1
 // (trunc and sqrt are instructions), position independent, no unwind tables.
@@ -149,8 +115,8 @@ absl::StatusOr<std::unique_ptr<QcomEmuCompiler>> QcomEmuCompiler::Create() {
   const int fd = mkstemp(tmp.data());
   if (fd < 0) return absl::InternalError(absl::StrCat("mkstemp: ", std::strerror(errno)));
   close(fd);
-  absl::StatusOr<int> rc = Spawn({c->clang_, "--version"}, tmp);
-  std::string version = Slurp(tmp);
+  absl::StatusOr<int> rc = RunHostTool({c->clang_, "--version"}, tmp);
+  std::string version = ReadWholeFile(tmp);
   std::filesystem::remove(tmp);
   if (!rc.ok() || *rc != 0) {
     return absl::FailedPreconditionError(
@@ -199,9 +165,9 @@ absl::StatusOr<std::string> QcomEmuCompiler::Compile(absl::string_view name,
   std::vector<std::string> argv = {clang_};
   for (const std::string& f : Flags()) argv.push_back(f);
   argv.insert(argv.end(), {src, "-o", obj});
-  absl::StatusOr<int> rc = Spawn(argv, log);
-  const std::string diagnostics = Slurp(log);
-  const std::string object = rc.ok() && *rc == 0 ? Slurp(obj) : std::string();
+  absl::StatusOr<int> rc = RunHostTool(argv, log);
+  const std::string diagnostics = ReadWholeFile(log);
+  const std::string object = rc.ok() && *rc == 0 ? ReadWholeFile(obj) : std::string();
   std::filesystem::remove_all(dir);
   RETURN_IF_ERROR(rc.status());
   if (*rc != 0) {
