@@ -24,22 +24,22 @@ absl::Status AmdCp::Step(AmdQueueState& q, bool* progress, int max_packets,
 }
 
 absl::StatusOr<const HostTwin*> AmdCp::TwinFor(uint64_t kernel_object, uint64_t at) {
-  std::shared_ptr<EmuMemory::Bo> bo = memory_->BoAt(kernel_object);
-  if (bo == nullptr) {
+  const std::optional<GpuAddressSpace::Allocation> bo = memory_->AllocationAt(kernel_object);
+  if (!bo.has_value()) {
     return Fault(at, absl::StrFormat("kernel object 0x%x is not mapped", kernel_object));
   }
-  if ((bo->flags & kfd::kAllocExecutable) == 0) {
+  if (!bo->executable) {
     return Fault(at, absl::StrFormat("kernel object 0x%x lies in memory not mapped executable",
                                      kernel_object));
   }
   auto it = twin_by_bo_.find(bo->id);
   if (it != twin_by_bo_.end()) return it->second;
-  const absl::Span<const uint8_t> all(bo->view, bo->size);
+  const absl::Span<const uint8_t> all(bo->host, bo->size);
   const size_t pos = FindTwin(all, 16);
   if (pos == std::string::npos) {
     return Fault(at, absl::StrFormat("the code object at 0x%x carries no host twin: the emulator "
                                      "cannot run its AMDGPU instructions",
-                                     bo->gpu_va));
+                                     bo->va));
   }
   absl::StatusOr<const HostTwin*> twin = twins_->Get(all.subspan(pos));
   if (!twin.ok()) return Fault(at, std::string(twin.status().message()));
@@ -128,7 +128,7 @@ absl::Status AmdCp::Dispatch(const AmdQueueState& q, const uint8_t* packet, uint
   const LaunchDims groups{p.grid_size_x / local.x, p.grid_size_y / local.y,
                           p.grid_size_z / local.z};
   absl::InlinedVector<void*, 8> bufs(th.num_buffers);
-  std::vector<std::shared_ptr<EmuMemory::Bo>> holds(th.num_buffers);
+  std::vector<std::shared_ptr<void>> holds(th.num_buffers);
   for (uint32_t i = 0; i < th.num_buffers; ++i) {
     uint64_t va;
     std::memcpy(&va, ka + 8 * i, 8);

@@ -1,7 +1,7 @@
 // AmdCp: the emulated command processors of an AMD GPU behind the KFD
 // emulator: the AQL packet processor of compute queues and the SDMA engine.
-// They read only GPU memory (through EmuMemory: an address outside every
-// GPU-mapped allocation is a fault) and follow the hardware protocol:
+// They read only GPU memory (through a GpuAddressSpace: an address outside
+// every GPU mapping is a fault) and follow the hardware protocol:
 //
 // AQL: packets from the queue's read id up to both the write id and the
 // doorbell (the index of the last published packet); a packet whose header
@@ -43,7 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "drivers/common/emu_memory.h"
+#include "drivers/am/emulator/gpu_address_space.h"
 #include "drivers/common/host_twin.h"
 
 namespace uop {
@@ -75,8 +75,8 @@ struct AmdCpConfig {
 class AmdCp {
  public:
   // `signal_event(id)` posts a KFD event.
-  AmdCp(EmuMemory* memory, HostTwinCache* twins, std::function<void(uint32_t)> signal_event,
-        AmdCpConfig config = {})
+  AmdCp(const GpuAddressSpace* memory, HostTwinCache* twins,
+        std::function<void(uint32_t)> signal_event, AmdCpConfig config = {})
       : memory_(memory), twins_(twins), signal_event_(std::move(signal_event)), config_(config) {}
 
   // Runs what the queue has ready; sets *progress when anything ran. A
@@ -104,11 +104,11 @@ class AmdCp {
   absl::StatusOr<const HostTwin*> TwinFor(uint64_t kernel_object, uint64_t at);
   absl::Status Fault(uint64_t at, const std::string& what);
 
-  EmuMemory* const memory_;
+  const GpuAddressSpace* const memory_;
   HostTwinCache* const twins_;
   const std::function<void(uint32_t)> signal_event_;
   const AmdCpConfig config_;
-  std::map<uint64_t, const HostTwin*> twin_by_bo_;  // code object allocation id -> twin
+  std::map<uint64_t, const HostTwin*> twin_by_bo_;  // code object Allocation::id -> twin
   struct {
     std::atomic<uint64_t> dispatches{0}, scratch_dispatches{0}, work_items{0}, sdma_packets{0},
         copied_bytes{0};

@@ -78,7 +78,7 @@ KfdEmulator::KfdEmulator(const Options& options)
       rng_(options.seed) {
   doorbells_ = *memory_.Create(kDoorbellBytes);
   cp_ = std::make_unique<AmdCp>(
-      &memory_, &twins_,
+      &address_space_, &twins_,
       [this](uint32_t id) {
         // Called on the GPU thread with mu_ released (see GpuLoop).
         std::lock_guard<std::mutex> lock(mu_);

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "drivers/am/abi/kfd.h"
 #include "drivers/am/emulator/amd_cp.h"
 #include "drivers/common/emu_memory.h"
 #include "drivers/common/emulated_kernel_io.h"
@@ -107,6 +108,7 @@ class KfdEmulator {
 
   const Options options_;
   EmuMemory memory_;
+  const EmuMemoryAddressSpace address_space_{&memory_, kfd::kAllocExecutable};
   HostTwinCache twins_;
   std::shared_ptr<KfdNode> kfd_node_;
   std::shared_ptr<RenderNode> render_node_;
