@@ -192,6 +192,12 @@ void EmulatedPciGpu::WriteVram(uint64_t offset, absl::Span<const uint8_t> bytes)
   std::memcpy(vram_->view() + offset, bytes.data(), bytes.size());
 }
 
+uint8_t* EmulatedPciGpu::vram_view() const { return vram_->view(); }
+
+volatile uint64_t* EmulatedPciGpu::doorbell_view() const {
+  return reinterpret_cast<volatile uint64_t*>(doorbells_->view());
+}
+
 void EmulatedPciGpu::ReadVram(uint64_t offset, absl::Span<uint8_t> out) const {
   std::memcpy(out.data(), vram_->view() + offset, out.size());
 }

@@ -69,6 +69,13 @@ class EmulatedPciGpu {
   // VRAM as the device sees it (offsets are VRAM physical addresses).
   void WriteVram(uint64_t offset, absl::Span<const uint8_t> bytes);
   void ReadVram(uint64_t offset, absl::Span<uint8_t> out) const;
+  // The device's own views (what its engines read and write directly): all
+  // of VRAM, and the doorbell page the BAR2 mapping shares. Device models
+  // use them; tests use WriteVram/ReadVram.
+  uint8_t* vram_view() const;
+  size_t vram_bytes() const { return config_.vram_size; }
+  volatile uint64_t* doorbell_view() const;
+  size_t doorbell_bytes() const { return config_.doorbell_bar_size; }
   // Surprise removal: every read of the device returns all-ones from now on.
   void Remove();
 
