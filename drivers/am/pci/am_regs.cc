@@ -112,8 +112,9 @@ struct Required {
 };
 // The versions the tables above were written for.
 constexpr Required kRequired[] = {
-    {kHwIdGc, 11, 0, 1},  {kHwIdMmhub, 3, 0, 1}, {kHwIdOsssys, 6, 0, 1},
-    {kHwIdNbif, 4, 3, 3}, {kHwIdMp0, 13, 0, 1},
+    // GC segment 1 holds SDMA 6.0's registers (sdma_v6_0_get_reg_offset).
+    {kHwIdGc, 11, 0, 2},  {kHwIdMmhub, 3, 0, 1}, {kHwIdOsssys, 6, 0, 1},
+    {kHwIdNbif, 4, 3, 3}, {kHwIdMp0, 13, 0, 1},  {kHwIdMp1, 13, 0, 1},  // SMU
 };
 
 }  // namespace
@@ -129,7 +130,7 @@ absl::StatusOr<AmRegisterMap> AmRegisterMap::Create(const IpDiscoveryTable& tabl
     if (b->major != r.major || b->minor != r.minor) {
       return absl::UnimplementedError(absl::StrFormat(
           "%s %d.%d.%d: the AM bring-up has register tables for %s %d.%d.x only (GC 11.0 / "
-          "MMHUB 3.0 / OSSSYS 6.0 / NBIO 4.3 / MP0 13.0, Navi3x)",
+          "MMHUB 3.0 / OSSSYS 6.0 / NBIO 4.3 / MP0 13.0 / MP1 13.0, Navi3x)",
           AmdHwIdName(r.hw_id), b->major, b->minor, b->revision, AmdHwIdName(r.hw_id), r.major,
           r.minor));
     }
