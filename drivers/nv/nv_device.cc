@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -187,8 +188,7 @@ absl::Status NvDevice::QueryGpu() {
   gpu_.tpcs_per_gpc = static_cast<int>(info[2].data);
   gpu_.sms_per_tpc = static_cast<int>(info[3].data);
   gpu_.max_warps_per_sm = static_cast<int>(info[4].data);
-  gpu_.sm_count = info[6].data != 0 ? static_cast<int>(info[5].data / info[6].data)
-                                    : gpu_.gpcs * gpu_.tpcs_per_gpc * gpu_.sms_per_tpc;
+  ASSIGN_OR_RETURN(gpu_.sm_count, CountEnabledSms());
 
   nvrm::NV2080_CTRL_FB_GET_INFO_V2_PARAMS fb{};
   fb.fbInfoListSize = 1;
@@ -260,6 +260,27 @@ NvDevice::~NvDevice() {
 NvDevice::LocalMemory NvDevice::local_memory() const {
   std::lock_guard<std::mutex> lock(local_mu_);
   return local_;
+}
+
+absl::StatusOr<int> NvDevice::CountEnabledSms() {
+  nvrm::NV2080_CTRL_GR_GET_GPC_MASK_PARAMS gpcs{};
+  RETURN_IF_ERROR(rm_->Control(subdevice_, nvrm::kCtrlGrGetGpcMask, &gpcs, sizeof(gpcs),
+                               "NV2080_CTRL_CMD_GR_GET_GPC_MASK"));
+  int tpcs = 0;
+  for (uint32_t gpc = 0; gpc < 32; ++gpc) {
+    if ((gpcs.gpcMask >> gpc & 1) == 0) continue;
+    nvrm::NV2080_CTRL_GR_GET_TPC_MASK_PARAMS t{};
+    t.gpcId = gpc;
+    RETURN_IF_ERROR(rm_->Control(subdevice_, nvrm::kCtrlGrGetTpcMask, &t, sizeof(t),
+                                 "NV2080_CTRL_CMD_GR_GET_TPC_MASK"));
+    tpcs += std::popcount(t.tpcMask);
+  }
+  if (tpcs == 0 || gpu_.sms_per_tpc <= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: RM reports no enabled TPC (GPC mask 0x%x, %d SMs per TPC)",
+                        options_.name, gpcs.gpcMask, gpu_.sms_per_tpc));
+  }
+  return tpcs * gpu_.sms_per_tpc;
 }
 
 absl::Status NvDevice::EnsureLocalMemory(uint32_t per_thread) {

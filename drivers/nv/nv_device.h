@@ -155,6 +155,8 @@ class NvDevice final : public Device {
   explicit NvDevice(Options options) : options_(std::move(options)) {}
   absl::Status Init(KernelIo& io);
   absl::Status QueryGpu();
+  // SMs enabled after floorsweeping (GPC mask, then each GPC's TPC mask).
+  absl::StatusOr<int> CountEnabledSms();
 
   Options options_;
   std::unique_ptr<NvRm> rm_;

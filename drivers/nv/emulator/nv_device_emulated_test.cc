@@ -83,6 +83,30 @@ TEST(NvDeviceEmulated, BringsUpTheGpuAndReleasesEverything) {
   }
 }
 
+// The SM count comes from the floorsweeping masks, not the full-die litter
+// counts (an H100 SXM enables 132 of GH100's 144 SMs).
+TEST(NvDeviceEmulated, CountsOnlyTheSmsFloorsweepingLeftEnabled) {
+  NvEmulator::Options eo;
+  eo.tpc_mask[0] = 0x2;  // GPC 0: one TPC fused off
+  absl::StatusOr<std::unique_ptr<NvDevice>> d = CreateEmulatedNvDevice(eo, {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)->info().compute_units, 6);
+  EXPECT_TRUE(absl::StrContains((*d)->info().description, "(sm_90, 6 SMs"))
+      << (*d)->info().description;
+
+  eo.gpc_mask = 0x2;  // GPC 0 off: its TPC mask is not counted
+  eo.tpc_mask[0] = 0x3;
+  d = CreateEmulatedNvDevice(eo, {});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ((*d)->info().compute_units, 4);
+
+  eo.gpc_mask = 0;
+  d = CreateEmulatedNvDevice(eo, {});
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition) << d.status();
+  EXPECT_TRUE(absl::StrContains(d.status().message(), "no enabled TPC")) << d.status();
+}
+
 TEST(NvDeviceEmulated, RefusesAGpuWithoutTheHopperComputeClass) {
   NvEmulator::Options eo;
   eo.hopper_compute = false;

@@ -585,6 +585,22 @@ uint32_t NvEmulator::Control(uint32_t object, uint32_t cmd, void* params, uint32
       }
       return nvrm::kOk;
     }
+    case nvrm::kCtrlGrGetGpcMask: {
+      if (!check(nvrm::kSubdevice0, sizeof(nvrm::NV2080_CTRL_GR_GET_GPC_MASK_PARAMS)))
+        return nvrm::kErrInvalidArgument;
+      static_cast<nvrm::NV2080_CTRL_GR_GET_GPC_MASK_PARAMS*>(params)->gpcMask = options_.gpc_mask;
+      return nvrm::kOk;
+    }
+    case nvrm::kCtrlGrGetTpcMask: {
+      if (!check(nvrm::kSubdevice0, sizeof(nvrm::NV2080_CTRL_GR_GET_TPC_MASK_PARAMS)))
+        return nvrm::kErrInvalidArgument;
+      auto* t = static_cast<nvrm::NV2080_CTRL_GR_GET_TPC_MASK_PARAMS*>(params);
+      // RM answers 0 for a GPC that is not enabled.
+      t->tpcMask = t->gpcId < 2 && (options_.gpc_mask >> t->gpcId & 1) != 0
+                       ? options_.tpc_mask[t->gpcId]
+                       : 0;
+      return nvrm::kOk;
+    }
     case nvrm::kCtrlPerfBoost: {
       if (!check(nvrm::kSubdevice0, sizeof(nvrm::NV2080_CTRL_PERF_BOOST_PARAMS)))
         return nvrm::kErrInvalidArgument;

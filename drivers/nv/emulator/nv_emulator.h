@@ -79,6 +79,9 @@ class NvEmulator {
     uint64_t memory_bytes = uint64_t{1} << 30;
     bool hopper_compute = true;  // offer HOPPER_COMPUTE_A (else Ada's)
     bool os_events = true;       // accept NV01_EVENT_OS_EVENT
+    // Floorsweeping: of 2 GPCs x 2 TPCs x 2 SMs, the TPCs enabled per GPC.
+    uint32_t gpc_mask = 0x3;
+    uint32_t tpc_mask[2] = {0x3, 0x3};
   };
   struct Stats {
     uint64_t rm_allocs = 0, rm_frees = 0, controls = 0;

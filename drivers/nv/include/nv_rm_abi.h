@@ -380,6 +380,27 @@ inline constexpr uint32_t kGrInfoNumGpcs = 0x14;
 inline constexpr uint32_t kGrInfoNumTpcPerGpc = 0x17;
 inline constexpr uint32_t kGrInfoNumSmPerTpc = 0x20;
 
+// Floorsweeping (ctrl2080gr.h): the GPCs enabled, then per GPC its enabled
+// TPCs. The GR_INFO "litter" counts above describe the full die (GH100: 144
+// SMs) while an H100 SXM enables 132; only these masks say which.
+inline constexpr uint32_t kCtrlGrGetGpcMask = 0x2080122a;
+inline constexpr uint32_t kCtrlGrGetTpcMask = 0x2080122b;
+struct NV2080_CTRL_GR_ROUTE_INFO {
+  uint32_t flags;
+  uint64_t route;
+};
+struct NV2080_CTRL_GR_GET_GPC_MASK_PARAMS {
+  NV2080_CTRL_GR_ROUTE_INFO grRouteInfo;
+  uint32_t gpcMask;
+};
+static_assert(sizeof(NV2080_CTRL_GR_GET_GPC_MASK_PARAMS) == 24);
+struct NV2080_CTRL_GR_GET_TPC_MASK_PARAMS {
+  NV2080_CTRL_GR_ROUTE_INFO grRouteInfo;
+  uint32_t gpcId;
+  uint32_t tpcMask;
+};
+static_assert(sizeof(NV2080_CTRL_GR_GET_TPC_MASK_PARAMS) == 24);
+
 inline constexpr uint32_t kCtrlFbGetInfoV2 = 0x20801303;
 struct NV2080_CTRL_FB_INFO {
   uint32_t index, data;
