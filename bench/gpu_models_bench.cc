@@ -21,9 +21,7 @@
 // still run. Without a GPU it says so on stderr and prints nothing.
 // --device CPU runs the same measurements and checks on the CPU (no peer):
 // a check of the bench itself where there is no GPU.
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,13 +39,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/child_process.h"
 #include "drivers/cuda/cuda_device.h"
 #include "drivers/device_registry.h"
 #include "runtime/engine/engine.h"
 #include "runtime/onnx/onnx_model.h"
 #include "runtime/onnx/tensor_proto.h"
 
-extern char** environ;
 
 namespace uop::onnx_import {
 namespace {
@@ -208,58 +206,6 @@ int Cold(const std::string& dir, const std::string& device, int compile_threads)
   return 0;
 }
 
-// Runs `argv` with extra environment; returns its stdout (empty on failure).
-std::string Capture(const std::vector<std::string>& argv, const std::vector<std::string>& env_add) {
-  std::vector<std::string> env_strings = env_add;
-  for (char** e = environ; *e; ++e) env_strings.push_back(*e);
-  std::vector<char*> envp, args;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (std::string& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-  int pipefd[2];
-  if (pipe(pipefd) != 0) return "";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
-  std::string out;
-  if (rc == 0) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, n);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) out.clear();
-  }
-  close(pipefd[0]);
-  return out;
-}
-
-// The number after `key` in "key value" lines, or -1.
-double Field(const std::string& text, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      double v;
-      if (parts[i] == key && absl::SimpleAtod(parts[i + 1], &v)) return v;
-    }
-  }
-  return -1;
-}
-
-std::string BaseName(const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  size_t slash = d.rfind('/');
-  return slash == std::string::npos ? d : d.substr(slash + 1);
-}
-
 // torch's median ms per "<model> <batch>" from bench/peers/torch_onnx.py
 // lines "result <model> <batch> <ms> <ok|wrong>"; "#" lines go to stderr.
 std::map<std::string, double> TorchPeer(const std::vector<std::string>& dirs,
@@ -347,7 +293,7 @@ int Main(int argc, char** argv) {
   fprintf(stderr, "# uop device: %s\n", (*gpu)->info().description.c_str());
   int failed = 0;
   for (const std::string& dir : dirs) {
-    const std::string name = BaseName(dir);
+    const std::string name = bench::BaseName(dir);
     LoadOptions options;
     options.device = device;
     absl::StatusOr<std::unique_ptr<OnnxModel>> model =
@@ -451,10 +397,11 @@ int Main(int argc, char** argv) {
       char tmpl[] = "/tmp/uop_gpu_cold_XXXXXX";
       const char* cache = mkdtemp(tmpl);
       if (cache == nullptr) break;
-      std::string out = Capture({"/proc/self/exe", "--cold", dir, device, std::to_string(threads)},
-                                {absl::StrCat("UOP_CACHE_DIR=", cache)});
+      std::string out =
+          bench::CaptureStdout({"/proc/self/exe", "--cold", dir, device, std::to_string(threads)},
+                               {absl::StrCat("UOP_CACHE_DIR=", cache)});
       std::filesystem::remove_all(cache);
-      const double cold = Field(out, "cold_ms");
+      const double cold = bench::NumberAfter(out, "cold_ms");
       if (cold < 0) {
         fprintf(stderr, "gpu_models_bench: %s: the cold child failed\n", name.c_str());
         ++failed;
@@ -463,8 +410,9 @@ int Main(int argc, char** argv) {
       fprintf(stderr,
               "# %s cold, %d compile threads: device open %.1f ms, load %.1f ms, first run "
               "%.1f ms, %.0f kernels compiled\n",
-              name.c_str(), threads, Field(out, "device_ms"), Field(out, "load_ms"),
-              Field(out, "first_run_ms"), Field(out, "compiled"));
+              name.c_str(), threads, bench::NumberAfter(out, "device_ms"),
+              bench::NumberAfter(out, "load_ms"), bench::NumberAfter(out, "first_run_ms"),
+              bench::NumberAfter(out, "compiled"));
       printf("BENCH gpu_model_%s_cold%s value=%.1f unit=ms\n", name.c_str(),
              threads == EngineOptions().compile_threads ? "" : absl::StrCat("_t", threads).c_str(),
              cold);

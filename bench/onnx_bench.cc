@@ -15,9 +15,7 @@
 // (bench/peers/ort_model.sh), runs in its own process; ratio = peer / uop
 // (above 1: uop is faster).
 #include <dirent.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,13 +29,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "bench/child_process.h"
 #include "onnx/onnx_pb.h"
 #include "runtime/engine/engine.h"
 #include "runtime/onnx/model.h"
 #include "runtime/onnx/onnx_model.h"
 #include "runtime/onnx/tensor_proto.h"
 
-extern char** environ;
 
 namespace uop::onnx_import {
 namespace {
@@ -81,61 +79,6 @@ int Ready(const std::string& dir) {
   return 0;
 }
 
-// Runs `argv` with extra environment; returns its stdout (empty on failure).
-std::string Capture(const std::vector<std::string>& argv, const std::vector<std::string>& env_add,
-                    double* wall_ms = nullptr) {
-  std::vector<std::string> env_strings = env_add;
-  for (char** e = environ; *e; ++e) env_strings.push_back(*e);
-  std::vector<char*> envp, args;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (std::string& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-  int pipefd[2];
-  if (pipe(pipefd) != 0) return "";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-  posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-  pid_t pid;
-  absl::Time t0 = absl::Now();
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  close(pipefd[1]);
-  std::string out;
-  if (rc == 0) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) out.append(buf, n);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) out.clear();
-  }
-  close(pipefd[0]);
-  if (wall_ms) *wall_ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
-  return out;
-}
-
-// The number after `key` in "key value" lines, or -1.
-double Field(const std::string& text, absl::string_view key) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      double v;
-      if (parts[i] == key && absl::SimpleAtod(parts[i + 1], &v)) return v;
-    }
-  }
-  return -1;
-}
-
-std::string BaseName(const std::string& dir) {
-  std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  size_t slash = d.rfind('/');
-  return slash == std::string::npos ? d : d.substr(slash + 1);
-}
-
 int Main(int argc, char** argv) {
   int threads = 0, runs = 50, rounds = 3;
   bool peer = true;
@@ -173,7 +116,7 @@ int Main(int argc, char** argv) {
   Engine::Install();
   int failed = 0;
   for (const std::string& dir : dirs) {
-    const std::string name = BaseName(dir);
+    const std::string name = bench::BaseName(dir);
     absl::StatusOr<std::unique_ptr<OnnxModel>> model = OnnxModel::Load(dir + "/model.onnx");
     absl::StatusOr<Feed> feed = model.ok() ? ReadInputs(dir, **model) : model.status();
     if (!feed.ok()) {
@@ -201,9 +144,9 @@ int Main(int argc, char** argv) {
       std::sort(times.begin(), times.end());
       ms = std::min(ms, times[times.size() / 2]);
       if (peer) {
-        std::string out = Capture(
+        std::string out = bench::CaptureStdout(
             {"bench/peers/ort_model.sh", dir, std::to_string(threads), std::to_string(runs)}, {});
-        const double m = Field(out, "ms");
+        const double m = bench::NumberAfter(out, "ms");
         if (m > 0) ort_ms = std::min(ort_ms, m);
       }
     }
@@ -223,18 +166,18 @@ int Main(int argc, char** argv) {
     char tmpl[] = "/tmp/uop_onnx_ready_XXXXXX";
     std::string cache = mkdtemp(tmpl);
     double wall = 0;
-    std::string out =
-        Capture({"/proc/self/exe", "--ready", dir},
-                {"UOP_CACHE_DIR=" + cache, "UOP_CPU_THREADS=" + std::to_string(threads)}, &wall);
+    std::string out = bench::CaptureStdout(
+        {"/proc/self/exe", "--ready", dir},
+        {"UOP_CACHE_DIR=" + cache, "UOP_CPU_THREADS=" + std::to_string(threads)}, &wall);
     std::filesystem::remove_all(cache);
-    const double ready = Field(out, "ready_ms");
+    const double ready = bench::NumberAfter(out, "ready_ms");
     if (ready < 0) {
       fprintf(stderr, "onnx_bench: %s: the READY child failed\n", name.c_str());
       ++failed;
       continue;
     }
     fprintf(stderr, "onnx_bench: %s: exec to exit %.1f ms, load %.1f ms, %d threads\n",
-            name.c_str(), wall, Field(out, "load_ms"), threads);
+            name.c_str(), wall, bench::NumberAfter(out, "load_ms"), threads);
     printf("BENCH onnx_%s_ready value=%.1f unit=ms\n", name.c_str(), ready);
     fflush(stdout);
   }
