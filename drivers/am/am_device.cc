@@ -5,6 +5,7 @@
 #include "drivers/am/am_program.h"
 #include "drivers/am/am_queue.h"
 #include "drivers/am/amdgpu_compiler.h"
+#include "drivers/am/kfd.h"
 #include "drivers/device_registry.h"
 #include "drivers/host_signal.h"
 #include "runtime/base/status_macros.h"
@@ -14,14 +15,39 @@ namespace uop {
 absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Create(Options options) {
   KernelIo& io = options.io != nullptr ? *options.io : KernelIo::Real();
   if (options.name.empty()) options.name = absl::StrCat("AM:", options.index);
-  std::unique_ptr<AmDevice> d(new AmDevice(std::move(options)));
-  const std::string& name = d->options_.name;
+  const std::string& name = options.name;
   ASSIGN_OR_RETURN(std::vector<AmGpuNode> gpus, FindKfdGpus(io));
-  if (d->options_.index < 0 || d->options_.index >= static_cast<int>(gpus.size())) {
+  if (options.index < 0 || options.index >= static_cast<int>(gpus.size())) {
     return absl::NotFoundError(absl::StrCat(name, ": KFD reports ", gpus.size(), " AMD GPUs"));
   }
-  d->node_ = gpus[d->options_.index];
-  ASSIGN_OR_RETURN(d->kfd_, Kfd::Open(io, d->node_, name));
+  AmGpuNode node = gpus[options.index];
+  ASSIGN_OR_RETURN(std::unique_ptr<Kfd> kfd, Kfd::Open(io, node, name));
+  return Build(std::move(kfd), std::move(node), std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Create(std::unique_ptr<AmGpuInterface> gpu,
+                                                           AmGpuNode node, Options options) {
+  if (options.name.empty() && gpu != nullptr) options.name = gpu->device();
+  if (gpu == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.name.empty() ? "AM" : options.name, ": no GPU interface given"));
+  }
+  for (const char* key : {"gfx_target_version", "simd_count"}) {
+    if (node.property(key) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(options.name, ": the GPU's topology lacks '", key, "'"));
+    }
+  }
+  if (node.arch.empty()) node.arch = GfxArchFromTargetVersion(node.property("gfx_target_version"));
+  return Build(std::move(gpu), std::move(node), std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Build(std::unique_ptr<AmGpuInterface> gpu,
+                                                          AmGpuNode node, Options options) {
+  std::unique_ptr<AmDevice> d(new AmDevice(std::move(options)));
+  const std::string& name = d->options_.name;
+  d->node_ = std::move(node);
+  d->gpu_ = std::move(gpu);
   if (d->options_.compiler != nullptr) {
     d->compiler_ = std::move(d->options_.compiler);
   } else {
@@ -29,9 +55,13 @@ absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Create(Options options) {
                      AmdgpuCompiler::Create({.arch = d->node_.arch}));
     d->compiler_ = std::move(cc);
   }
-  ASSIGN_OR_RETURN(d->allocator_, AmAllocator::Create(d->kfd_.get(), name, d->options_.memory));
-  ASSIGN_OR_RETURN(d->memory_event_, d->kfd_->CreateEvent(kfd::kEventMemory, false, nullptr));
-  ASSIGN_OR_RETURN(d->hw_event_, d->kfd_->CreateEvent(kfd::kEventHwException, false, nullptr));
+  ASSIGN_OR_RETURN(d->allocator_, AmAllocator::Create(d->gpu_.get(), name, d->options_.memory));
+  ASSIGN_OR_RETURN(AmEvent memory_event,
+                   d->gpu_->CreateEvent(AmEventType::kMemoryFault, /*auto_reset=*/false));
+  d->memory_event_ = memory_event.id;
+  ASSIGN_OR_RETURN(AmEvent hw_event,
+                   d->gpu_->CreateEvent(AmEventType::kHwException, /*auto_reset=*/false));
+  d->hw_event_ = hw_event.id;
   ASSIGN_OR_RETURN(std::unique_ptr<AmEngine> engine,
                    AmEngine::Create(d.get(), name + "/sync", d->options_.run_timeout));
   d->sync_queue_ = std::make_unique<DeviceQueue>(
@@ -40,11 +70,10 @@ absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Create(Options options) {
   const uint64_t vram = d->node_.property("local_mem_size", 0);
   d->info_ = DeviceInfo{
       .name = name,
-      .description = absl::StrFormat("AMD GPU %04x (%s, %d CUs, %u MiB, KFD %u.%u%s)",
+      .description = absl::StrFormat("AMD GPU %04x (%s, %d CUs, %u MiB, %s)",
                                      static_cast<unsigned>(d->node_.property("device_id")),
                                      d->node_.arch, d->node_.compute_units(),
-                                     static_cast<unsigned>(vram >> 20), d->kfd_->version_major(),
-                                     d->kfd_->version_minor(), io.emulated() ? ", emulated" : ""),
+                                     static_cast<unsigned>(vram >> 20), d->gpu_->Describe()),
       .language = "amdgcn",
       .compute_units = d->node_.compute_units(),
       .max_vector_bytes = 16,
@@ -61,13 +90,13 @@ absl::StatusOr<std::unique_ptr<AmDevice>> AmDevice::Create(Options options) {
 
 AmDevice::~AmDevice() {
   sync_queue_.reset();  // drains (bounded) before what it uses goes
-  if (kfd_ != nullptr) {
-    if (memory_event_ != 0) (void)kfd_->DestroyEvent(memory_event_);
-    if (hw_event_ != 0) (void)kfd_->DestroyEvent(hw_event_);
+  if (gpu_ != nullptr) {
+    if (memory_event_ != 0) (void)gpu_->DestroyEvent(memory_event_);
+    if (hw_event_ != 0) (void)gpu_->DestroyEvent(hw_event_);
   }
   allocator_.reset();
   compiler_.reset();
-  kfd_.reset();
+  gpu_.reset();
 }
 
 absl::StatusOr<std::unique_ptr<Program>> AmDevice::LoadProgram(const ProgramDesc& desc,

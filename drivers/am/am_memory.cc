@@ -8,10 +8,11 @@
 
 namespace uop {
 
-absl::StatusOr<std::unique_ptr<AmAllocator>> AmAllocator::Create(Kfd* kfd, std::string device,
+absl::StatusOr<std::unique_ptr<AmAllocator>> AmAllocator::Create(AmGpuInterface* gpu,
+                                                                 std::string device,
                                                                  const Options& options) {
-  std::unique_ptr<AmAllocator> a(new AmAllocator(kfd, std::move(device), options));
-  ASSIGN_OR_RETURN(a->canary_, kfd->Alloc(4096, kAmVramFlags, /*cpu_map=*/true));
+  std::unique_ptr<AmAllocator> a(new AmAllocator(gpu, std::move(device), options));
+  ASSIGN_OR_RETURN(a->canary_, gpu->Alloc(4096, kAmVramFlags, /*cpu_map=*/true));
   auto* word = reinterpret_cast<volatile uint64_t*>(a->canary_.cpu);
   *word = kCanary;
   a->probe_ = CanaryProbe(word, kCanary, absl::StrFormat("VRAM 0x%x", a->canary_.va));
@@ -21,7 +22,7 @@ absl::StatusOr<std::unique_ptr<AmAllocator>> AmAllocator::Create(Kfd* kfd, std::
 
 AmAllocator::~AmAllocator() {
   ReleaseCached();
-  if (canary_.handle != 0) (void)kfd_->Free(canary_);
+  if (canary_.handle != 0) (void)gpu_->Free(canary_);
 }
 
 absl::Status AmAllocator::Probe() const { return probe_(); }
@@ -35,11 +36,11 @@ size_t AmAllocator::SizeClass(size_t bytes) {
 absl::StatusOr<DeviceBuffer*> AmAllocator::Alloc(size_t bytes, const BufferOptions& options) {
   ASSIGN_OR_RETURN(size_t alignment, EffectiveAlignment(options, device_));
   if (alignment > 4096) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(device_, ": alignment ", alignment, " exceeds the 4096 bytes KFD gives"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        device_, ": alignment ", alignment, " exceeds the 4096 bytes the GPU interface gives"));
   }
   const size_t cls = SizeClass(bytes);
-  Kfd::Memory mem;
+  AmMemory mem;
   bool hit = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -57,10 +58,10 @@ absl::StatusOr<DeviceBuffer*> AmAllocator::Alloc(size_t bytes, const BufferOptio
     }
   }
   if (!hit) {
-    absl::StatusOr<Kfd::Memory> m = kfd_->Alloc(cls, kAmVramFlags, /*cpu_map=*/true);
+    absl::StatusOr<AmMemory> m = gpu_->Alloc(cls, kAmVramFlags, /*cpu_map=*/true);
     if (!m.ok() && m.status().code() == absl::StatusCode::kResourceExhausted) {
       ReleaseCached();
-      m = kfd_->Alloc(cls, kAmVramFlags, true);
+      m = gpu_->Alloc(cls, kAmVramFlags, true);
     }
     if (!m.ok()) return m.status();
     mem = *m;
@@ -126,20 +127,20 @@ AllocatorStats AmAllocator::stats() const {
 }
 
 void AmAllocator::ReleaseCached() {
-  std::map<size_t, std::vector<Kfd::Memory>> cache;
+  std::map<size_t, std::vector<AmMemory>> cache;
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache.swap(cache_);
     stats_.cached_bytes = 0;
   }
   for (const auto& [cls, list] : cache)
-    for (const Kfd::Memory& m : list) (void)kfd_->Free(m);
+    for (const AmMemory& m : list) (void)gpu_->Free(m);
 }
 
-absl::StatusOr<Kfd::Memory> AmAllocator::AllocInternal(size_t bytes, uint32_t flags, bool cpu_map) {
-  return kfd_->Alloc(bytes, flags, cpu_map);
+absl::StatusOr<AmMemory> AmAllocator::AllocInternal(size_t bytes, uint32_t flags, bool cpu_map) {
+  return gpu_->Alloc(bytes, flags, cpu_map);
 }
 
-void AmAllocator::FreeInternal(const Kfd::Memory& m) { (void)kfd_->Free(m); }
+void AmAllocator::FreeInternal(const AmMemory& m) { (void)gpu_->Free(m); }
 
 }  // namespace uop

@@ -1,4 +1,4 @@
-// AmAllocator: VRAM of an AMD GPU through KFD.
+// AmAllocator: VRAM of an AMD GPU through its AmGpuInterface (KFD or PCI).
 //
 // Buffers are VRAM allocations mapped for the GPU and, through the PCI BAR
 // (kAllocPublic: resizable BAR), into this process at the same address, so
@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "drivers/allocator.h"
-#include "drivers/am/kfd.h"
+#include "drivers/am/am_interface.h"
 #include "drivers/common/mmio.h"
 
 namespace uop {
@@ -32,12 +32,13 @@ namespace uop {
 class AmAllocator final : public Allocator {
  public:
   struct Options {
-    uint64_t memory_limit = 0;  // 0: what KFD gives
+    uint64_t memory_limit = 0;  // 0: what the GPU gives
   };
   // The canary's value: no workload writes this word.
   static constexpr uint64_t kCanary = 0x75AA3D0FF1CE0A11ull;
 
-  static absl::StatusOr<std::unique_ptr<AmAllocator>> Create(Kfd* kfd, std::string device,
+  static absl::StatusOr<std::unique_ptr<AmAllocator>> Create(AmGpuInterface* gpu,
+                                                             std::string device,
                                                              const Options& options);
   ~AmAllocator() override;
 
@@ -51,45 +52,47 @@ class AmAllocator final : public Allocator {
   AllocatorStats stats() const override;
   void ReleaseCached() override;
 
-  absl::StatusOr<Kfd::Memory> AllocInternal(size_t bytes, uint32_t flags, bool cpu_map);
-  void FreeInternal(const Kfd::Memory& m);
+  absl::StatusOr<AmMemory> AllocInternal(size_t bytes, uint32_t flags, bool cpu_map);
+  void FreeInternal(const AmMemory& m);
   // OK while the canary in VRAM reads back right.
   absl::Status Probe() const;
 
  private:
-  AmAllocator(Kfd* kfd, std::string device, const Options& options)
-      : kfd_(kfd), device_(std::move(device)), options_(options) {}
+  AmAllocator(AmGpuInterface* gpu, std::string device, const Options& options)
+      : gpu_(gpu), device_(std::move(device)), options_(options) {}
   static size_t SizeClass(size_t bytes);
 
-  Kfd* const kfd_;
+  AmGpuInterface* const gpu_;
   const std::string device_;
   const Options options_;
-  Kfd::Memory canary_;
+  AmMemory canary_;
   LivenessProbe probe_;
   mutable std::mutex mu_;
-  std::map<size_t, std::vector<Kfd::Memory>> cache_;  // guarded by mu_
-  AllocatorStats stats_;                              // guarded by mu_
-  uint64_t next_id_ = 1;                              // guarded by mu_
+  std::map<size_t, std::vector<AmMemory>> cache_;  // guarded by mu_
+  AllocatorStats stats_;                           // guarded by mu_
+  uint64_t next_id_ = 1;                           // guarded by mu_
 };
 
 // What a buffer from AmAllocator carries.
 class AmBuffer final : public DeviceBuffer {
  public:
   AmBuffer(Allocator* owner, uint64_t id, size_t size, const BufferOptions& options,
-           const Kfd::Memory& mem)
+           const AmMemory& mem)
       : DeviceBuffer(owner, id, size, options, mem.cpu, mem.va), mem_(mem) {}
-  const Kfd::Memory& memory() const { return mem_; }
+  const AmMemory& memory() const { return mem_; }
 
  private:
-  Kfd::Memory mem_;
+  AmMemory mem_;
 };
 
 // VRAM mapped through the BAR for this process and the GPU.
 inline constexpr uint32_t kAmVramFlags =
-    kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocPublic | kfd::kAllocNoSubstitute;
+    kAmMemVram | kAmMemWritable | kAmMemPublic | kAmMemNoSubstitute;
 // Host memory the GPU reaches (rings, signals, kernel arguments).
-inline constexpr uint32_t kAmGttFlags = kfd::kAllocGtt | kfd::kAllocWritable | kfd::kAllocCoherent |
-                                        kfd::kAllocUncached | kfd::kAllocNoSubstitute;
+inline constexpr uint32_t kAmGttFlags =
+    kAmMemGtt | kAmMemWritable | kAmMemCoherent | kAmMemUncached | kAmMemNoSubstitute;
+// VRAM only the GPU reaches (EOP and CWSR buffers, scratch).
+inline constexpr uint32_t kAmPrivateVramFlags = kAmMemVram | kAmMemWritable | kAmMemNoSubstitute;
 
 }  // namespace uop
 

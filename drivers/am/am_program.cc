@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<AmProgram>> AmProgram::Load(AmDevice* device,
   std::unique_ptr<AmProgram> p(new AmProgram(device, desc));
   ASSIGN_OR_RETURN(p->image_,
                    device->am_allocator().AllocInternal(
-                       co.image.size(), kAmVramFlags | kfd::kAllocExecutable, /*cpu_map=*/true));
+                       co.image.size(), kAmVramFlags | kAmMemExecutable, /*cpu_map=*/true));
   std::memcpy(p->image_.cpu, co.image.data(), co.image.size());
   p->kernel_object_ = p->image_.va + co.kd_offset;
   p->kd_ = co.kd;

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "drivers/am/abi/hsa.h"
-#include "drivers/am/kfd.h"
+#include "drivers/am/am_interface.h"
 #include "drivers/program.h"
 
 namespace uop {
@@ -46,7 +46,7 @@ class AmProgram final : public Program {
 
   AmDevice* const device_;
   const ProgramDesc desc_;
-  Kfd::Memory image_;
+  AmMemory image_;
   uint64_t kernel_object_ = 0;
   hsa::kernel_descriptor kd_{};
 };

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<AmEngine>> AmEngine::Create(AmDevice* device, std
 
 absl::Status AmEngine::CreateAql() {
   AmAllocator& mem = device_->am_allocator();
-  Kfd& kfd = device_->kfd();
+  AmGpuInterface& gpu = device_->gpu_interface();
   packets_ = device_->options().aql_packets;
   if (packets_ < 64 || (packets_ & (packets_ - 1)) != 0) {
     return absl::InvalidArgumentError(
@@ -72,14 +72,11 @@ absl::Status AmEngine::CreateAql() {
   ASSIGN_OR_RETURN(gart_, mem.AllocInternal(kPage, kAmGttFlags, true));
   ASSIGN_OR_RETURN(kernargs_,
                    mem.AllocInternal(device_->options().kernarg_bytes, kAmGttFlags, true));
-  ASSIGN_OR_RETURN(
-      eop_, mem.AllocInternal(
-                kPage, kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocNoSubstitute, false));
+  ASSIGN_OR_RETURN(eop_, mem.AllocInternal(kPage, kAmPrivateVramFlags, false));
   const CwsrSizes cwsr = CwsrSizesFor(device_->node());
-  ASSIGN_OR_RETURN(
-      cwsr_,
-      mem.AllocInternal(RoundUp(cwsr.ctx_save_restore + cwsr.debug_memory, kPage),
-                        kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocNoSubstitute, false));
+  ASSIGN_OR_RETURN(cwsr_,
+                   mem.AllocInternal(RoundUp(cwsr.ctx_save_restore + cwsr.debug_memory, kPage),
+                                     kAmPrivateVramFlags, false));
   // Every slot starts invalid: the CP stops at the first invalid header.
   for (size_t i = 0; i < packets_; ++i) {
     reinterpret_cast<hsa::kernel_dispatch_packet*>(ring_.cpu)[i].header = hsa::kPacketInvalid;
@@ -92,31 +89,31 @@ absl::Status AmEngine::CreateAql() {
   amdq_->max_wave_id = static_cast<uint32_t>(device_->node().property("max_waves_per_simd", 16) *
                                                  device_->node().property("simd_per_cu", 2) -
                                              1);
-  uint32_t slot = 0;
   // Manual reset: the watcher and the executor may wait at once, and each
   // resets, re-reads the signal, then sleeps (no wake-up is lost).
-  ASSIGN_OR_RETURN(event_, kfd.CreateEvent(kfd::kEventSignal, /*auto_reset=*/false, &slot));
+  ASSIGN_OR_RETURN(AmEvent event, gpu.CreateEvent(AmEventType::kSignal, /*auto_reset=*/false));
+  event_ = event.id;
   signal_ = reinterpret_cast<hsa::amd_signal*>(gart_.cpu + kSignalOffset);
   std::memset(signal_, 0, sizeof(*signal_));
   signal_->kind = hsa::kSignalKindUser;
   signal_->value = kFenceBase;
-  signal_->event_mailbox_ptr = kfd.event_page().va + 8 * uint64_t{slot};
+  signal_->event_mailbox_ptr = gpu.event_page().va + 8 * uint64_t{event.slot};
   signal_->event_id = event_;
 
-  kfd::create_queue_args q{};
-  q.ring_base_address = ring_.va;
-  q.ring_size = static_cast<uint32_t>(ring_.size);
-  q.write_pointer_address = gart_.va + offsetof(hsa::amd_queue, write_dispatch_id);
-  q.read_pointer_address = gart_.va + offsetof(hsa::amd_queue, read_dispatch_id);
-  q.queue_type = kfd::kQueueTypeComputeAql;
-  q.queue_percentage = kfd::kMaxQueuePercentage;
-  q.queue_priority = 7;
-  q.eop_buffer_address = eop_.va;
-  q.eop_buffer_size = eop_.size;
-  q.ctx_save_restore_address = cwsr_.va;
-  q.ctx_save_restore_size = cwsr.ctx_save_restore;
-  q.ctl_stack_size = cwsr.ctl_stack;
-  ASSIGN_OR_RETURN(Kfd::QueueInfo info, kfd.CreateQueue(q));
+  AmQueueSpec q;
+  q.type = AmQueueType::kComputeAql;
+  q.ring_va = ring_.va;
+  q.ring_bytes = static_cast<uint32_t>(ring_.size);
+  q.write_pointer_va = gart_.va + offsetof(hsa::amd_queue, write_dispatch_id);
+  q.read_pointer_va = gart_.va + offsetof(hsa::amd_queue, read_dispatch_id);
+  q.percentage = 100;
+  q.priority = 7;
+  q.eop_va = eop_.va;
+  q.eop_bytes = eop_.size;
+  q.ctx_save_restore_va = cwsr_.va;
+  q.ctx_save_restore_bytes = cwsr.ctx_save_restore;
+  q.ctl_stack_bytes = cwsr.ctl_stack;
+  ASSIGN_OR_RETURN(AmQueueInfo info, gpu.CreateQueue(q));
   queue_id_ = info.queue_id;
   doorbell_ = info.doorbell;
   queue_created_ = true;
@@ -128,39 +125,31 @@ absl::Status AmEngine::CreateAql() {
 }
 
 AmEngine::~AmEngine() {
-  Kfd& kfd = device_->kfd();
+  AmGpuInterface& gpu = device_->gpu_interface();
   AmAllocator& mem = device_->am_allocator();
-  if (sdma_ != nullptr) {
-    (void)kfd.DestroyQueue(sdma_->queue_id);
-    (void)kfd.DestroyEvent(sdma_->event);
-    mem.FreeInternal(sdma_->ring);
-    mem.FreeInternal(sdma_->gart);
-  }
-  if (queue_created_) (void)kfd.DestroyQueue(queue_id_);
-  if (event_ != 0) (void)kfd.DestroyEvent(event_);
-  for (const Kfd::Memory* m : {&ring_, &gart_, &kernargs_, &eop_, &cwsr_, &scratch_})
+  if (sdma_ != nullptr) ReleaseSdma(*sdma_);
+  if (queue_created_) (void)gpu.DestroyQueue(queue_id_);
+  if (event_ != 0) (void)gpu.DestroyEvent(event_);
+  for (const AmMemory* m : {&ring_, &gart_, &kernargs_, &eop_, &cwsr_, &scratch_})
     if (m->handle != 0) mem.FreeInternal(*m);
 }
 
 bool AmEngine::HasWork() const { return !batch_.empty() || unreported_flush_; }
 
 absl::Status AmEngine::WaitEvent(uint32_t event, absl::Duration timeout) {
-  ASSIGN_OR_RETURN(std::vector<kfd::event_data> fired,
-                   device_->kfd().WaitEvents({event, device_->memory_event(), device_->hw_event()},
-                                             Millis(timeout)));
+  ASSIGN_OR_RETURN(std::vector<AmEventData> fired,
+                   device_->gpu_interface().WaitEvents(
+                       {event, device_->memory_event(), device_->hw_event()}, Millis(timeout)));
   if (fired.size() == 3) {
-    if (fired[1].memory_exception.gpu_id != 0) {
+    if (const std::optional<AmMemoryFault>& f = fired[1].memory_fault; f.has_value()) {
       return absl::UnavailableError(absl::StrFormat(
           "%s: GPU memory fault at 0x%x (not present %u, read-only %u, no-execute %u)", queue_,
-          fired[1].memory_exception.va, fired[1].memory_exception.failure.not_present,
-          fired[1].memory_exception.failure.read_only,
-          fired[1].memory_exception.failure.no_execute));
+          f->va, unsigned{f->not_present}, unsigned{f->read_only}, unsigned{f->no_execute}));
     }
-    if (fired[2].hw_exception.gpu_id != 0) {
+    if (const std::optional<AmHwException>& h = fired[2].hw_exception; h.has_value()) {
       return absl::UnavailableError(
           absl::StrFormat("%s: GPU hardware exception (reset type %u, cause %u, memory lost %u)",
-                          queue_, fired[2].hw_exception.reset_type,
-                          fired[2].hw_exception.reset_cause, fired[2].hw_exception.memory_lost));
+                          queue_, h->reset_type, h->reset_cause, unsigned{h->memory_lost}));
     }
   }
   return absl::OkStatus();
@@ -172,7 +161,7 @@ absl::StatusOr<uint64_t> AmEngine::CompletedFence() {
 }
 
 absl::Status AmEngine::WaitFence(uint64_t fence, absl::Duration timeout) {
-  RETURN_IF_ERROR(device_->kfd().ResetEvent(event_));
+  RETURN_IF_ERROR(device_->gpu_interface().ResetEvent(event_));
   ASSIGN_OR_RETURN(uint64_t done, CompletedFence());
   if (done >= fence) return absl::OkStatus();
   return WaitEvent(event_, timeout);
@@ -251,13 +240,11 @@ absl::Status AmEngine::EnsureScratch(uint32_t item_bytes, bool wave32) {
   AmAllocator& mem = device_->am_allocator();
   if (scratch_.handle != 0) {
     mem.FreeInternal(scratch_);
-    scratch_ = Kfd::Memory{};
+    scratch_ = AmMemory{};
     scratch_wave_bytes_ = 0;
   }
-  ASSIGN_OR_RETURN(
-      scratch_,
-      mem.AllocInternal(RoundUp(want.total_bytes, kPage),
-                        kfd::kAllocVram | kfd::kAllocWritable | kfd::kAllocNoSubstitute, false));
+  ASSIGN_OR_RETURN(scratch_,
+                   mem.AllocInternal(RoundUp(want.total_bytes, kPage), kAmPrivateVramFlags, false));
   FillScratchFields(gpu, want, scratch_.va, amdq_);
   // Visible before any packet published after this (Submit's header stores
   // release).
@@ -315,25 +302,45 @@ absl::StatusOr<uint64_t> AmEngine::Flush() {
 }
 
 absl::Status AmEngine::CreateSdma() {
-  AmAllocator& mem = device_->am_allocator();
   auto s = std::make_unique<Sdma>();
-  ASSIGN_OR_RETURN(s->ring, mem.AllocInternal(kSdmaRingBytes, kAmGttFlags, true));
-  ASSIGN_OR_RETURN(s->gart, mem.AllocInternal(kPage, kAmGttFlags, true));
-  std::memset(s->gart.cpu, 0, kPage);
-  ASSIGN_OR_RETURN(s->event, device_->kfd().CreateEvent(kfd::kEventSignal, false, nullptr));
-  kfd::create_queue_args q{};
-  q.ring_base_address = s->ring.va;
-  q.ring_size = kSdmaRingBytes;
-  q.read_pointer_address = s->gart.va + kSdmaRptr;
-  q.write_pointer_address = s->gart.va + kSdmaWptr;
-  q.queue_type = kfd::kQueueTypeSdma;
-  q.queue_percentage = kfd::kMaxQueuePercentage;
-  q.queue_priority = 7;
-  ASSIGN_OR_RETURN(Kfd::QueueInfo info, device_->kfd().CreateQueue(q));
-  s->queue_id = info.queue_id;
-  s->doorbell = info.doorbell;
+  if (absl::Status st = SetUpSdma(*s); !st.ok()) {
+    ReleaseSdma(*s);  // what was made before the failure
+    return st;
+  }
   sdma_ = std::move(s);
   return absl::OkStatus();
+}
+
+absl::Status AmEngine::SetUpSdma(Sdma& s) {
+  AmAllocator& mem = device_->am_allocator();
+  AmGpuInterface& gpu = device_->gpu_interface();
+  ASSIGN_OR_RETURN(s.ring, mem.AllocInternal(kSdmaRingBytes, kAmGttFlags, true));
+  ASSIGN_OR_RETURN(s.gart, mem.AllocInternal(kPage, kAmGttFlags, true));
+  std::memset(s.gart.cpu, 0, kPage);
+  ASSIGN_OR_RETURN(AmEvent event, gpu.CreateEvent(AmEventType::kSignal, false));
+  s.event = event.id;
+  AmQueueSpec q;
+  q.type = AmQueueType::kSdma;
+  q.ring_va = s.ring.va;
+  q.ring_bytes = kSdmaRingBytes;
+  q.read_pointer_va = s.gart.va + kSdmaRptr;
+  q.write_pointer_va = s.gart.va + kSdmaWptr;
+  q.percentage = 100;
+  q.priority = 7;
+  ASSIGN_OR_RETURN(AmQueueInfo info, gpu.CreateQueue(q));
+  s.queue_id = info.queue_id;
+  s.doorbell = info.doorbell;
+  s.queue_created = true;
+  return absl::OkStatus();
+}
+
+void AmEngine::ReleaseSdma(Sdma& s) {
+  AmGpuInterface& gpu = device_->gpu_interface();
+  AmAllocator& mem = device_->am_allocator();
+  if (s.queue_created) (void)gpu.DestroyQueue(s.queue_id);
+  if (s.event != 0) (void)gpu.DestroyEvent(s.event);
+  if (s.ring.handle != 0) mem.FreeInternal(s.ring);
+  if (s.gart.handle != 0) mem.FreeInternal(s.gart);
 }
 
 absl::Status AmEngine::SdmaCopy(uint64_t dst, uint64_t src, uint64_t bytes) {
@@ -371,7 +378,7 @@ absl::Status AmEngine::SdmaCopy(uint64_t dst, uint64_t src, uint64_t bytes) {
     const absl::Time deadline = absl::Now() + wait_timeout_;
     auto* fence_word = reinterpret_cast<uint32_t*>(s.gart.cpu + kSdmaFence);
     for (;;) {
-      RETURN_IF_ERROR(device_->kfd().ResetEvent(s.event));
+      RETURN_IF_ERROR(device_->gpu_interface().ResetEvent(s.event));
       if (static_cast<int32_t>(__atomic_load_n(fence_word, __ATOMIC_ACQUIRE) - seq) >= 0) break;
       const absl::Duration left = deadline - absl::Now();
       if (left <= absl::ZeroDuration()) {

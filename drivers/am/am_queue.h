@@ -1,15 +1,16 @@
-// AmEngine: the QueueEngine (drivers/common/device_queue.h) of one KFD AQL
-// compute queue, with an SDMA queue for copies.
+// AmEngine: the QueueEngine (drivers/common/device_queue.h) of one AQL
+// compute queue, with an SDMA queue for copies, made through the device's
+// AmGpuInterface (KFD or the PCI path).
 //
 // AQL: a ring of 64-byte packets in GTT and its amd_queue descriptor, whose
-// write/read dispatch ids KFD gets as the queue's pointers. A batch is a run
+// write/read dispatch ids the interface gets as the queue's pointers. A batch is a run
 // of kernel-dispatch packets (barrier bit set: in order; system-scope
 // acquire and release) whose last packet names the queue's completion
 // signal; Flush writes the packet bodies, publishes each header with a
 // release store, advances the write id and rings the doorbell with the last
 // packet's index. The fence is the number of batches: the CP decrements the
-// signal once per batch (completed = base - value) and posts the queue's KFD
-// event, which WaitFence sleeps on (WAIT_EVENTS, with the device's fault
+// signal once per batch (completed = base - value) and posts the queue's
+// event, which WaitFence sleeps on (WaitEvents, with the device's fault
 // events). Kernel arguments live in a GTT ring reused once their batch's
 // fence passed.
 //
@@ -36,8 +37,9 @@
 #include <vector>
 
 #include "drivers/am/abi/hsa.h"
+#include "drivers/am/am_interface.h"
 #include "drivers/am/am_scratch.h"
-#include "drivers/am/kfd.h"
+#include "drivers/am/am_topology.h"
 #include "drivers/common/device_queue.h"
 #include "drivers/common/fenced_ring.h"
 
@@ -72,8 +74,9 @@ class AmEngine final : public QueueEngine {
 
  private:
   struct Sdma {
-    Kfd::Memory ring, gart;
+    AmMemory ring, gart;
     uint32_t queue_id = 0;
+    bool queue_created = false;
     volatile uint64_t* doorbell = nullptr;
     uint32_t event = 0;
     uint64_t wptr = 0;  // bytes written
@@ -83,6 +86,8 @@ class AmEngine final : public QueueEngine {
       : device_(device), queue_(std::move(queue)), wait_timeout_(wait_timeout) {}
   absl::Status CreateAql();
   absl::Status CreateSdma();
+  absl::Status SetUpSdma(Sdma& s);
+  void ReleaseSdma(Sdma& s);  // what SetUpSdma made, in reverse
   absl::StatusOr<uint64_t> Submit();
   absl::Status AwaitFence(uint64_t fence, const char* why);
   // Waits on `event` with the device's fault events; an error for a fault.
@@ -95,7 +100,7 @@ class AmEngine final : public QueueEngine {
   const std::string queue_;
   const absl::Duration wait_timeout_;
 
-  Kfd::Memory ring_, gart_, eop_, cwsr_, kernargs_, scratch_;
+  AmMemory ring_, gart_, eop_, cwsr_, kernargs_, scratch_;
   uint32_t scratch_wave_bytes_ = 0;  // the current slot (executor only)
   uint32_t queue_id_ = 0;
   bool queue_created_ = false;

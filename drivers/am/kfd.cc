@@ -13,7 +13,51 @@ constexpr size_t kPage = 4096;
 constexpr size_t kDoorbellPages = 0x2000;  // KFD's doorbell aperture per process and GPU
 constexpr size_t kEventPageBytes = 0x8000;
 
+// The interface's allocation flags are KFD's bits, passed on unchanged.
+static_assert(kAmMemVram == kfd::kAllocVram && kAmMemGtt == kfd::kAllocGtt &&
+              kAmMemWritable == kfd::kAllocWritable && kAmMemExecutable == kfd::kAllocExecutable &&
+              kAmMemPublic == kfd::kAllocPublic && kAmMemNoSubstitute == kfd::kAllocNoSubstitute &&
+              kAmMemCoherent == kfd::kAllocCoherent && kAmMemUncached == kfd::kAllocUncached);
+
+uint32_t KfdEventType(AmEventType type) {
+  switch (type) {
+    case AmEventType::kSignal:
+      return kfd::kEventSignal;
+    case AmEventType::kMemoryFault:
+      return kfd::kEventMemory;
+    case AmEventType::kHwException:
+      return kfd::kEventHwException;
+  }
+  return kfd::kEventSignal;
+}
+
+// What KFD wrote for one waited event, in the interface's terms. KFD copies
+// a memory fault's details back only for a memory event that fired (gpu_id
+// set); a hardware exception's gpu_id is set the same way.
+AmEventData FromKfd(const kfd::event_data& d, AmEventType type) {
+  AmEventData out;
+  out.id = d.event_id;
+  if (type == AmEventType::kMemoryFault && d.memory_exception.gpu_id != 0) {
+    const kfd::memory_exception_failure& f = d.memory_exception.failure;
+    out.memory_fault = AmMemoryFault{.va = d.memory_exception.va,
+                                     .not_present = f.not_present != 0,
+                                     .read_only = f.read_only != 0,
+                                     .no_execute = f.no_execute != 0,
+                                     .imprecise = f.imprecise != 0};
+  }
+  if (type == AmEventType::kHwException && d.hw_exception.gpu_id != 0) {
+    out.hw_exception = AmHwException{.reset_type = d.hw_exception.reset_type,
+                                     .reset_cause = d.hw_exception.reset_cause,
+                                     .memory_lost = d.hw_exception.memory_lost != 0};
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string Kfd::Describe() const {
+  return absl::StrCat("KFD ", major_, ".", minor_, io_.emulated() ? ", emulated" : "");
+}
 
 absl::Status Kfd::Call(unsigned long request, void* arg, const char* name) {
   absl::Status st = io_.Ioctl(kfd_fd_, request, arg, name);
@@ -59,8 +103,8 @@ Kfd::~Kfd() {
   if (kfd_fd_ >= 0) (void)io_.Close(kfd_fd_);
 }
 
-absl::StatusOr<Kfd::Memory> Kfd::Alloc(size_t bytes, uint32_t flags, bool cpu_map) {
-  Memory m;
+absl::StatusOr<AmMemory> Kfd::Alloc(size_t bytes, uint32_t flags, bool cpu_map) {
+  AmMemory m;
   m.size = (std::max<size_t>(bytes, 1) + kPage - 1) / kPage * kPage;
   m.flags = flags;
   // The address first: the GPU will use the same one.
@@ -110,7 +154,7 @@ absl::StatusOr<Kfd::Memory> Kfd::Alloc(size_t bytes, uint32_t flags, bool cpu_ma
   return m;
 }
 
-absl::Status Kfd::Free(const Memory& m) {
+absl::Status Kfd::Free(const AmMemory& m) {
   uint32_t ids[1] = {gpu_id_};
   kfd::map_memory_to_gpu_args unmap{m.handle, reinterpret_cast<uint64_t>(ids), 1, 0};
   absl::Status st = Call(kfd::kIoctlUnmapMemoryFromGpu, &unmap, "AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU");
@@ -121,25 +165,29 @@ absl::Status Kfd::Free(const Memory& m) {
   return mst.ok() ? fst : mst;
 }
 
-absl::StatusOr<uint32_t> Kfd::CreateEvent(uint32_t type, bool auto_reset, uint32_t* slot) {
+absl::StatusOr<AmEvent> Kfd::CreateEvent(AmEventType type, bool auto_reset) {
   kfd::create_event_args e{};
-  e.event_type = type;
+  e.event_type = KfdEventType(type);
   e.auto_reset = auto_reset ? 1 : 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (type == kfd::kEventSignal && !event_page_given_) {
+    if (type == AmEventType::kSignal && !event_page_given_) {
       e.event_page_offset = event_page_.handle;
       event_page_given_ = true;
     }
   }
   RETURN_IF_ERROR(Call(kfd::kIoctlCreateEvent, &e, "AMDKFD_IOC_CREATE_EVENT"));
-  if (slot != nullptr) *slot = e.event_slot_index;
-  return e.event_id;
+  std::lock_guard<std::mutex> lock(mu_);
+  event_types_[e.event_id] = type;
+  return AmEvent{.id = e.event_id, .slot = e.event_slot_index};
 }
 
 absl::Status Kfd::DestroyEvent(uint32_t event) {
   kfd::destroy_event_args d{event, 0};
-  return Call(kfd::kIoctlDestroyEvent, &d, "AMDKFD_IOC_DESTROY_EVENT");
+  RETURN_IF_ERROR(Call(kfd::kIoctlDestroyEvent, &d, "AMDKFD_IOC_DESTROY_EVENT"));
+  std::lock_guard<std::mutex> lock(mu_);
+  event_types_.erase(event);
+  return absl::OkStatus();
 }
 
 absl::Status Kfd::ResetEvent(uint32_t event) {
@@ -147,8 +195,8 @@ absl::Status Kfd::ResetEvent(uint32_t event) {
   return Call(kfd::kIoctlResetEvent, &r, "AMDKFD_IOC_RESET_EVENT");
 }
 
-absl::StatusOr<std::vector<kfd::event_data>> Kfd::WaitEvents(const std::vector<uint32_t>& events,
-                                                             uint32_t timeout_ms) {
+absl::StatusOr<std::vector<AmEventData>> Kfd::WaitEvents(const std::vector<uint32_t>& events,
+                                                         uint32_t timeout_ms) {
   std::vector<kfd::event_data> data(events.size());
   for (size_t i = 0; i < events.size(); ++i) data[i].event_id = events[i];
   kfd::wait_events_args w{};
@@ -157,18 +205,39 @@ absl::StatusOr<std::vector<kfd::event_data>> Kfd::WaitEvents(const std::vector<u
   w.wait_for_all = 0;
   w.timeout = timeout_ms;
   RETURN_IF_ERROR(Call(kfd::kIoctlWaitEvents, &w, "AMDKFD_IOC_WAIT_EVENTS"));
-  if (w.wait_result == kfd::kWaitTimeout) return std::vector<kfd::event_data>{};
+  if (w.wait_result == kfd::kWaitTimeout) return std::vector<AmEventData>{};
   if (w.wait_result != kfd::kWaitComplete) {
     return absl::UnavailableError(
         absl::StrCat(device_, ": AMDKFD_IOC_WAIT_EVENTS failed (result ", w.wait_result, ")"));
   }
-  return data;
+  std::vector<AmEventData> out;
+  out.reserve(events.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto it = event_types_.find(events[i]);
+    out.push_back(FromKfd(data[i], it != event_types_.end() ? it->second : AmEventType::kSignal));
+  }
+  return out;
 }
 
-absl::StatusOr<Kfd::QueueInfo> Kfd::CreateQueue(kfd::create_queue_args args) {
+absl::StatusOr<AmQueueInfo> Kfd::CreateQueue(const AmQueueSpec& spec) {
+  kfd::create_queue_args args{};
+  args.ring_base_address = spec.ring_va;
+  args.ring_size = spec.ring_bytes;
+  args.write_pointer_address = spec.write_pointer_va;
+  args.read_pointer_address = spec.read_pointer_va;
+  args.queue_type =
+      spec.type == AmQueueType::kSdma ? kfd::kQueueTypeSdma : kfd::kQueueTypeComputeAql;
+  args.queue_percentage = spec.percentage;
+  args.queue_priority = spec.priority;
+  args.eop_buffer_address = spec.eop_va;
+  args.eop_buffer_size = spec.eop_bytes;
+  args.ctx_save_restore_address = spec.ctx_save_restore_va;
+  args.ctx_save_restore_size = spec.ctx_save_restore_bytes;
+  args.ctl_stack_size = spec.ctl_stack_bytes;
   args.gpu_id = gpu_id_;
   RETURN_IF_ERROR(Call(kfd::kIoctlCreateQueue, &args, "AMDKFD_IOC_CREATE_QUEUE"));
-  QueueInfo q;
+  AmQueueInfo q;
   q.queue_id = args.queue_id;
   const uint64_t base = args.doorbell_offset & ~uint64_t{kDoorbellPages - 1};
   std::lock_guard<std::mutex> lock(mu_);
