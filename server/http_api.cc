@@ -1,13 +1,17 @@
 #include "server/http_api.h"
 
+#include <cstdint>
+#include <optional>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "runtime/base/json.h"
 #include "runtime/base/status_macros.h"
 #include "server/http_infer.h"
-#include "server/json.h"
+#include "server/proto_json.h"
 #include "server/server_info.h"
 
 namespace uop::server {
@@ -218,17 +222,17 @@ absl::Status HttpApi::Route(const HttpRequest& request, HttpResponse* response) 
             auto& p = (*load.mutable_parameters())[key];
             if (key.rfind("file:", 0) == 0) {
               std::string bytes;
-              if (!value.is_string() || !absl::Base64Unescape(value.string, &bytes)) {
+              if (!value.is_string() || !absl::Base64Unescape(value.text, &bytes)) {
                 return absl::InvalidArgumentError(
                     absl::StrCat("parameter '", key, "' must be base64-encoded file content"));
               }
               p.set_bytes_param(std::move(bytes));
             } else if (value.is_string()) {
-              p.set_string_param(value.string);
+              p.set_string_param(value.text);
             } else if (value.is_bool()) {
               p.set_bool_param(value.boolean);
-            } else if (value.is_number() && value.is_int64) {
-              p.set_int64_param(value.int64);
+            } else if (std::optional<int64_t> i = value.AsInt64()) {
+              p.set_int64_param(*i);
             } else {
               return absl::InvalidArgumentError(
                   absl::StrCat("parameter '", key, "' must be a string, bool or integer"));
@@ -280,12 +284,13 @@ absl::Status HttpApi::Route(const HttpRequest& request, HttpResponse* response) 
       const JsonValue* key = body.Find("key");
       const JsonValue* offset = body.Find("offset");
       const JsonValue* size = body.Find("byte_size");
-      if (key == nullptr || !key->is_string() || size == nullptr || !size->is_uint64 ||
-          (offset != nullptr && !offset->is_uint64)) {
+      const std::optional<uint64_t> size_value = size ? size->AsUint64() : std::nullopt;
+      const std::optional<uint64_t> offset_value = offset ? offset->AsUint64() : uint64_t{0};
+      if (key == nullptr || !key->is_string() || !size_value || !offset_value) {
         return absl::InvalidArgumentError(
             "register takes {\"key\": string, \"offset\": integer, \"byte_size\": integer}");
       }
-      return core_->shm().Register(region, key->string, offset ? offset->uint64 : 0, size->uint64);
+      return core_->shm().Register(region, key->text, *offset_value, *size_value);
     }
     return NotFoundPath(request);
   }

@@ -3,11 +3,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/json.h"
 #include "runtime/base/status_macros.h"
 #include "server/data_type.h"
-#include "server/json.h"
 
 namespace uop::server {
 namespace {
@@ -33,12 +34,13 @@ absl::Status PutInt(const JsonValue& v, const std::string& name, std::string* ou
     ok = true;
   } else if (v.is_number()) {
     if constexpr (std::is_signed_v<T>) {
-      ok = v.is_int64 && v.int64 >= std::numeric_limits<T>::min() &&
-           v.int64 <= std::numeric_limits<T>::max();
-      x = static_cast<T>(v.int64);
+      const std::optional<int64_t> i = v.AsInt64();
+      ok = i && *i >= std::numeric_limits<T>::min() && *i <= std::numeric_limits<T>::max();
+      x = static_cast<T>(i.value_or(0));
     } else {
-      ok = v.is_uint64 && v.uint64 <= std::numeric_limits<T>::max();
-      x = static_cast<T>(v.uint64);
+      const std::optional<uint64_t> u = v.AsUint64();
+      ok = u && *u <= std::numeric_limits<T>::max();
+      x = static_cast<T>(u.value_or(0));
     }
   }
   if (!ok) {
@@ -105,9 +107,9 @@ absl::Status PackJson(const JsonValue& data, inference::DataType type, const std
       case inference::TYPE_STRING: {
         if (!v->is_string())
           return Bad(absl::StrCat("input '", name, "': BYTES data must be strings"));
-        uint32_t len = static_cast<uint32_t>(v->string.size());
+        uint32_t len = static_cast<uint32_t>(v->text.size());
         out->append(reinterpret_cast<const char*>(&len), 4);
-        out->append(v->string);
+        out->append(v->text);
         break;
       }
       default:
@@ -121,14 +123,14 @@ absl::Status PackJson(const JsonValue& data, inference::DataType type, const std
 absl::Status ToParameter(const std::string& key, const JsonValue& v, inference::InferParameter* p) {
   if (v.is_bool()) {
     p->set_bool_param(v.boolean);
-  } else if (v.is_number() && v.is_int64) {
-    p->set_int64_param(v.int64);
-  } else if (v.is_number() && v.is_uint64) {
-    p->set_uint64_param(v.uint64);
+  } else if (std::optional<int64_t> i = v.AsInt64()) {
+    p->set_int64_param(*i);
+  } else if (std::optional<uint64_t> u = v.AsUint64()) {
+    p->set_uint64_param(*u);
   } else if (v.is_number()) {
     p->set_double_param(v.number);
   } else if (v.is_string()) {
-    p->set_string_param(v.string);
+    p->set_string_param(v.text);
   } else {
     return Bad(absl::StrCat("parameter '", key, "' must be a bool, number or string"));
   }
@@ -234,7 +236,7 @@ absl::Status ParseHttpInfer(absl::string_view body, int64_t header_length, const
   request->set_model_version(version);
   if (const JsonValue* id = root.Find("id")) {
     if (!id->is_string()) return Bad("'id' must be a string");
-    request->set_id(id->string);
+    request->set_id(id->text);
   }
   RETURN_IF_ERROR(ToParameters(root.Find("parameters"), "", request->mutable_parameters()));
   if (auto it = request->parameters().find("binary_data_output");
@@ -250,22 +252,23 @@ absl::Status ParseHttpInfer(absl::string_view body, int64_t header_length, const
     if (!in.is_object()) return Bad("each input must be an object");
     const JsonValue* name = in.Find("name");
     if (name == nullptr || !name->is_string()) return Bad("an input has no 'name' string");
-    const std::string where = absl::StrCat("input '", name->string, "': ");
+    const std::string where = absl::StrCat("input '", name->text, "': ");
     auto* t = request->add_inputs();
-    t->set_name(name->string);
+    t->set_name(name->text);
     const JsonValue* datatype = in.Find("datatype");
     if (datatype == nullptr || !datatype->is_string()) {
       return Bad(absl::StrCat(where, "'datatype' must be a string"));
     }
-    t->set_datatype(datatype->string);
+    t->set_datatype(datatype->text);
     const JsonValue* shape = in.Find("shape");
     if (shape == nullptr || !shape->is_array())
       return Bad(absl::StrCat(where, "'shape' must be an array"));
     for (const JsonValue& d : shape->items) {
-      if (!d.is_number() || !d.is_int64 || d.int64 < 0) {
+      const std::optional<int64_t> dim = d.AsInt64();
+      if (!dim || *dim < 0) {
         return Bad(absl::StrCat(where, "'shape' must hold non-negative integers"));
       }
-      t->add_shape(d.int64);
+      t->add_shape(*dim);
     }
     RETURN_IF_ERROR(ToParameters(in.Find("parameters"), where, t->mutable_parameters()));
     std::string* raw = request->add_raw_input_contents();
@@ -286,9 +289,9 @@ absl::Status ParseHttpInfer(absl::string_view body, int64_t header_length, const
         return Bad(absl::StrCat(where, "has both 'data' and binary_data_size"));
       }
     } else if (const JsonValue* data = in.Find("data")) {
-      absl::StatusOr<inference::DataType> type = DataTypeFromWire(datatype->string);
+      absl::StatusOr<inference::DataType> type = DataTypeFromWire(datatype->text);
       if (!type.ok()) return Bad(absl::StrCat(where, type.status().message()));
-      RETURN_IF_ERROR(PackJson(*data, *type, name->string, raw));
+      RETURN_IF_ERROR(PackJson(*data, *type, name->text, raw));
     }
   }
   if (binary_pos != binary.size()) {
@@ -302,16 +305,16 @@ absl::Status ParseHttpInfer(absl::string_view body, int64_t header_length, const
       const JsonValue* name = out.is_object() ? out.Find("name") : nullptr;
       if (name == nullptr || !name->is_string()) return Bad("an output has no 'name' string");
       auto* o = request->add_outputs();
-      o->set_name(name->string);
+      o->set_name(name->text);
       RETURN_IF_ERROR(ToParameters(out.Find("parameters"),
-                                   absl::StrCat("output '", name->string, "': "),
+                                   absl::StrCat("output '", name->text, "': "),
                                    o->mutable_parameters()));
       bool binary_out = options->binary_default;
       if (auto it = o->parameters().find("binary_data"); it != o->parameters().end()) {
         binary_out = it->second.bool_param();
         o->mutable_parameters()->erase("binary_data");
       }
-      options->binary.emplace_back(name->string, binary_out);
+      options->binary.emplace_back(name->text, binary_out);
     }
   }
   return absl::OkStatus();

@@ -9,9 +9,9 @@
 #include <random>
 #include <string>
 
+#include "runtime/base/json.h"
 #include "server/http_infer.h"
 #include "server/infer_codec.h"
-#include "server/json.h"
 #include "server/model_config.h"
 #include "server/test_backend.h"
 

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/base/json.h"
 #include "runtime/profiler/profiler.h"
 #include "runtime/tensor/tensor.h"
 #include "server/http_api.h"
-#include "server/json.h"
 #include "server/test_backend.h"
 
 namespace uop::server {
@@ -127,16 +127,16 @@ TEST_F(WebViewTest, ModelsShowStateReasonConfigAndStatistics) {
   JsonValue models = Json(Call("GET", "/ui/api/models"));
   ASSERT_EQ(models.items.size(), 2u);
   const JsonValue& add = models.items[0];
-  EXPECT_EQ(add.Find("name")->string, "add");
-  EXPECT_EQ(add.Find("state")->string, "READY");
+  EXPECT_EQ(add.Find("name")->text, "add");
+  EXPECT_EQ(add.Find("state")->text, "READY");
   ASSERT_NE(add.Find("config"), nullptr);
   EXPECT_EQ(add.Find("config")->Find("input")->items.size(), 2u);
   const JsonValue* stats = add.Find("stats");
   ASSERT_NE(stats, nullptr);
   EXPECT_EQ(stats->Find("inference_stats")->Find("success")->Find("count")->number, 1);
   const JsonValue& broken = models.items[1];
-  EXPECT_EQ(broken.Find("state")->string, "UNAVAILABLE");
-  EXPECT_THAT(broken.Find("reason")->string, HasSubstr("nope"));
+  EXPECT_EQ(broken.Find("state")->text, "UNAVAILABLE");
+  EXPECT_THAT(broken.Find("reason")->text, HasSubstr("nope"));
   EXPECT_EQ(broken.Find("config"), nullptr);
 }
 
@@ -148,7 +148,7 @@ TEST_F(WebViewTest, DevicesReportMemoryAndNameTheUnknownOnes) {
   ASSERT_NE(memory, nullptr);
   EXPECT_GT(memory->Find("total")->number, 0);
   EXPECT_GT(memory->Find("peak")->number, 0);
-  EXPECT_THAT(devices.items[1].Find("error")->string, HasSubstr("NOPE"));
+  EXPECT_THAT(devices.items[1].Find("error")->text, HasSubstr("NOPE"));
 }
 
 TEST_F(WebViewTest, KernelsListCompilesAndShowSource) {
@@ -156,24 +156,25 @@ TEST_F(WebViewTest, KernelsListCompilesAndShowSource) {
   JsonValue kernels = Json(Call("GET", "/ui/api/kernels"));
   ASSERT_GE(kernels.items.size(), 1u);
   const JsonValue& k = kernels.items.back();
-  EXPECT_EQ(k.Find("device")->string, "CPU:0");
-  EXPECT_FALSE(k.Find("name")->string.empty());
+  EXPECT_EQ(k.Find("device")->text, "CPU:0");
+  EXPECT_FALSE(k.Find("name")->text.empty());
   EXPECT_EQ(k.Find("global")->items.size(), 3u);
   EXPECT_GE(k.Find("compile_ms")->number, 0);
   EXPECT_EQ(k.Find("launches"), nullptr);  // nothing measured: the recorder is off
 
-  const std::string id = std::to_string(k.Find("id")->uint64);
+  ASSERT_TRUE(k.Find("id")->AsUint64().has_value());
+  const std::string id = k.Find("id")->text;
   JsonValue detail = Json(Call("GET", "/ui/api/kernel", "id=" + id));
-  EXPECT_EQ(detail.Find("name")->string, k.Find("name")->string);
-  EXPECT_THAT(detail.Find("source")->string, HasSubstr("define"));  // LLVM IR
+  EXPECT_EQ(detail.Find("name")->text, k.Find("name")->text);
+  EXPECT_THAT(detail.Find("source")->text, HasSubstr("define"));  // LLVM IR
   EXPECT_GE(detail.Find("buffers")->items.size(), 2u);
-  EXPECT_EQ(k.Find("opts")->string, "heuristics");
+  EXPECT_EQ(k.Find("opts")->text, "heuristics");
   // The pipeline replayed on the kernel's AST ends in the compiled source.
   const JsonValue* steps = detail.Find("steps");
   ASSERT_NE(steps, nullptr) << Call("GET", "/ui/api/kernel", "id=" + id).body;
   ASSERT_GE(steps->items.size(), 6u);
-  EXPECT_EQ(steps->items.front().Find("name")->string, "kernel AST (scheduler)");
-  EXPECT_EQ(steps->items.back().Find("text")->string, detail.Find("source")->string);
+  EXPECT_EQ(steps->items.front().Find("name")->text, "kernel AST (scheduler)");
+  EXPECT_EQ(steps->items.back().Find("text")->text, detail.Find("source")->text);
 
   EXPECT_EQ(Call("GET", "/ui/api/kernel", "id=abc").status, 400);
   HttpResponse unknown = Call("GET", "/ui/api/kernel", "id=1");
@@ -191,14 +192,14 @@ TEST_F(WebViewTest, RecorderMeasuresKernelsAndServesTraces) {
   JsonValue kernels = Json(Call("GET", "/ui/api/kernels"));
   int64_t launches = 0;
   for (const JsonValue& k : kernels.items) {
-    if (const JsonValue* n = k.Find("launches")) launches += n->int64;
+    if (const JsonValue* n = k.Find("launches")) launches += n->AsInt64().value_or(0);
   }
   EXPECT_GE(launches, 3);
 
   JsonValue recent = Json(Call("GET", "/ui/api/recent", "seconds=60"));
   EXPECT_TRUE(recent.Find("recording")->boolean);
   ASSERT_FALSE(recent.Find("spans")->items.empty());
-  EXPECT_THAT(recent.Find("spans")->items[0].Find("track")->string, HasSubstr("CPU:0"));
+  EXPECT_THAT(recent.Find("spans")->items[0].Find("track")->text, HasSubstr("CPU:0"));
 
   HttpResponse json = Call("GET", "/ui/api/trace", "seconds=60&format=json");
   EXPECT_EQ(json.status, 200);
