@@ -103,7 +103,8 @@ TEST_F(UopctlTest, LoadShowsProgressUntilReady) {
   EXPECT_EQ(r.code, kExitNotFound);
   r = Run({"load", "add", "--config", "{not json"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_TRUE(Has(r.err, "flag --config: JSON: expected")) << r.err;
+  EXPECT_TRUE(Has(r.err, "flag --config: malformed JSON at byte 1: expected a string key"))
+      << r.err;
   r = Run({"unload", "add"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_TRUE(Has(r.out, "add: unloaded in ")) << r.out;

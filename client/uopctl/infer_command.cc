@@ -6,10 +6,10 @@
 #include "client/lib/npy.h"
 #include "client/uopctl/cli.h"
 #include "client/uopctl/commands.h"
-#include "client/uopctl/json.h"
 #include "client/uopctl/model_inputs.h"
 #include "client/uopctl/shm_session.h"
 #include "client/uopctl/tensor_text.h"
+#include "runtime/base/json.h"
 
 namespace uop::uopctl {
 namespace {

@@ -9,7 +9,7 @@
 #include "client/lib/npy.h"
 #include "client/uopctl/cli.h"
 #include "client/uopctl/commands.h"
-#include "client/uopctl/json.h"
+#include "runtime/base/json.h"
 
 namespace uop::uopctl {
 namespace {

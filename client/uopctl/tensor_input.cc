@@ -3,8 +3,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "client/uopctl/json.h"
 #include "client/uopctl/tensor_text.h"
+#include "runtime/base/json.h"
 #include "runtime/base/status_macros.h"
 
 namespace uop::uopctl {

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "client/lib/infer_tensor.h"
 #include "client/lib/npy.h"
-#include "client/uopctl/json.h"
+#include "runtime/base/json.h"
 
 namespace uop::uopctl {
 
