@@ -6,8 +6,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/json.h"
 #include "runtime/base/status_macros.h"
-#include "runtime/nn/json.h"
 
 namespace uop::nn {
 namespace {
@@ -35,6 +35,14 @@ absl::Status ReadEntry(const std::string& name, const JsonValue& v, SafeTensor* 
                        std::pair<uint64_t, uint64_t>* range) {
   const std::string where = absl::StrCat("tensor \"", name, "\"");
   if (v.kind != JsonValue::Kind::kObject) return Bad(absl::StrCat(where, " is not an object"));
+  // A repeated field would be read as its last value here but refused by
+  // the reference reader (serde's "duplicate field"): refuse it too, so no
+  // file means one tensor to us and another to PyTorch.
+  absl::flat_hash_set<absl::string_view> fields;
+  for (const auto& [field, unused] : v.members) {
+    if (!fields.insert(field).second)
+      return Bad(absl::StrCat(where, " repeats the field \"", field, "\""));
+  }
   const JsonValue* dtype = v.Find("dtype");
   const JsonValue* shape = v.Find("shape");
   const JsonValue* offsets = v.Find("data_offsets");
@@ -47,7 +55,7 @@ absl::Status ReadEntry(const std::string& name, const JsonValue& v, SafeTensor* 
   if (!shape || shape->kind != JsonValue::Kind::kArray)
     return Bad(absl::StrCat(where, " has no \"shape\" array"));
   uint64_t bytes = t->dtype.itemsize();
-  for (const JsonValue& d : shape->array) {
+  for (const JsonValue& d : shape->items) {
     std::optional<int64_t> n = d.AsInt64();
     if (!n || *n < 0)
       return Bad(absl::StrCat(where, " has a shape entry that is not a non-negative integer"));
@@ -55,9 +63,9 @@ absl::Status ReadEntry(const std::string& name, const JsonValue& v, SafeTensor* 
     if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(*n), &bytes))
       return Bad(absl::StrCat(where, " has a shape whose byte size overflows"));
   }
-  if (!offsets || offsets->kind != JsonValue::Kind::kArray || offsets->array.size() != 2)
+  if (!offsets || offsets->kind != JsonValue::Kind::kArray || offsets->items.size() != 2)
     return Bad(absl::StrCat(where, " has no \"data_offsets\" pair"));
-  std::optional<int64_t> begin = offsets->array[0].AsInt64(), end = offsets->array[1].AsInt64();
+  std::optional<int64_t> begin = offsets->items[0].AsInt64(), end = offsets->items[1].AsInt64();
   if (!begin || !end || *begin < 0 || *end < *begin)
     return Bad(absl::StrCat(where, " has data_offsets that are not 0 <= begin <= end"));
   if (static_cast<uint64_t>(*end - *begin) != bytes)
@@ -97,11 +105,11 @@ absl::StatusOr<SafetensorsFile> ParseSafetensors(absl::Span<const uint8_t> bytes
   SafetensorsFile file;
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, size_t>> ranges;
   absl::flat_hash_set<std::string> names;
-  for (const auto& [name, v] : header->object) {
+  for (const auto& [name, v] : header->members) {
     if (!names.insert(name).second) return Bad(absl::StrCat("duplicate name \"", name, "\""));
     if (name == "__metadata__") {
       if (v.kind != JsonValue::Kind::kObject) return Bad("__metadata__ is not an object");
-      for (const auto& [k, s] : v.object) {
+      for (const auto& [k, s] : v.members) {
         if (s.kind != JsonValue::Kind::kString)
           return Bad(absl::StrCat("__metadata__ value of \"", k, "\" is not a string"));
         file.metadata[k] = s.text;
