@@ -11,6 +11,10 @@ namespace uop {
 namespace {
 
 constexpr uint64_t kMaxGartPtes = 1 << 22;  // 16 GiB of GART: plenty for a model
+constexpr uint64_t kMaxTableEntries = 1 << 22;
+constexpr size_t kMaxTablesPerView = 1 << 16;                // 128 GiB of 4 KiB pages
+constexpr uint64_t kPdeAddressMask = 0x0000FFFFFFFFFFC0ull;  // PDE bits 47:6
+constexpr uint64_t kPdeIsPte = 1ull << 54;                   // AMDGPU_PDE_PTE
 
 }  // namespace
 
@@ -60,6 +64,10 @@ void EmulatedGmcIh::AttachHub(Hub& h) {
   regs_.Set(map_.Dword(r.inv_sem), 0);
   Hub* hp = &h;
   regs_.OnWrite(map_.Dword(r.ctx0_cntl), [this, hp](uint32_t v) { OnContextCntl(*hp, v); });
+  for (int vmid = 1; vmid < 16; ++vmid) {
+    regs_.OnWrite(map_.Dword(AmVmContextRegsOf(r, vmid).cntl),
+                  [this, hp, vmid](uint32_t v) { OnVmContextCntl(*hp, vmid, v); });
+  }
   if (r.use_semaphore) {
     regs_.OnRead(map_.Dword(r.inv_sem), [hp](uint32_t) -> uint32_t {
       if (hp->sem_held) return 0;
@@ -101,8 +109,15 @@ void EmulatedGmcIh::AttachHub(Hub& h) {
   regs_.OnRead(map_.Dword(r.inv_ack), [this, hp](uint32_t) -> uint32_t {
     if (hp->pending != 0 && !config_.never_ack && ++hp->ack_reads >= config_.ack_after_reads) {
       hp->ack |= hp->pending;
+      // The TLB refetches what the GPU sees, for the VMIDs requested.
+      if ((hp->pending & 1) != 0) hp->tlb = hp->hdp_view;
+      {
+        std::lock_guard<std::mutex> lock(vm_mu_);
+        for (int vmid = 0; vmid < 16; ++vmid) {
+          if ((hp->pending >> vmid) & 1) hp->tlb_vm[vmid] = hp->hdp_vm[vmid];
+        }
+      }
       hp->pending = 0;
-      hp->tlb = hp->hdp_view;  // the TLB refetches what the GPU sees
       ++hp->invalidations;
     }
     if (hp->unwaited && hp->pending == 0) hp->unwaited = false;  // the driver saw the ACK
@@ -135,6 +150,79 @@ void EmulatedGmcIh::OnContextCntl(Hub& h, uint32_t v) {
     need(((v >> am_field::kCtxDepthShift) & 3) == 0, "depth 0 (the GART is a flat table)");
   }
   h.enabled = enable;
+  std::lock_guard<std::mutex> lock(vm_mu_);
+  h.ctx_enabled[0] = enable;
+}
+
+void EmulatedGmcIh::OnVmContextCntl(Hub& h, int vmid, uint32_t v) {
+  const AmVmHubRegs& hub = *h.regs;
+  const AmVmContextRegs r = AmVmContextRegsOf(hub, vmid);
+  const bool enable = (v & am_field::kCtxEnable) != 0;
+  bool was_enabled;
+  {
+    std::lock_guard<std::mutex> lock(vm_mu_);
+    was_enabled = h.ctx_enabled[vmid];
+  }
+  if (enable && !was_enabled) {
+    auto need = [&](bool ok, const char* what) {
+      if (!ok) {
+        regs_.Violation(
+            absl::StrFormat("%s: CONTEXT%d_CNTL enabled before %s", hub.hub, vmid, what));
+      }
+    };
+    need(Written(r.base_lo) && Written(r.base_hi),
+         "the page table base (BASE_ADDR_LO32/HI32) was set");
+    need((R(r.base_lo) & kPteValid) != 0, "the page table base had its valid bit");
+    need(Written(r.start_lo) && Written(r.start_hi) && Written(r.end_lo) && Written(r.end_hi),
+         "START/END_ADDR were set");
+    const uint64_t start = R(r.start_lo) | (uint64_t{R(r.start_hi) & 0xF} << 32);
+    const uint64_t end = R(r.end_lo) | (uint64_t{R(r.end_hi) & 0xF} << 32);
+    need(start <= end, "a START <= END range");
+    need((R(hub.l1_tlb_cntl) & am_field::kL1TlbEnable) != 0, "the L1 TLB was enabled");
+    need((R(hub.l2_cntl) & am_field::kL2EnableCache) != 0, "the L2 cache was enabled");
+    need(((v >> am_field::kCtxBlockSizeShift) & 0xF) <= 9, "a PAGE_TABLE_BLOCK_SIZE of at most 9");
+  }
+  std::lock_guard<std::mutex> lock(vm_mu_);
+  h.ctx_enabled[vmid] = enable;
+}
+
+std::shared_ptr<const EmulatedVmView> EmulatedGmcIh::SnapshotContext(const Hub& h, int vmid) const {
+  const AmVmContextRegs r = AmVmContextRegsOf(*h.regs, vmid);
+  if (!Written(r.base_lo)) return nullptr;
+  auto view = std::make_shared<EmulatedVmView>();
+  view->cntl = R(r.cntl);
+  view->base = R(r.base_lo) | (uint64_t{R(r.base_hi)} << 32);
+  view->start_page = R(r.start_lo) | (uint64_t{R(r.start_hi) & 0xF} << 32);
+  view->end_page = R(r.end_lo) | (uint64_t{R(r.end_hi) & 0xF} << 32);
+  view->fb_offset = uint64_t{R(h.regs->fb_offset) & 0xFFFFFF} << 24;
+  if ((view->base & kPteValid) == 0 || view->end_page < view->start_page) return view;
+  const uint64_t vram = gpu_.config().vram_size;
+  // Depth-first over the tables reachable from BASE, each copied once.
+  std::vector<std::pair<int, uint64_t>> todo = {{0, view->base & kPdeAddressMask}};
+  while (!todo.empty() && view->tables.size() < kMaxTablesPerView) {
+    const auto [level, addr] = todo.back();
+    todo.pop_back();
+    const uint64_t n = view->entries(level);
+    if (addr < view->fb_offset) continue;
+    const uint64_t pa = addr - view->fb_offset;
+    if (n > kMaxTableEntries || pa >= vram || n * 8 > vram - pa || view->tables.count(pa)) continue;
+    std::vector<uint64_t>& t = view->tables[pa];
+    t.resize(n);
+    gpu_.ReadVram(pa, absl::MakeSpan(reinterpret_cast<uint8_t*>(t.data()), n * 8));
+    if (level == view->depth()) continue;
+    for (uint64_t e : t) {
+      if ((e & kPteValid) != 0 && (e & kPdeIsPte) == 0)
+        todo.push_back({level + 1, e & kPdeAddressMask});
+    }
+  }
+  return view;
+}
+
+EmulatedGmcIh::VmTlb EmulatedGmcIh::TlbOf(const AmVmHubRegs& hub, int vmid) const {
+  if (vmid < 0 || vmid > 15) return {};
+  const Hub& h = HubOf(hub);
+  std::lock_guard<std::mutex> lock(vm_mu_);
+  return VmTlb{h.ctx_enabled[vmid], h.tlb_vm[vmid]};
 }
 
 void EmulatedGmcIh::OnHdpFlush() {
@@ -161,6 +249,9 @@ void EmulatedGmcIh::OnHdpFlush() {
     h.tlb_start = start;
     gpu_.ReadVram(
         base, absl::MakeSpan(reinterpret_cast<uint8_t*>(h.hdp_view.data()), h.hdp_view.size() * 8));
+  }
+  for (Hub& h : hubs_) {
+    for (int vmid = 0; vmid < 16; ++vmid) h.hdp_vm[vmid] = SnapshotContext(h, vmid);
   }
 }
 

@@ -17,11 +17,21 @@
 //    never waited for, or without all levels (L2 PTEs/PDE0-2, L1): violation;
 //  * ENG17_ACK: the VMID bits appear only after `ack_after_reads` reads (a
 //    driver that does not poll never sees them; `never_ack` models a hung
-//    hub); when they appear the hub's TLB reloads context 0's page table;
+//    hub); when they appear the hub's TLB reloads the page tables of exactly
+//    the VMIDs whose bits were requested;
 //  * HDP: the CPU's VRAM writes reach the GPU's view of the page tables only
 //    at an HDP flush (a write to the MMIO remap page, which must have been
-//    remapped through NBIO first: violation otherwise). So TranslateGart sees
-//    a PTE only after write -> HDP flush -> invalidation, as hardware does.
+//    remapped through NBIO first: violation otherwise). So TranslateGart
+//    (context 0) and the walker of vm_walker.h (any context) see a PTE only
+//    after write -> HDP flush -> invalidation, as hardware does;
+//  * contexts 1-15 (VM_CONTEXTn_*, gmc.h's AmVmContextRegsOf): CNTL enabled
+//    before that context's BASE (with its valid bit), START and END were
+//    written, with START > END, before the L1 TLB / L2 are on, or with a
+//    block size past 9 (more than 2^18 PTEs per table): violation. At each
+//    HDP flush the model copies, per hub and context whose BASE is set, the
+//    registers and every page-table page reachable from BASE (an
+//    EmulatedVmView); an acknowledged invalidation of VMID n makes that copy
+//    the hub's TLB for n. The walker translates through the TLB copy only.
 // IH:
 //  * RB_ENABLE before IH_RB_BASE/BASE_HI, before the writeback address (with
 //    WPTR_WRITEBACK_ENABLE), before WPTR/RPTR were zeroed, or with a ring
@@ -38,6 +48,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -46,6 +58,32 @@
 #include "drivers/am/pci/ih.h"
 
 namespace uop {
+
+// One VM context as a hub's walker sees it: the registers and the
+// page-table pages reachable from BASE, as of an HDP flush. Immutable once
+// published (walkers on other threads hold it by shared_ptr).
+struct EmulatedVmView {
+  uint32_t cntl = 0;  // VM_CONTEXTn_CNTL (depth, block size)
+  uint64_t base = 0;  // root PDE as written (address | valid)
+  uint64_t start_page = 0, end_page = 0;
+  uint64_t fb_offset = 0;  // MC_VM_FB_OFFSET in bytes: PTE address - VRAM physical
+  // Each table page (VRAM physical) -> its entries.
+  std::unordered_map<uint64_t, std::vector<uint64_t>> tables;
+
+  int depth() const { return (cntl >> 1) & 3; }
+  int block_size() const { return (cntl >> 3) & 0xF; }
+  // The walk: level 0 (the root) to depth() (the PTB; depth 0 is a flat
+  // table). Level L is indexed by page bits [shift(L), shift(L) + width):
+  // the PTB by 9 + block_size bits, each PDB by 9, the root by whatever the
+  // context's range needs.
+  int shift(int level) const {
+    return level == depth() ? 0 : 9 + block_size() + 9 * (depth() - 1 - level);
+  }
+  uint64_t entries(int level) const {
+    if (level == 0) return ((end_page - start_page) >> shift(0)) + 1;
+    return level == depth() ? uint64_t{512} << block_size() : 512;
+  }
+};
 
 struct EmulatedGmcIhConfig {
   uint64_t fb_base = 0x8000000000;  // 512 GiB, as dGPUs report
@@ -66,6 +104,15 @@ class EmulatedGmcIh {
   absl::Status InjectInterrupt(const IvEntry& entry);
   int hdp_flushes() const { return hdp_flushes_; }
   int invalidations(const AmVmHubRegs& hub) const;
+  // What `hub`'s TLB holds for `vmid` (0-15): whether the context is enabled
+  // and the view its last acknowledged invalidation loaded (nullptr before
+  // one). Safe from any thread (engines walk while the driver maps).
+  struct VmTlb {
+    bool enabled = false;
+    std::shared_ptr<const EmulatedVmView> view;
+  };
+  VmTlb TlbOf(const AmVmHubRegs& hub, int vmid) const;
+  EmulatedPciGpu& gpu() const { return gpu_; }
   // Records a violation for each request whose ACK was never read.
   void FinishChecks();
 
@@ -83,6 +130,10 @@ class EmulatedGmcIh {
     bool enabled = false;
     std::vector<uint64_t> hdp_view, tlb;  // context-0 PTEs as the GPU sees them
     uint64_t tlb_start = 0;               // page number
+    // Every context (0-15) for the walker. hdp_vm is written in hooks only;
+    // tlb_vm and ctx_enabled are read by walkers: under vm_mu_.
+    std::array<std::shared_ptr<const EmulatedVmView>, 16> hdp_vm, tlb_vm;
+    std::array<bool, 16> ctx_enabled{};
   };
 
   EmulatedGmcIh(EmulatedPciGpu& gpu, AmRegisterMap map, EmulatedGmcIhConfig config)
@@ -91,6 +142,10 @@ class EmulatedGmcIh {
   bool Written(const AmReg& r) const { return regs_.FirstWriteOf(map_.Dword(r)) >= 0; }
   void AttachHub(Hub& h);
   void OnContextCntl(Hub& h, uint32_t value);
+  void OnVmContextCntl(Hub& h, int vmid, uint32_t value);
+  // The view of `vmid` on `h` now (registers + reachable tables in VRAM),
+  // or nullptr when its BASE was never written.
+  std::shared_ptr<const EmulatedVmView> SnapshotContext(const Hub& h, int vmid) const;
   void OnHdpFlush();
   void OnIhCntl(uint32_t value);
   Hub& HubOf(const AmVmHubRegs& regs);
@@ -101,6 +156,7 @@ class EmulatedGmcIh {
   const AmRegisterMap map_;
   const EmulatedGmcIhConfig config_;
   Hub hubs_[2];
+  mutable std::mutex vm_mu_;
   int hdp_flushes_ = 0;
   bool ih_enabled_ = false;
   uint32_t ih_wptr_ = 0;  // bytes

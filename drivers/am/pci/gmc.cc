@@ -1,5 +1,8 @@
 #include "drivers/am/pci/gmc.h"
 
+#include <algorithm>
+#include <array>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -14,7 +17,41 @@ constexpr uint64_t kFbUnit = 1 << 24;           // FB_LOCATION_* units
 constexpr uint64_t kApertureShift = 18;         // SYSTEM_APERTURE_* units
 constexpr uint64_t kMcMask = (1ull << 48) - 1;  // GC 11: 48-bit MC addresses
 
+// Context 0's register name with "CONTEXT0" replaced by "CONTEXT<vmid>".
+std::string ContextName(const char* ctx0_name, int vmid) {
+  std::string n = ctx0_name;
+  const size_t at = n.find("CONTEXT0");
+  if (at != std::string::npos) n.replace(at, 8, "CONTEXT" + std::to_string(vmid));
+  return n;
+}
+
 }  // namespace
+
+AmVmContextRegs AmVmContextRegsOf(const AmVmHubRegs& hub, int vmid) {
+  vmid = std::clamp(vmid, 0, 15);
+  // Names live as long as the process (AmReg holds a const char*).
+  static const auto* const names = [] {
+    auto* n = new std::array<std::array<std::string, 7>, 32>;
+    int i = 0;
+    for (const AmVmHubRegs* h : {&kMmhub300Regs, &kGcHub1100Regs}) {
+      for (int v = 0; v < 16; ++v, ++i) {
+        (*n)[i] = {ContextName(h->ctx0_cntl.name, v),     ContextName(h->ctx0_base_lo.name, v),
+                   ContextName(h->ctx0_base_hi.name, v),  ContextName(h->ctx0_start_lo.name, v),
+                   ContextName(h->ctx0_start_hi.name, v), ContextName(h->ctx0_end_lo.name, v),
+                   ContextName(h->ctx0_end_hi.name, v)};
+      }
+    }
+    return n;
+  }();
+  const auto& name = (*names)[(&hub == &kMmhub300Regs ? 0 : 16) + vmid];
+  auto at = [&](const AmReg& r, int k, uint32_t distance) {
+    return AmReg{name[k].c_str(), r.hw_id, r.segment, r.offset + distance * vmid};
+  };
+  return AmVmContextRegs{at(hub.ctx0_cntl, 0, 1),     at(hub.ctx0_base_lo, 1, 2),
+                         at(hub.ctx0_base_hi, 2, 2),  at(hub.ctx0_start_lo, 3, 2),
+                         at(hub.ctx0_start_hi, 4, 2), at(hub.ctx0_end_lo, 5, 2),
+                         at(hub.ctx0_end_hi, 6, 2)};
+}
 
 absl::StatusOr<std::unique_ptr<AmGmc>> AmGmc::Create(const AmRegisterIo& regs,
                                                      const MmioRegion& vram, uint64_t vram_size,
@@ -105,9 +142,7 @@ absl::Status AmGmc::Init() {
   RETURN_IF_ERROR(regs_.Write(kNbio430RemapHdpMemFlushCntl, static_cast<uint32_t>(kHdpFlushRemap)));
   RETURN_IF_ERROR(InitHub(kMmhub300Regs));
   RETURN_IF_ERROR(InitHub(kGcHub1100Regs));
-  RETURN_IF_ERROR(FlushHdp());
-  RETURN_IF_ERROR(InvalidateTlb(kMmhub300Regs, 0));
-  return InvalidateTlb(kGcHub1100Regs, 0);
+  return FlushAndInvalidate(0);
 }
 
 absl::Status AmGmc::MapGart(uint64_t gart_va, uint64_t vram_pa, uint64_t pages) {
@@ -129,9 +164,7 @@ absl::Status AmGmc::MapGart(uint64_t gart_va, uint64_t vram_pa, uint64_t pages) 
       at, absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(ptes.data()), pages * 8)));
   // The GPU reads the table through its own path: make the CPU's writes
   // visible (HDP) before the TLBs refetch.
-  RETURN_IF_ERROR(FlushHdp());
-  RETURN_IF_ERROR(InvalidateTlb(kMmhub300Regs, 0));
-  return InvalidateTlb(kGcHub1100Regs, 0);
+  return FlushAndInvalidate(0);
 }
 
 absl::Status AmGmc::FlushHdp() {
@@ -160,6 +193,7 @@ absl::Status AmGmc::InvalidateTlb(const AmVmHubRegs& hub, int vmid) {
     return absl::InvalidArgumentError(absl::StrFormat("VMID %d (0-15)", vmid));
   }
   const uint32_t bit = 1u << vmid;
+  std::lock_guard<std::mutex> lock(invalidate_mu_);
   if (hub.use_semaphore) {
     // Reading the semaphore takes it when it reads 1.
     RETURN_IF_ERROR(WaitFor(hub, hub.inv_sem, 1, 1, "the invalidation engine 17 semaphore"));
@@ -178,6 +212,12 @@ absl::Status AmGmc::InvalidateTlb(const AmVmHubRegs& hub, int vmid) {
     RETURN_IF_ERROR(regs_.Read(hub.bank_select_reserved_cid2).status());
   }
   return absl::OkStatus();
+}
+
+absl::Status AmGmc::FlushAndInvalidate(int vmid) {
+  RETURN_IF_ERROR(FlushHdp());
+  RETURN_IF_ERROR(InvalidateTlb(kMmhub300Regs, vmid));
+  return InvalidateTlb(kGcHub1100Regs, vmid);
 }
 
 }  // namespace uop
