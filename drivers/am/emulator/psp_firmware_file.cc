@@ -54,7 +54,7 @@ std::vector<uint8_t> BuildPspFirmwareFile(const std::vector<EmuPspComponent>& co
   return b;
 }
 
-std::vector<EmuPspComponent> Navi31SosComponents(size_t bytes) {
+std::vector<EmuPspComponent> Navi31SosComponents(size_t bytes, bool with_toc) {
   std::vector<EmuPspComponent> out;
   const PspFwType order[] = {PspFwType::kKdb,    PspFwType::kSpl,     PspFwType::kSysDrv,
                              PspFwType::kSocDrv, PspFwType::kIntfDrv, PspFwType::kDbgDrv,
@@ -63,6 +63,7 @@ std::vector<EmuPspComponent> Navi31SosComponents(size_t bytes) {
     const uint32_t v = static_cast<uint32_t>(t);
     out.push_back({t, 0x00300000 + v, PatternBytes(bytes + 16 * v, v)});
   }
+  if (with_toc) out.push_back({PspFwType::kToc, 0x00300004, PatternBytes(bytes / 4 + 12, 4)});
   return out;
 }
 

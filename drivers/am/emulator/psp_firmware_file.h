@@ -25,8 +25,9 @@ std::vector<uint8_t> BuildPspFirmwareFile(const std::vector<EmuPspComponent>& co
 // `n` bytes derived from `seed` (distinct per component).
 std::vector<uint8_t> PatternBytes(size_t n, uint32_t seed);
 // The components of a Navi31 sOS file in the bootloader's order (KDB,
-// SPL, SYS_DRV, SOC_DRV, INTF_DRV, DBG_DRV, RAS_DRV, SOS), `bytes` each.
-std::vector<EmuPspComponent> Navi31SosComponents(size_t bytes = 8192);
+// SPL, SYS_DRV, SOC_DRV, INTF_DRV, DBG_DRV, RAS_DRV, SOS), about `bytes`
+// each; `with_toc` appends the TOC (LOAD_TOC's input, not a bootloader stage).
+std::vector<EmuPspComponent> Navi31SosComponents(size_t bytes = 8192, bool with_toc = false);
 
 }  // namespace uop
 

@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "drivers/am/pci/ip_discovery.h"
+#include "drivers/am/pci/ip_firmware.h"
 #include "drivers/am/pci/psp.h"
 
 namespace uop {
@@ -39,6 +41,7 @@ const char* BlCommandName(uint32_t cmd) {
 
 constexpr uint32_t kStatusUnknownCommand = 0xFFFF0002;
 constexpr uint32_t kStatusBadAddress = 0xFFFF0007;
+constexpr uint32_t kStatusAutoloadRefused = 0xFFFF0001;
 
 }  // namespace
 
@@ -224,24 +227,20 @@ void EmulatedPsp::ExecuteFrame(uint32_t dword) {
   }
   std::vector<uint8_t> cmd(psp::kCmdRespSize);
   gpu_.ReadVram(cmd_pa, absl::MakeSpan(cmd));
-  uint32_t status = 0;
-  const uint32_t id = Le32(cmd, psp::kCmdIdOffset);
-  if (id == psp::kCmdLoadIpFw) {
-    const uint64_t fw_mc = Le32(cmd, psp::kCmdOffset) | uint64_t{Le32(cmd, psp::kCmdOffset + 4)}
-                                                            << 32;
-    IpFwLoad load{Le32(cmd, psp::kCmdOffset + 12), Le32(cmd, psp::kCmdOffset + 8), {}};
-    const int64_t fw_pa = Vram(fw_mc, load.size);
-    if (fw_pa < 0 || load.size == 0) {
-      regs_.Violation(
-          absl::StrFormat("LOAD_IP_FW: %u bytes at MC 0x%x are not in VRAM", load.size, fw_mc));
-      status = kStatusBadAddress;
-    } else {
-      load.bytes.resize(load.size);
-      gpu_.ReadVram(static_cast<uint64_t>(fw_pa), absl::MakeSpan(load.bytes));
-      ip_loads_.push_back(std::move(load));
-    }
-  } else {
-    status = kStatusUnknownCommand;
+  uint32_t status = kStatusUnknownCommand;
+  switch (Le32(cmd, psp::kCmdIdOffset)) {
+    case psp::kCmdLoadIpFw:
+      status = LoadIpFw(cmd);
+      break;
+    case psp::kCmdLoadToc:
+      status = LoadToc(cmd, static_cast<uint64_t>(cmd_pa));
+      break;
+    case psp::kCmdSetupTmr:
+      status = SetupTmr(cmd);
+      break;
+    case psp::kCmdAutoloadRlc:
+      status = AutoloadRlc();
+      break;
   }
   gpu_.WriteVram(static_cast<uint64_t>(cmd_pa) + psp::kRespOffset,
                  absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&status), 4));
@@ -249,6 +248,129 @@ void EmulatedPsp::ExecuteFrame(uint32_t dword) {
     gpu_.WriteVram(static_cast<uint64_t>(fence_pa),
                    absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&fence), 4));
   }
+  // Autoload subscribers run once the command is answered, as the RLC would
+  // finish after the PSP accepted it.
+  if (status == 0 && Le32(cmd, psp::kCmdIdOffset) == psp::kCmdAutoloadRlc) {
+    for (const auto& cb : on_autoload_) cb();
+  }
+}
+
+uint32_t EmulatedPsp::LoadIpFw(const std::vector<uint8_t>& cmd) {
+  const uint64_t fw_mc = Le32(cmd, psp::kCmdOffset) | uint64_t{Le32(cmd, psp::kCmdOffset + 4)}
+                                                          << 32;
+  IpFwLoad load{Le32(cmd, psp::kCmdOffset + 12), Le32(cmd, psp::kCmdOffset + 8), {}, 0};
+  const std::string name = GfxFwTypeName(load.fw_type);
+  const int64_t fw_pa = Vram(fw_mc, load.size);
+  if (fw_pa < 0 || load.size == 0) {
+    regs_.Violation(absl::StrFormat("LOAD_IP_FW of %s: %u bytes at MC 0x%x are not in VRAM", name,
+                                    load.size, fw_mc));
+    return kStatusBadAddress;
+  }
+  load.vram = static_cast<uint64_t>(fw_pa);
+  if (tmr_.has_value() && load.vram < tmr_->vram + tmr_->size &&
+      tmr_->vram < load.vram + load.size) {
+    regs_.Violation(
+        absl::StrFormat("LOAD_IP_FW of %s: its %u bytes at VRAM 0x%x overlap the TMR [0x%x, 0x%x)",
+                        name, load.size, load.vram, tmr_->vram, tmr_->vram + tmr_->size));
+    return kStatusBadAddress;
+  }
+  if (load.fw_type == gfx_fw::kSmu) {
+    if (toc_.empty()) regs_.Violation("LOAD_IP_FW of SMU before LOAD_TOC");
+    if (tmr_.has_value()) {
+      regs_.Violation("LOAD_IP_FW of SMU after SETUP_TMR (MP0 13.0 loads the PMFW before the TMR)");
+    }
+  } else {
+    if (loaded_types_.count(gfx_fw::kSmu) == 0) {
+      regs_.Violation(
+          absl::StrFormat("LOAD_IP_FW of %s before the SMU (the SMU goes first)", name));
+    }
+    if (!tmr_.has_value()) {
+      regs_.Violation(absl::StrFormat("LOAD_IP_FW of %s before SETUP_TMR", name));
+    }
+    if (autoload_) {
+      regs_.Violation(absl::StrFormat("LOAD_IP_FW of %s after AUTOLOAD_RLC", name));
+    }
+  }
+  load.bytes.resize(load.size);
+  gpu_.ReadVram(load.vram, absl::MakeSpan(load.bytes));
+  loaded_types_.insert(load.fw_type);
+  ip_loads_.push_back(std::move(load));
+  return 0;
+}
+
+uint32_t EmulatedPsp::LoadToc(const std::vector<uint8_t>& cmd, uint64_t cmd_pa) {
+  const uint64_t mc = Le32(cmd, psp::kCmdOffset) | uint64_t{Le32(cmd, psp::kCmdOffset + 4)} << 32;
+  const uint32_t size = Le32(cmd, psp::kCmdOffset + 8);
+  const int64_t pa = Vram(mc, size);
+  if (pa < 0 || size == 0) {
+    regs_.Violation(absl::StrFormat("LOAD_TOC: %u bytes at MC 0x%x are not in VRAM", size, mc));
+    return kStatusBadAddress;
+  }
+  if (tmr_.has_value()) regs_.Violation("LOAD_TOC after SETUP_TMR");
+  toc_.resize(size);
+  gpu_.ReadVram(static_cast<uint64_t>(pa), absl::MakeSpan(toc_));
+  const uint32_t tmr_size = config_.toc_tmr_size;
+  gpu_.WriteVram(cmd_pa + psp::kRespOffset + psp::kRespTmrSize,
+                 absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(&tmr_size), 4));
+  return 0;
+}
+
+uint32_t EmulatedPsp::SetupTmr(const std::vector<uint8_t>& cmd) {
+  TmrSetup t;
+  t.mc = Le32(cmd, psp::kCmdOffset) | uint64_t{Le32(cmd, psp::kCmdOffset + 4)} << 32;
+  t.size = Le32(cmd, psp::kCmdOffset + 8);
+  t.flags = Le32(cmd, psp::kCmdOffset + 12);
+  t.system_pa = Le32(cmd, psp::kCmdOffset + 16) | uint64_t{Le32(cmd, psp::kCmdOffset + 20)} << 32;
+  if (tmr_.has_value()) {
+    regs_.Violation("SETUP_TMR a second time");
+    return kStatusBadAddress;
+  }
+  if (toc_.empty()) regs_.Violation("SETUP_TMR before LOAD_TOC (the TOC sizes the TMR)");
+  const int64_t pa = Vram(t.mc, t.size);
+  if (pa < 0 || t.size == 0 || t.size % 4096 != 0 || t.mc % psp::kTmrAlignment != 0) {
+    regs_.Violation(absl::StrFormat(
+        "SETUP_TMR: %u bytes at MC 0x%x: not whole 4 KiB pages at a 1 MiB-aligned address inside "
+        "VRAM",
+        t.size, t.mc));
+    return kStatusBadAddress;
+  }
+  t.vram = static_cast<uint64_t>(pa);
+  if (!toc_.empty() && t.size < config_.toc_tmr_size) {
+    regs_.Violation(absl::StrFormat("SETUP_TMR: %u bytes, smaller than the %u LOAD_TOC asked for",
+                                    t.size, config_.toc_tmr_size));
+  }
+  if ((t.flags & psp::kTmrFlagVirtPhyAddr) == 0) {
+    regs_.Violation("SETUP_TMR without virt_phy_addr (tmr_flags bit 1)");
+  } else if (t.system_pa != t.vram) {
+    regs_.Violation(absl::StrFormat(
+        "SETUP_TMR: system_phy_addr 0x%x is not the TMR's VRAM address 0x%x (MC 0x%x)", t.system_pa,
+        t.vram, t.mc));
+  }
+  tmr_ = t;
+  return 0;
+}
+
+uint32_t EmulatedPsp::AutoloadRlc() {
+  if (autoload_) {
+    regs_.Violation("AUTOLOAD_RLC a second time");
+    return kStatusAutoloadRefused;
+  }
+  if (!tmr_.has_value()) {
+    regs_.Violation("AUTOLOAD_RLC before SETUP_TMR");
+    return kStatusAutoloadRefused;
+  }
+  std::string missing;
+  for (uint32_t t : {gfx_fw::kRlcG, gfx_fw::kImuI, gfx_fw::kImuD, gfx_fw::kRs64Pfp, gfx_fw::kRs64Me,
+                     gfx_fw::kRs64Mec, gfx_fw::kSdmaUcodeTh0}) {
+    if (loaded_types_.count(t) == 0)
+      absl::StrAppend(&missing, missing.empty() ? "" : ", ", GfxFwTypeName(t));
+  }
+  if (!missing.empty()) {
+    regs_.Violation(absl::StrCat("AUTOLOAD_RLC before ", missing, " was loaded"));
+    return kStatusAutoloadRefused;
+  }
+  autoload_ = true;
+  return 0;
 }
 
 }  // namespace uop

@@ -23,17 +23,38 @@
 //    DESTROY_RINGS drops the ring;
 //  * a C2PMSG_67 write with no ring, or not on a frame boundary: violation;
 //    otherwise each new frame is executed: the command buffer (MC address
-//    in the frame) is read, LOAD_IP_FW is recorded (fw_type, size, the bytes
-//    at its address) with status 0, an unknown command gets status
-//    0xFFFF0002, and the frame's fence value is written at its fence address
-//    (`drop_fences`: never, a hung sOS).
+//    in the frame) is read and executed (below), an unknown command gets
+//    status 0xFFFF0002, and the frame's fence value is written at its fence
+//    address (`drop_fences`: never, a hung sOS).
+// GFX commands, in MP0 13.0's order (LOAD_TOC, SMU, SETUP_TMR, the other
+// images, AUTOLOAD_RLC):
+//  * LOAD_TOC records the TOC bytes and answers `toc_tmr_size` in
+//    psp_gfx_resp.tmr_size; after SETUP_TMR: violation;
+//  * SETUP_TMR: before LOAD_TOC, twice, smaller than the TOC asked, not whole
+//    4 KiB pages, MC address not 1 MiB aligned (PSP_TMR_ALIGNMENT) or
+//    outside VRAM, virt_phy_addr not set or the physical address not the
+//    MC address's VRAM offset: violation (the bad ones answered 0xFFFF0007);
+//    recorded;
+//  * LOAD_IP_FW records fw_type, size and the bytes; violations: SMU before
+//    LOAD_TOC or after SETUP_TMR, another image before the SMU or before
+//    SETUP_TMR, a GFX image after AUTOLOAD_RLC, an image overlapping the TMR
+//    or outside VRAM;
+//  * AUTOLOAD_RLC before SETUP_TMR, before every image the RLC autoload
+//    boots (RLC_G, IMU_I, IMU_D, RS64 PFP/ME/MEC, SDMA TH0) arrived, or a
+//    second time: violation (answered 0xFFFF0001); otherwise the autoload is
+//    complete at once and every OnAutoload callback runs. The model writes
+//    no GC register: the GFX model subscribes and sets the RLC bootload
+//    status the GFX bring-up polls.
 // MC addresses are translated with MMMC_VM_FB_LOCATION_BASE as the GMC
 // model serves it.
 #ifndef UOP_DRIVERS_AM_EMULATOR_PSP_MODEL_H_
 #define UOP_DRIVERS_AM_EMULATOR_PSP_MODEL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,6 +70,9 @@ struct EmulatedPspConfig {
   bool sos_alive_at_start = false;
   bool drop_fences = false;
   size_t snapshot_bytes = 4096;
+  // psp_gfx_resp.tmr_size answered to LOAD_TOC (tinygrad reserves 0x1300000
+  // for MP0 13.0; the real answer depends on the firmware).
+  uint32_t toc_tmr_size = 0x1300000;
 };
 
 class EmulatedPsp {
@@ -62,6 +86,12 @@ class EmulatedPsp {
     uint32_t fw_type = 0;
     uint32_t size = 0;
     std::vector<uint8_t> bytes;  // `size` bytes at its address
+    uint64_t vram = 0;           // where they were
+  };
+  struct TmrSetup {
+    uint64_t mc = 0, vram = 0;  // vram: the MC address translated
+    uint32_t size = 0, flags = 0;
+    uint64_t system_pa = 0;  // what the command said
   };
 
   static absl::StatusOr<std::unique_ptr<EmulatedPsp>> Attach(EmulatedPciGpu& gpu,
@@ -72,6 +102,12 @@ class EmulatedPsp {
   bool sos_alive() const { return sos_alive_; }
   bool ring_created() const { return ring_size_ != 0; }
   int frames_executed() const { return frames_; }
+  const std::vector<uint8_t>& toc_bytes() const { return toc_; }  // empty: no LOAD_TOC
+  const std::optional<TmrSetup>& tmr() const { return tmr_; }
+  bool autoload_started() const { return autoload_; }
+  // Runs `callback` when AUTOLOAD_RLC is accepted (the RLC autoload is then
+  // complete in this model): the GFX model's hook.
+  void OnAutoload(std::function<void()> callback) { on_autoload_.push_back(std::move(callback)); }
 
  private:
   EmulatedPsp(EmulatedPciGpu& gpu, AmRegisterMap map, EmulatedPspConfig config)
@@ -85,6 +121,12 @@ class EmulatedPsp {
   void OnRingControl(uint32_t value);
   void OnWptr(uint32_t wptr);
   void ExecuteFrame(uint32_t dword);
+  // The GFX commands; `cmd` is the 1024-byte psp_gfx_cmd_resp, the result
+  // the response status.
+  uint32_t LoadIpFw(const std::vector<uint8_t>& cmd);
+  uint32_t LoadToc(const std::vector<uint8_t>& cmd, uint64_t cmd_pa);
+  uint32_t SetupTmr(const std::vector<uint8_t>& cmd);
+  uint32_t AutoloadRlc();
 
   EmulatedPciGpu& gpu_;
   EmulatedRegisterFile& regs_;
@@ -109,6 +151,12 @@ class EmulatedPsp {
   int frames_ = 0;
   std::vector<BootloaderLoad> bl_loads_;
   std::vector<IpFwLoad> ip_loads_;
+  // GFX commands.
+  std::vector<uint8_t> toc_;
+  std::optional<TmrSetup> tmr_;
+  std::set<uint32_t> loaded_types_;
+  bool autoload_ = false;
+  std::vector<std::function<void()>> on_autoload_;
 };
 
 }  // namespace uop

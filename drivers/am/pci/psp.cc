@@ -1,8 +1,10 @@
 #include "drivers/am/pci/psp.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
@@ -19,7 +21,7 @@ void Put32(std::vector<uint8_t>& b, size_t at, uint32_t v) { std::memcpy(b.data(
 absl::StatusOr<std::unique_ptr<AmPsp>> AmPsp::Create(const AmRegisterIo& regs,
                                                      const MmioRegion& vram, AmGmc& gmc,
                                                      AmVramArena& arena, AmPspConfig config) {
-  std::unique_ptr<AmPsp> p(new AmPsp(regs, vram, gmc, config));
+  std::unique_ptr<AmPsp> p(new AmPsp(regs, vram, gmc, arena, config));
   ASSIGN_OR_RETURN(p->fw_buf_,
                    arena.Allocate(psp::kOneMeg, psp::kOneMeg, "the PSP firmware buffer"));
   ASSIGN_OR_RETURN(p->cmd_buf_, arena.Allocate(kPage, kPage, "the PSP command buffer"));
@@ -179,12 +181,52 @@ absl::StatusOr<uint32_t> AmPsp::Submit(uint32_t cmd_id, absl::Span<const uint8_t
   return vram_.Read32(cmd_buf_ + psp::kRespOffset);
 }
 
+absl::StatusOr<uint32_t> AmPsp::ResponseWord(size_t offset) const {
+  if (offset % 4 != 0 || offset + 4 > psp::kCmdRespSize - psp::kRespOffset) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PSP: response offset %u is not a dword of psp_gfx_resp", offset));
+  }
+  return vram_.Read32(cmd_buf_ + psp::kRespOffset + offset);
+}
+
+absl::Status AmPsp::EnsureStaging(uint64_t bytes) {
+  if (bytes <= staging_size_) return absl::OkStatus();
+  // A bump arena cannot free: LoadIpFirmwares sizes this once to its
+  // largest image.
+  const uint64_t size = (bytes + psp::kOneMeg - 1) & ~(psp::kOneMeg - 1);
+  ASSIGN_OR_RETURN(staging_,
+                   arena_.Allocate(size, psp::kOneMeg, "the PSP staging buffer for large images"));
+  staging_size_ = size;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> AmPsp::StageIpImage(absl::Span<const uint8_t> image) {
+  if (image.size() <= psp::kOneMeg) {
+    RETURN_IF_ERROR(StageInFwBuffer(image, "the IP firmware image"));
+    return fw_buf_;
+  }
+  RETURN_IF_ERROR(EnsureStaging(image.size()));
+  RETURN_IF_ERROR(vram_.WriteBlock(staging_, image));
+  // Zero to the end of the last 4 KiB page, as the 1 MiB buffer is.
+  static const std::vector<uint8_t> kZeros(kPage, 0);
+  const uint64_t tail = (kPage - image.size() % kPage) % kPage;
+  RETURN_IF_ERROR(
+      vram_.WriteBlock(staging_ + image.size(), absl::MakeConstSpan(kZeros).first(tail)));
+  RETURN_IF_ERROR(gmc_.FlushHdp());
+  return staging_;
+}
+
 absl::Status AmPsp::LoadIpFw(uint32_t fw_type, absl::Span<const uint8_t> image) {
   if (image.empty()) {
     return absl::InvalidArgumentError(absl::StrFormat("PSP: empty image for fw_type %u", fw_type));
   }
-  RETURN_IF_ERROR(StageInFwBuffer(image, "the IP firmware image"));
-  const uint64_t mc = gmc_.VramMc(fw_buf_);
+  if (image.size() > UINT32_MAX) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("PSP: %s image of %u bytes does not fit fw_size (32 bits)",
+                        GfxFwTypeName(fw_type), image.size()));
+  }
+  ASSIGN_OR_RETURN(uint64_t at, StageIpImage(image));
+  const uint64_t mc = gmc_.VramMc(at);
   std::vector<uint8_t> load(16, 0);  // psp_gfx_cmd_load_ip_fw
   Put32(load, 0, static_cast<uint32_t>(mc));
   Put32(load, 4, static_cast<uint32_t>(mc >> 32));
@@ -193,10 +235,116 @@ absl::Status AmPsp::LoadIpFw(uint32_t fw_type, absl::Span<const uint8_t> image) 
   ASSIGN_OR_RETURN(uint32_t status, Submit(psp::kCmdLoadIpFw, load));
   if (status != 0) {
     return absl::InternalError(
-        absl::StrFormat("PSP: LOAD_IP_FW of fw_type %u (%u bytes) failed: response status 0x%x",
-                        fw_type, image.size(), status));
+        absl::StrFormat("PSP: LOAD_IP_FW of %s (fw_type %u, %u bytes) failed: response status 0x%x",
+                        GfxFwTypeName(fw_type), fw_type, image.size(), status));
+  }
+  if (fw_type == gfx_fw::kRlcG) rlc_g_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> AmPsp::LoadToc(const PspFirmware& sos) {
+  absl::Span<const uint8_t> toc = sos.Bytes(PspFwType::kToc);
+  if (toc.empty()) {
+    tmr_size_ = psp::kDefaultTmrSize;  // psp_tmr_init without a TOC
+    return tmr_size_;
+  }
+  RETURN_IF_ERROR(StageInFwBuffer(toc, "TOC"));
+  const uint64_t mc = gmc_.VramMc(fw_buf_);
+  std::vector<uint8_t> cmd(12, 0);  // psp_gfx_cmd_load_toc
+  Put32(cmd, 0, static_cast<uint32_t>(mc));
+  Put32(cmd, 4, static_cast<uint32_t>(mc >> 32));
+  Put32(cmd, 8, static_cast<uint32_t>(toc.size()));
+  ASSIGN_OR_RETURN(uint32_t status, Submit(psp::kCmdLoadToc, cmd));
+  if (status != 0) {
+    return absl::InternalError(
+        absl::StrFormat("PSP: LOAD_TOC (%u bytes of %s) failed: response status 0x%x", toc.size(),
+                        sos.name, status));
+  }
+  ASSIGN_OR_RETURN(uint32_t size, ResponseWord(psp::kRespTmrSize));
+  if (size == 0) {
+    return absl::DataLossError(absl::StrFormat(
+        "PSP: LOAD_TOC of %s answered tmr_size 0 (psp_gfx_resp at command buffer + %u)", sos.name,
+        psp::kRespOffset + psp::kRespTmrSize));
+  }
+  tmr_size_ = size;
+  return size;
+}
+
+absl::Status AmPsp::SetupTmr() {
+  if (!ring_created_) return absl::FailedPreconditionError("PSP: SetupTmr before CreateRing");
+  if (tmr_ == 0) {
+    // amdgpu_bo_create_kernel rounds to pages.
+    const uint64_t size = (uint64_t{tmr_size_} + kPage - 1) & ~(kPage - 1);
+    ASSIGN_OR_RETURN(tmr_, arena_.Allocate(size, psp::kTmrAlignment, "the PSP TMR"));
+    tmr_size_ = static_cast<uint32_t>(size);
+  }
+  const uint64_t mc = gmc_.VramMc(tmr_);
+  std::vector<uint8_t> cmd(24, 0);  // psp_gfx_cmd_setup_tmr
+  Put32(cmd, 0, static_cast<uint32_t>(mc));
+  Put32(cmd, 4, static_cast<uint32_t>(mc >> 32));
+  Put32(cmd, 8, tmr_size_);
+  Put32(cmd, 12, psp::kTmrFlagVirtPhyAddr);
+  Put32(cmd, 16, static_cast<uint32_t>(tmr_));
+  Put32(cmd, 20, static_cast<uint32_t>(tmr_ >> 32));
+  ASSIGN_OR_RETURN(uint32_t status, Submit(psp::kCmdSetupTmr, cmd));
+  if (status != 0) {
+    return absl::InternalError(
+        absl::StrFormat("PSP: SETUP_TMR (%u bytes at VRAM 0x%x, MC 0x%x) failed: status 0x%x",
+                        tmr_size_, tmr_, mc, status));
+  }
+  tmr_ready_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status AmPsp::LoadIpFirmwares(absl::Span<const AmIpFirmware> images) {
+  uint64_t largest = 0;
+  for (const AmIpFirmware& fw : images) {
+    const bool smu = fw.fw_type == gfx_fw::kSmu;
+    if (smu == tmr_ready_) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "PSP: %s (%s) %s: MP0 13.0 takes the SMU before SETUP_TMR and the other images after it",
+          fw.name, GfxFwTypeName(fw.fw_type), smu ? "after SetupTmr" : "before SetupTmr"));
+    }
+    largest = std::max<uint64_t>(largest, fw.image.size());
+  }
+  if (largest > psp::kOneMeg) RETURN_IF_ERROR(EnsureStaging(largest));
+  for (const AmIpFirmware& fw : images) {
+    absl::Status s = LoadIpFw(fw.fw_type, fw.image);
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(fw.name, ": ", s.message()));
   }
   return absl::OkStatus();
+}
+
+absl::Status AmPsp::AutoloadRlc() {
+  if (!rlc_g_loaded_) {
+    return absl::FailedPreconditionError(
+        "PSP: AUTOLOAD_RLC before RLC_G was loaded (Linux starts it after the last GFX image)");
+  }
+  ASSIGN_OR_RETURN(uint32_t status, Submit(psp::kCmdAutoloadRlc, {}));
+  if (status != 0) {
+    return absl::InternalError(
+        absl::StrFormat("PSP: AUTOLOAD_RLC failed: response status 0x%x", status));
+  }
+  autoload_started_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status AmPsp::BringUp(const PspFirmware& sos, absl::Span<const AmIpFirmware> images) {
+  for (size_t i = 1; i < images.size(); ++i) {
+    if (images[i].fw_type == gfx_fw::kSmu) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "PSP: the SMU image is #%u; it must come first (ReadAmIpFirmware's order)", i));
+    }
+  }
+  RETURN_IF_ERROR(LoadSos(sos));
+  RETURN_IF_ERROR(CreateRing());
+  RETURN_IF_ERROR(LoadToc(sos).status());
+  // MP0 13.0 (pmfw_centralized_cstate_management): the PMFW before the TMR.
+  const size_t smu = !images.empty() && images[0].fw_type == gfx_fw::kSmu ? 1 : 0;
+  RETURN_IF_ERROR(LoadIpFirmwares(images.first(smu)));
+  RETURN_IF_ERROR(SetupTmr());
+  RETURN_IF_ERROR(LoadIpFirmwares(images.subspan(smu)));
+  return AutoloadRlc();
 }
 
 }  // namespace uop

@@ -24,6 +24,21 @@
 //     be 0. LOAD_IP_FW (cmd 6) carries the image's MC address (in the 1 MiB
 //     buffer), size and GFX_FW_TYPE.
 //
+//   TMR (psp_tmr_init / psp_tmr_load): LOAD_TOC (0x20) with the sOS file's
+//     TOC component in the 1 MiB buffer; the PSP answers the TMR size it
+//     needs in psp_gfx_resp.tmr_size (cmd + 864 + 16). The TMR is that size
+//     (rounded up to 4 KiB) in VRAM, 1 MiB aligned (PSP_TMR_ALIGNMENT), and
+//     SETUP_TMR (5) gets its MC address, size, tmr_flags.virt_phy_addr and
+//     its VRAM physical address (amdgpu_gmc_vram_pa; no XGMI offset here).
+//     A file without a TOC keeps Linux's default PSP_TMR_SIZE (4 MiB).
+//   IP firmware and autoload (psp_hw_start, psp_load_non_psp_fw on MP0 13.0,
+//     which has pmfw_centralized_cstate_management and autoload_supported):
+//     the SMU's PMFW is loaded after LOAD_TOC and before SETUP_TMR; then
+//     every other image in enum AMDGPU_UCODE_ID order (ip_firmware.h), and
+//     AUTOLOAD_RLC (0x21) once RLC_G, the last GFX image, arrived. Images
+//     larger than the 1 MiB buffer go through a VRAM staging buffer sized to
+//     the largest (Linux keeps all images in one ucode BO instead).
+//
 // Every wait is bounded (AmPspConfig::wait_timeout) and a timeout is
 // DeadlineExceeded naming the register (or the fence) and what it read.
 // Addresses given to the PSP are MC addresses (AmGmc::VramMc): the GMC must
@@ -39,6 +54,7 @@
 #include "absl/types/span.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/gmc.h"
+#include "drivers/am/pci/ip_firmware.h"
 #include "drivers/am/pci/psp_firmware.h"
 #include "drivers/am/pci/vram_arena.h"
 #include "drivers/common/mmio.h"
@@ -62,12 +78,21 @@ inline constexpr uint32_t kRingTypeKm = 2;              // PSP_RING_TYPE__KM, wr
 inline constexpr uint32_t kCtrlDestroyRings = 0x30000;  // GFX_CTRL_CMD_ID_DESTROY_RINGS
 inline constexpr uint32_t kResponse = 1u << 31;
 // enum psp_gfx_cmd_id
+inline constexpr uint32_t kCmdSetupTmr = 5;
 inline constexpr uint32_t kCmdLoadIpFw = 6;
+inline constexpr uint32_t kCmdLoadToc = 0x20;
+inline constexpr uint32_t kCmdAutoloadRlc = 0x21;
+// struct psp_gfx_cmd_setup_tmr: tmr_flags bit 1 (bitfield.virt_phy_addr):
+// the command carries both the MC and the physical address.
+inline constexpr uint32_t kTmrFlagVirtPhyAddr = 1u << 1;
+inline constexpr uint64_t kTmrAlignment = 1 << 20;     // PSP_TMR_ALIGNMENT
+inline constexpr uint32_t kDefaultTmrSize = 0x400000;  // PSP_TMR_SIZE (all but Aldebaran)
 // Layouts.
 inline constexpr size_t kCmdRespSize = 1024;  // struct psp_gfx_cmd_resp
 inline constexpr size_t kCmdIdOffset = 8;
 inline constexpr size_t kCmdOffset = 28;    // union psp_gfx_commands
 inline constexpr size_t kRespOffset = 864;  // struct psp_gfx_resp (status first)
+inline constexpr size_t kRespTmrSize = 16;  // psp_gfx_resp.tmr_size, from kRespOffset
 inline constexpr size_t kFrameSize = 64;    // struct psp_gfx_rb_frame
 inline constexpr uint64_t kOneMeg = 1 << 20;
 inline constexpr uint64_t kRingSize = 0x10000;
@@ -80,7 +105,8 @@ struct AmPspConfig {
 class AmPsp {
  public:
   // Allocates the 1 MiB firmware buffer (1 MiB-aligned), the command buffer,
-  // the fence page and the ring in VRAM.
+  // the fence page and the ring in VRAM. `arena` must outlive the AmPsp
+  // (the TMR and a staging buffer for large images are allocated later).
   static absl::StatusOr<std::unique_ptr<AmPsp>> Create(const AmRegisterIo& regs,
                                                        const MmioRegion& vram, AmGmc& gmc,
                                                        AmVramArena& arena, AmPspConfig config = {});
@@ -93,19 +119,47 @@ class AmPsp {
   // zeroed psp_gfx_cmd_resp. Returns the response status (0 = success) or
   // an error when the PSP does not answer.
   absl::StatusOr<uint32_t> Submit(uint32_t cmd_id, absl::Span<const uint8_t> command);
-  // LOAD_IP_FW of `image` (at most 1 MiB) as GFX_FW_TYPE `fw_type`; a
-  // non-zero response status is an error naming it.
+  // The psp_gfx_resp dword at `offset` (from cmd + 864) of the last command.
+  absl::StatusOr<uint32_t> ResponseWord(size_t offset) const;
+  // LOAD_IP_FW of `image` as GFX_FW_TYPE `fw_type` (from the 1 MiB buffer,
+  // or a staging buffer for larger images); a non-zero response status is an
+  // error naming it. No ordering checks: LoadIpFirmwares / BringUp have them.
   absl::Status LoadIpFw(uint32_t fw_type, absl::Span<const uint8_t> image);
+
+  // LOAD_TOC of the file's TOC component; returns the TMR size the PSP
+  // asks for (also kept for SetupTmr). A file without a TOC: no command, the
+  // default 4 MiB. A reply of 0 bytes is DataLoss (Linux would set up no
+  // TMR, which MP0 13.0's RLC autoload cannot do without).
+  absl::StatusOr<uint32_t> LoadToc(const PspFirmware& sos);
+  // Allocates the TMR (once) and sends SETUP_TMR; refused before CreateRing.
+  absl::Status SetupTmr();
+  // LOAD_IP_FW of each image in the given order (ReadAmIpFirmware's): the
+  // SMU only before SetupTmr, everything else only after it
+  // (FailedPrecondition otherwise, naming the image).
+  absl::Status LoadIpFirmwares(absl::Span<const AmIpFirmware> images);
+  // GFX_CMD_ID_AUTOLOAD_RLC; refused (FailedPrecondition) before RLC_G was
+  // loaded. The GC side then reports the autoload through the RLC's
+  // bootload status (the GFX bring-up polls it).
+  absl::Status AutoloadRlc();
+  // The whole PSP step in Linux's order: LoadSos, CreateRing, LoadToc, the
+  // SMU image (if `images` has one, it must be first), SetupTmr, the other
+  // images, AutoloadRlc.
+  absl::Status BringUp(const PspFirmware& sos, absl::Span<const AmIpFirmware> images);
 
   uint64_t fw_buffer() const { return fw_buf_; }  // VRAM physical
   uint64_t cmd_buffer() const { return cmd_buf_; }
   uint64_t fence_buffer() const { return fence_buf_; }
   uint64_t ring() const { return ring_; }
   uint32_t last_fence() const { return fence_value_; }
+  uint64_t tmr() const { return tmr_; }  // VRAM physical; 0 before SetupTmr
+  uint32_t tmr_size() const { return tmr_size_; }
+  bool tmr_ready() const { return tmr_ready_; }
+  bool autoload_started() const { return autoload_started_; }
 
  private:
-  AmPsp(const AmRegisterIo& regs, const MmioRegion& vram, AmGmc& gmc, AmPspConfig config)
-      : regs_(regs), vram_(vram), gmc_(gmc), config_(config) {}
+  AmPsp(const AmRegisterIo& regs, const MmioRegion& vram, AmGmc& gmc, AmVramArena& arena,
+        AmPspConfig config)
+      : regs_(regs), vram_(vram), gmc_(gmc), arena_(arena), config_(config) {}
   // Polls `reg` until (value & mask) == want, or until non-zero.
   absl::Status WaitFor(const AmReg& reg, uint32_t mask, uint32_t want, const char* what,
                        bool nonzero = false);
@@ -113,14 +167,25 @@ class AmPsp {
   // and flushes HDP.
   absl::Status StageInFwBuffer(absl::Span<const uint8_t> bytes, const char* what);
   absl::Status LoadComponent(const PspFirmware& sos, PspFwType type, uint32_t bl_cmd);
+  // Copies an IP image into VRAM (the 1 MiB buffer or the staging buffer)
+  // and returns its VRAM address.
+  absl::StatusOr<uint64_t> StageIpImage(absl::Span<const uint8_t> image);
+  absl::Status EnsureStaging(uint64_t bytes);
 
   const AmRegisterIo& regs_;
   const MmioRegion& vram_;
   AmGmc& gmc_;
+  AmVramArena& arena_;
   const AmPspConfig config_;
   uint64_t fw_buf_ = 0, cmd_buf_ = 0, fence_buf_ = 0, ring_ = 0;
   bool ring_created_ = false;
   uint32_t fence_value_ = 0;
+  uint32_t tmr_size_ = psp::kDefaultTmrSize;
+  uint64_t tmr_ = 0;
+  bool tmr_ready_ = false;
+  uint64_t staging_ = 0, staging_size_ = 0;  // for images over 1 MiB
+  bool rlc_g_loaded_ = false;
+  bool autoload_started_ = false;
 };
 
 }  // namespace uop

@@ -4,15 +4,18 @@
 // every bounded wait times out naming what it waited for.
 #include "drivers/am/pci/psp.h"
 
+#include <cstring>
 #include <memory>
 
 #include "drivers/am/emulator/discovery_table.h"
 #include "drivers/am/emulator/emulated_pci_gpu.h"
 #include "drivers/am/emulator/gmc_ih_model.h"
+#include "drivers/am/emulator/ip_firmware_files.h"
 #include "drivers/am/emulator/psp_firmware_file.h"
 #include "drivers/am/emulator/psp_model.h"
 #include "drivers/am/pci/discovery_reader.h"
 #include "drivers/am/pci/gmc.h"
+#include "drivers/am/pci/ip_firmware.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/common/emulated_kernel_io.h"
 #include "gtest/gtest.h"
@@ -115,21 +118,32 @@ TEST(AmPsp, BootsSosCreatesTheRingAndLoadsIpFirmware) {
   EXPECT_EQ(rig->file().WritesOf(rig->Dword(kMp01300Regs.c2pmsg_64)),
             std::vector<uint32_t>{psp::kRingTypeKm << 16});
 
-  const std::vector<uint8_t> mec = PatternBytes(300000, 89);
-  ASSERT_TRUE(rig->psp->LoadIpFw(/*GFX_FW_TYPE_RS64_MEC=*/89, mec).ok());
-  ASSERT_EQ(rig->psp_model->ip_fw_loads().size(), 1u);
-  EXPECT_EQ(rig->psp_model->ip_fw_loads()[0].fw_type, 89u);
-  EXPECT_EQ(rig->psp_model->ip_fw_loads()[0].bytes, mec);
+  // LOAD_IP_FW through the ring, in MP0 13.0's order: TOC, SMU, TMR, others.
+  ASSERT_TRUE(rig->psp->LoadToc(Sos(Navi31SosComponents(8192, /*with_toc=*/true))).ok());
   uint32_t fence = 0;
   rig->gpu->ReadVram(rig->psp->fence_buffer(),
                      absl::MakeSpan(reinterpret_cast<uint8_t*>(&fence), 4));
   EXPECT_EQ(fence, 1u);
   EXPECT_EQ(rig->file().WritesOf(rig->Dword(kMp01300Regs.c2pmsg_67)), std::vector<uint32_t>{16});
+  const std::vector<uint8_t> smu = PatternBytes(5000, 18);
+  ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kSmu, smu).ok());
+  ASSERT_TRUE(rig->psp->SetupTmr().ok());
+  const std::vector<uint8_t> mec = PatternBytes(300000, 89);
+  ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kRs64Mec, mec).ok());
+  const auto& ip = rig->psp_model->ip_fw_loads();
+  ASSERT_EQ(ip.size(), 2u);
+  EXPECT_EQ(ip[0].fw_type, gfx_fw::kSmu);
+  EXPECT_EQ(ip[0].bytes, smu);
+  EXPECT_EQ(ip[1].fw_type, gfx_fw::kRs64Mec);
+  EXPECT_EQ(ip[1].bytes, mec);
+  EXPECT_EQ(ip[1].vram, rig->psp->fw_buffer());
 
   const std::vector<uint8_t> pfp = PatternBytes(4000, 87);
-  ASSERT_TRUE(rig->psp->LoadIpFw(/*GFX_FW_TYPE_RS64_PFP=*/87, pfp).ok());
-  EXPECT_EQ(rig->psp_model->ip_fw_loads()[1].bytes, pfp);
-  EXPECT_EQ(rig->psp->last_fence(), 2u);
+  ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kRs64Pfp, pfp).ok());
+  EXPECT_EQ(rig->psp_model->ip_fw_loads()[2].bytes, pfp);
+  EXPECT_EQ(rig->psp->last_fence(), 5u);
+  EXPECT_EQ(rig->file().WritesOf(rig->Dword(kMp01300Regs.c2pmsg_67)),
+            (std::vector<uint32_t>{16, 32, 48, 64, 80}));
   EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
 }
 
@@ -262,6 +276,285 @@ TEST(AmPsp, OutOfOrderHandshakesAreViolations) {
     EXPECT_TRUE(rig->HasViolation("before C2PMSG_69/70/71"));
     EXPECT_FALSE(rig->psp_model->ring_created());
   }
+}
+
+// --- TOC, TMR, IP firmware, RLC autoload ---------------------------------
+
+PspFirmware SosWithToc() { return Sos(Navi31SosComponents(8192, /*with_toc=*/true)); }
+
+// The images of the synthetic Navi31 files, read as the integrator will.
+std::vector<AmIpFirmware> Images(Rig& rig, const EmuIpFirmwareSet& set) {
+  InstallIpFirmware(rig.io, "/lib/firmware/amdgpu", set);
+  absl::StatusOr<IpDiscoveryTable> table = ParseIpDiscovery(BuildDiscoveryBinary(Navi31Ips()));
+  EXPECT_TRUE(table.ok()) << table.status();
+  absl::StatusOr<std::vector<AmIpFirmware>> fw =
+      ReadAmIpFirmware(rig.io, "/lib/firmware/amdgpu", *table);
+  EXPECT_TRUE(fw.ok()) << fw.status();
+  return *fw;
+}
+
+std::vector<uint8_t> Words(std::initializer_list<uint32_t> words) {
+  std::vector<uint8_t> b(words.size() * 4);
+  size_t i = 0;
+  for (uint32_t w : words) std::memcpy(b.data() + 4 * i++, &w, 4);
+  return b;
+}
+
+TEST(AmPsp, BringUpLoadsTocTmrEveryImageAndStartsTheAutoload) {
+  std::unique_ptr<Rig> rig = MakeRig();
+  const EmuIpFirmwareSet set = Navi31IpFirmware();
+  const std::vector<AmIpFirmware> images = Images(*rig, set);
+  size_t loads_at_autoload = 0;
+  int autoloads = 0;
+  rig->psp_model->OnAutoload([&] {
+    ++autoloads;
+    loads_at_autoload = rig->psp_model->ip_fw_loads().size();
+  });
+  const PspFirmware sos = SosWithToc();
+  absl::Status s = rig->psp->BringUp(sos, images);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
+
+  // TOC: the file's component, byte-exact; the TMR the size it asked for.
+  const absl::Span<const uint8_t> toc = sos.Bytes(PspFwType::kToc);
+  EXPECT_EQ(rig->psp_model->toc_bytes(), std::vector<uint8_t>(toc.begin(), toc.end()));
+  ASSERT_TRUE(rig->psp_model->tmr().has_value());
+  const EmulatedPsp::TmrSetup& tmr = *rig->psp_model->tmr();
+  EXPECT_EQ(tmr.size, EmulatedPspConfig{}.toc_tmr_size);
+  EXPECT_EQ(rig->psp->tmr_size(), tmr.size);
+  EXPECT_EQ(tmr.vram, rig->psp->tmr());
+  EXPECT_EQ(tmr.vram % (1 << 20), 0u);
+  EXPECT_EQ(tmr.mc, rig->gmc->VramMc(rig->psp->tmr()));
+  EXPECT_EQ(tmr.system_pa, rig->psp->tmr());
+  EXPECT_EQ(tmr.flags, psp::kTmrFlagVirtPhyAddr);
+
+  // Every image, byte-exact, with its fw_type, in Linux's order.
+  const auto& loads = rig->psp_model->ip_fw_loads();
+  ASSERT_EQ(loads.size(), set.expected.size());
+  for (size_t i = 0; i < loads.size(); ++i) {
+    EXPECT_EQ(loads[i].fw_type, set.expected[i].fw_type) << i;
+    EXPECT_EQ(loads[i].bytes, set.expected[i].image) << i;
+  }
+  // The autoload once, after the last image; the ring carried TOC, SMU,
+  // SETUP_TMR, the 23 other images and AUTOLOAD_RLC.
+  EXPECT_EQ(autoloads, 1);
+  EXPECT_EQ(loads_at_autoload, set.expected.size());
+  EXPECT_TRUE(rig->psp->autoload_started());
+  EXPECT_EQ(rig->psp_model->frames_executed(), static_cast<int>(set.expected.size()) + 3);
+  EXPECT_EQ(rig->psp->last_fence(), set.expected.size() + 3);
+}
+
+TEST(AmPsp, ImagesOverOneMegabyteGoThroughAStagingBuffer) {
+  std::unique_ptr<Rig> rig = MakeRig();
+  EmuIpFirmwareConfig c;
+  c.mec_bytes = (3 << 20) / 2 + 123;  // 1.5 MiB + 123
+  const EmuIpFirmwareSet set = Navi31IpFirmware(c);
+  const std::vector<AmIpFirmware> images = Images(*rig, set);
+  absl::Status s = rig->psp->BringUp(SosWithToc(), images);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
+  bool seen = false;
+  for (const EmulatedPsp::IpFwLoad& l : rig->psp_model->ip_fw_loads()) {
+    if (l.fw_type != gfx_fw::kRs64Mec) continue;
+    seen = true;
+    EXPECT_EQ(l.size, c.mec_bytes);
+    EXPECT_NE(l.vram, rig->psp->fw_buffer());
+    EXPECT_EQ(l.vram % (1 << 20), 0u);
+    EXPECT_EQ(l.bytes, set.expected[5].image);
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST(AmPsp, TocAbsentOrAnsweringZero) {
+  // A file without a TOC: Linux's default TMR size and no command.
+  EmulatedPspConfig alive;
+  alive.sos_alive_at_start = true;
+  std::unique_ptr<Rig> rig = MakeRig(alive);
+  ASSERT_TRUE(rig->psp->CreateRing().ok());
+  absl::StatusOr<uint32_t> size = rig->psp->LoadToc(Sos());
+  ASSERT_TRUE(size.ok()) << size.status();
+  EXPECT_EQ(*size, psp::kDefaultTmrSize);
+  EXPECT_EQ(rig->psp_model->frames_executed(), 0);
+
+  EmulatedPspConfig zero = alive;
+  zero.toc_tmr_size = 0;
+  std::unique_ptr<Rig> r2 = MakeRig(zero);
+  ASSERT_TRUE(r2->psp->CreateRing().ok());
+  size = r2->psp->LoadToc(SosWithToc());
+  EXPECT_EQ(size.status().code(), absl::StatusCode::kDataLoss) << size.status();
+  EXPECT_NE(size.status().message().find("tmr_size 0"), std::string::npos) << size.status();
+}
+
+TEST(AmPsp, TheDriverRefusesOutOfOrderCalls) {
+  EmulatedPspConfig alive;
+  alive.sos_alive_at_start = true;
+  std::unique_ptr<Rig> rig = MakeRig(alive);
+  const std::vector<AmIpFirmware> images = Images(*rig, Navi31IpFirmware());
+  EXPECT_EQ(rig->psp->SetupTmr().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(rig->psp->CreateRing().ok());
+  ASSERT_TRUE(rig->psp->LoadToc(SosWithToc()).ok());
+  // An image other than the SMU before the TMR.
+  absl::Status s = rig->psp->LoadIpFirmwares(absl::MakeConstSpan(images).subspan(1, 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("SDMA_UCODE_TH0"), std::string::npos) << s;
+  s = rig->psp->AutoloadRlc();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  ASSERT_TRUE(rig->psp->LoadIpFirmwares(absl::MakeConstSpan(images).first(1)).ok());
+  ASSERT_TRUE(rig->psp->SetupTmr().ok());
+  // The SMU after the TMR.
+  s = rig->psp->LoadIpFirmwares(absl::MakeConstSpan(images).first(1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("SMU"), std::string::npos) << s;
+  EXPECT_EQ(rig->psp_model->ip_fw_loads().size(), 1u);  // nothing sent for the refused calls
+  EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
+
+  // BringUp wants the SMU first.
+  std::unique_ptr<Rig> r2 = MakeRig();
+  std::vector<AmIpFirmware> swapped = Images(*r2, Navi31IpFirmware());
+  std::swap(swapped[0], swapped[1]);
+  s = r2->psp->BringUp(SosWithToc(), swapped);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(r2->psp_model->bootloader_loads().empty());
+}
+
+// A rig with sOS and ring up, and LOAD_TOC done unless `toc` is false.
+std::unique_ptr<Rig> RingRig(bool toc = true) {
+  EmulatedPspConfig alive;
+  alive.sos_alive_at_start = true;
+  std::unique_ptr<Rig> rig = MakeRig(alive);
+  EXPECT_TRUE(rig->psp->CreateRing().ok());
+  if (toc) {
+    EXPECT_TRUE(rig->psp->LoadToc(SosWithToc()).ok());
+  }
+  return rig;
+}
+
+TEST(AmPsp, OutOfOrderGfxCommandsAreViolations) {
+  const std::vector<uint8_t> smu = PatternBytes(100, 1), mec = PatternBytes(100, 2);
+  {  // SETUP_TMR before LOAD_TOC
+    std::unique_ptr<Rig> rig = RingRig(/*toc=*/false);
+    ASSERT_TRUE(rig->psp->SetupTmr().ok());
+    EXPECT_TRUE(rig->HasViolation("SETUP_TMR before LOAD_TOC")) << rig->file().CheckNoViolations();
+  }
+  {  // the SMU before LOAD_TOC
+    std::unique_ptr<Rig> rig = RingRig(/*toc=*/false);
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kSmu, smu).ok());
+    EXPECT_TRUE(rig->HasViolation("SMU before LOAD_TOC")) << rig->file().CheckNoViolations();
+  }
+  {  // another image first (no SMU) and before the TMR
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kRs64Mec, mec).ok());
+    EXPECT_TRUE(rig->HasViolation("LOAD_IP_FW of RS64_MEC before the SMU"));
+    EXPECT_TRUE(rig->HasViolation("LOAD_IP_FW of RS64_MEC before SETUP_TMR"));
+  }
+  {  // the SMU after the TMR; LOAD_TOC after the TMR; SETUP_TMR twice
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(rig->psp->SetupTmr().ok());
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kSmu, smu).ok());
+    EXPECT_TRUE(rig->HasViolation("SMU after SETUP_TMR")) << rig->file().CheckNoViolations();
+    ASSERT_TRUE(rig->psp->LoadToc(SosWithToc()).ok());
+    EXPECT_TRUE(rig->HasViolation("LOAD_TOC after SETUP_TMR"));
+    EXPECT_EQ(rig->psp->SetupTmr().code(), absl::StatusCode::kInternal);
+    EXPECT_TRUE(rig->HasViolation("SETUP_TMR a second time"));
+  }
+  {  // AUTOLOAD_RLC before the TMR
+    std::unique_ptr<Rig> rig = RingRig();
+    absl::StatusOr<uint32_t> st = rig->psp->Submit(psp::kCmdAutoloadRlc, {});
+    ASSERT_TRUE(st.ok());
+    EXPECT_NE(*st, 0u);
+    EXPECT_TRUE(rig->HasViolation("AUTOLOAD_RLC before SETUP_TMR"));
+  }
+  {  // AUTOLOAD_RLC with only the SMU and RLC_G loaded: no autoload happens
+    std::unique_ptr<Rig> rig = RingRig();
+    bool called = false;
+    rig->psp_model->OnAutoload([&] { called = true; });
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kSmu, smu).ok());
+    ASSERT_TRUE(rig->psp->SetupTmr().ok());
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kRlcG, mec).ok());
+    absl::Status s = rig->psp->AutoloadRlc();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+    EXPECT_TRUE(rig->HasViolation(
+        "AUTOLOAD_RLC before IMU_I, IMU_D, RS64_PFP, RS64_ME, RS64_MEC, SDMA_UCODE_TH0 was loaded"))
+        << rig->file().CheckNoViolations();
+    EXPECT_FALSE(called);
+    EXPECT_FALSE(rig->psp_model->autoload_started());
+  }
+  {  // after a full bring-up: AUTOLOAD_RLC again, a GFX image after it
+    std::unique_ptr<Rig> rig = MakeRig();
+    ASSERT_TRUE(rig->psp->BringUp(SosWithToc(), Images(*rig, Navi31IpFirmware())).ok());
+    EXPECT_EQ(rig->psp->AutoloadRlc().code(), absl::StatusCode::kInternal);
+    EXPECT_TRUE(rig->HasViolation("AUTOLOAD_RLC a second time"));
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kRs64Mec, mec).ok());
+    EXPECT_TRUE(rig->HasViolation("LOAD_IP_FW of RS64_MEC after AUTOLOAD_RLC"));
+  }
+}
+
+TEST(AmPsp, BadTmrAndOverlappingImagesAreViolations) {
+  // Raw SETUP_TMR commands: {mc lo, mc hi, size, flags, pa lo, pa hi}.
+  auto setup = [](Rig& rig, uint64_t vram, uint32_t size, uint32_t flags, uint64_t pa) {
+    const uint64_t mc = rig.gmc->VramMc(vram);
+    return rig.psp->Submit(
+        psp::kCmdSetupTmr,
+        Words({static_cast<uint32_t>(mc), static_cast<uint32_t>(mc >> 32), size, flags,
+               static_cast<uint32_t>(pa), static_cast<uint32_t>(pa >> 32)}));
+  };
+  const uint32_t want = EmulatedPspConfig{}.toc_tmr_size;
+  const uint64_t at = 64 << 20;  // free, 1 MiB-aligned VRAM in the test rig
+  {
+    std::unique_ptr<Rig> rig = RingRig();
+    absl::StatusOr<uint32_t> st = setup(*rig, at + 4096, want, psp::kTmrFlagVirtPhyAddr, at + 4096);
+    ASSERT_TRUE(st.ok());
+    EXPECT_NE(*st, 0u);
+    EXPECT_TRUE(rig->HasViolation("1 MiB-aligned")) << rig->file().CheckNoViolations();
+  }
+  {
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(setup(*rig, at, want - 4096, psp::kTmrFlagVirtPhyAddr, at).ok());
+    EXPECT_TRUE(rig->HasViolation("smaller than the")) << rig->file().CheckNoViolations();
+  }
+  {
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(setup(*rig, at, want, 0, at).ok());
+    EXPECT_TRUE(rig->HasViolation("without virt_phy_addr")) << rig->file().CheckNoViolations();
+  }
+  {
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(setup(*rig, at, want, psp::kTmrFlagVirtPhyAddr, rig->gmc->VramMc(at)).ok());
+    EXPECT_TRUE(rig->HasViolation("system_phy_addr")) << rig->file().CheckNoViolations();
+  }
+  {
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(setup(*rig, kVram - (1 << 20), want, psp::kTmrFlagVirtPhyAddr, 0).ok());
+    EXPECT_TRUE(rig->HasViolation("inside VRAM")) << rig->file().CheckNoViolations();
+  }
+  {  // an image whose address lies inside the TMR
+    std::unique_ptr<Rig> rig = RingRig();
+    ASSERT_TRUE(rig->psp->LoadIpFw(gfx_fw::kSmu, PatternBytes(64, 3)).ok());
+    ASSERT_TRUE(rig->psp->SetupTmr().ok());
+    const uint64_t mc = rig->gmc->VramMc(rig->psp->tmr() + 8192);
+    absl::StatusOr<uint32_t> st = rig->psp->Submit(
+        psp::kCmdLoadIpFw, Words({static_cast<uint32_t>(mc), static_cast<uint32_t>(mc >> 32), 4096,
+                                  gfx_fw::kRs64Mec}));
+    ASSERT_TRUE(st.ok());
+    EXPECT_NE(*st, 0u);
+    EXPECT_TRUE(rig->HasViolation("overlap the TMR")) << rig->file().CheckNoViolations();
+  }
+}
+
+TEST(AmPsp, BringUpWaitsAreBounded) {
+  EmulatedPspConfig lost;
+  lost.sos_alive_at_start = true;
+  lost.drop_fences = true;
+  std::unique_ptr<Rig> rig = MakeRig(lost, absl::Milliseconds(20));
+  const std::vector<AmIpFirmware> images = Images(*rig, Navi31IpFirmware());
+  const absl::Time start = absl::Now();
+  absl::Status s = rig->psp->BringUp(SosWithToc(), images);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_NE(s.message().find("command 32"), std::string::npos) << s;  // LOAD_TOC
+  EXPECT_GE(took, absl::Milliseconds(20));
+  EXPECT_LT(took, absl::Seconds(1));
+  EXPECT_FALSE(rig->psp->tmr_ready());
 }
 
 }  // namespace
