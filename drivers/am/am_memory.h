@@ -6,7 +6,8 @@
 // what a vanished device returns (drivers/common/mmio.h): an all-0xFF page
 // probes a canary word the allocator wrote into VRAM at start-up, and if the
 // canary reads wrong too, the copy fails with Unavailable instead of handing
-// back 0xFF bytes as data. Freed allocations are pooled by size class.
+// back 0xFF bytes as data (drivers/common/host_mapped_copy.h). Freed
+// allocations are pooled by size class (drivers/common/size_class_pool.h).
 // Driver-internal memory (rings, signals, kernel arguments in GTT; code in
 // VRAM) comes from AllocInternal and is not counted.
 //
@@ -18,14 +19,14 @@
 #define UOP_DRIVERS_AM_AM_MEMORY_H_
 
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "drivers/allocator.h"
 #include "drivers/am/am_interface.h"
+#include "drivers/common/host_mapped_copy.h"
 #include "drivers/common/mmio.h"
+#include "drivers/common/size_class_pool.h"
 
 namespace uop {
 
@@ -58,19 +59,14 @@ class AmAllocator final : public Allocator {
   absl::Status Probe() const;
 
  private:
-  AmAllocator(AmGpuInterface* gpu, std::string device, const Options& options)
-      : gpu_(gpu), device_(std::move(device)), options_(options) {}
-  static size_t SizeClass(size_t bytes);
+  AmAllocator(AmGpuInterface* gpu, std::string device, const Options& options);
 
   AmGpuInterface* const gpu_;
   const std::string device_;
-  const Options options_;
-  AmMemory canary_;
-  LivenessProbe probe_;
-  mutable std::mutex mu_;
-  std::map<size_t, std::vector<AmMemory>> cache_;  // guarded by mu_
-  AllocatorStats stats_;                           // guarded by mu_
-  uint64_t next_id_ = 1;                           // guarded by mu_
+  AmMemory canary_;      // set once by Create
+  LivenessProbe probe_;  // set once by Create
+  SizeClassPool<AmMemory> pool_;
+  const HostMappedCopier copier_;
 };
 
 // What a buffer from AmAllocator carries.
