@@ -2,9 +2,11 @@
 //
 // Adreno shares the SoC's memory with the CPU: every buffer is a KGSL GPU
 // object mapped into this process (write-combined), so buffers are always
-// host-visible, CopyIn/CopyOut are memcpy and CopyBetween a memmove. Freed
-// objects are kept in size classes (powers of two from 4 KiB) and reused;
-// ReleaseCached returns them to KGSL.
+// host-visible, CopyIn/CopyOut are memcpy and CopyBetween a memmove
+// (drivers/common/host_mapped_copy.h; system memory does not vanish, so
+// nothing is probed). Freed objects are kept in size classes (powers of two
+// from 4 KiB, drivers/common/size_class_pool.h) and reused; ReleaseCached
+// returns them to KGSL.
 //
 //   QcomAllocator alloc(kgsl, "QCOM:0", {.memory_limit = 1 << 30});
 //   ASSIGN_OR_RETURN(DeviceBuffer* b, alloc.Alloc(4096));
@@ -15,12 +17,11 @@
 #define UOP_DRIVERS_QCOM_QCOM_MEMORY_H_
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "drivers/allocator.h"
+#include "drivers/common/host_mapped_copy.h"
+#include "drivers/common/size_class_pool.h"
 #include "drivers/qcom/kgsl.h"
 
 namespace uop {
@@ -61,15 +62,10 @@ class QcomAllocator final : public Allocator {
   void FreeInternal(const Kgsl::Memory& m);
 
  private:
-  static size_t SizeClass(size_t bytes);
-
   Kgsl* const kgsl_;
   const std::string device_;
-  const Options options_;
-  mutable std::mutex mu_;
-  std::map<size_t, std::vector<Kgsl::Memory>> cache_;  // by size class, guarded by mu_
-  AllocatorStats stats_;                               // guarded by mu_
-  uint64_t next_id_ = 1;                               // guarded by mu_
+  SizeClassPool<Kgsl::Memory> pool_;
+  const HostMappedCopier copier_;
 };
 
 }  // namespace uop
