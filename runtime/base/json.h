@@ -65,6 +65,8 @@ absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
 // `s` as a JSON string literal, quotes included: '"', '\' and control
 // characters escaped, everything else (UTF-8 included) passed through.
 std::string JsonQuote(absl::string_view s);
+// The same, appended to `out`: for writers that build one large buffer.
+void AppendJsonQuoted(absl::string_view s, std::string* out);
 
 // Appends compact JSON text to a string. The caller keeps the structure
 // balanced (Key before each object member's value); commas are automatic.

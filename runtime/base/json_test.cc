@@ -193,6 +193,14 @@ TEST(JsonQuote, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(JsonQuote("\xc3\xa9"), "\"\xc3\xa9\"");  // UTF-8 as is
 }
 
+TEST(JsonQuote, AppendJsonQuotedAppendsToWhatIsThere) {
+  std::string out = "[";
+  AppendJsonQuoted("a\"", &out);
+  out += ",";
+  AppendJsonQuoted("\x7f", &out);
+  EXPECT_EQ(out, "[\"a\\\"\",\"\x7f\"");
+}
+
 TEST(JsonQuote, EveryByteRoundTripsThroughParseJson) {
   std::string all;
   for (int c = 1; c < 256; ++c) all.push_back(static_cast<char>(c));

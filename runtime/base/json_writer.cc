@@ -5,9 +5,8 @@
 #include "runtime/base/json.h"
 
 namespace uop {
-namespace {
 
-void AppendQuoted(absl::string_view s, std::string* out) {
+void AppendJsonQuoted(absl::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   for (char c : s) {
@@ -40,6 +39,8 @@ void AppendQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+
 // Appends a number's shortest round-trip text.
 template <typename T>
 void AppendNumber(T v, std::string* out) {
@@ -53,7 +54,7 @@ void AppendNumber(T v, std::string* out) {
 std::string JsonQuote(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  AppendQuoted(s, &out);
+  AppendJsonQuoted(s, &out);
   return out;
 }
 
@@ -92,7 +93,7 @@ void JsonWriter::Key(absl::string_view key) {
 
 void JsonWriter::String(absl::string_view s) {
   Separate();
-  AppendQuoted(s, out_);
+  AppendJsonQuoted(s, out_);
 }
 
 void JsonWriter::Int(int64_t v) {
