@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "runtime/base/json.h"
 #include "runtime/profiler/slice_layout.h"
 
 namespace uop::profiler {
@@ -18,33 +19,6 @@ namespace {
 
 // Device groups become pseudo-processes numbered after the real pid range.
 constexpr int64_t kGroupPidBase = int64_t{1} << 32;
-
-void AppendEscaped(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // Microseconds with nanosecond decimals, exact for any int64.
 std::string Micros(int64_t ns) {
@@ -101,7 +75,7 @@ class JsonWriter {
     Comma();
     absl::StrAppend(&out_, "{\"ph\":\"M\",\"name\":\"", what, "\",\"pid\":", pid, ",\"tid\":", tid,
                     ",\"args\":{\"name\":");
-    AppendEscaped(&out_, name);
+    AppendJsonQuoted(name, &out_);
     out_.append("}}");
   }
 
@@ -125,7 +99,7 @@ class JsonWriter {
       if (e.arg_types[i] == ArgType::kFlow) continue;
       if (!first) out_.push_back(',');
       first = false;
-      AppendEscaped(&out_, s_.name(e.arg_keys[i]));
+      AppendJsonQuoted(s_.name(e.arg_keys[i]), &out_);
       out_.push_back(':');
       const int64_t v = e.arg_values[i];
       switch (e.arg_types[i]) {
@@ -142,7 +116,7 @@ class JsonWriter {
           out_.append(v != 0 ? "true" : "false");
           break;
         case ArgType::kString:
-          AppendEscaped(&out_, s_.name(static_cast<NameId>(v)));
+          AppendJsonQuoted(s_.name(static_cast<NameId>(v)), &out_);
           break;
         case ArgType::kNone:
         case ArgType::kFlow:
@@ -160,7 +134,7 @@ class JsonWriter {
     Comma();
     if (m.type == Marker::kCounter) {
       out_.append("{\"ph\":\"C\",\"name\":");
-      AppendEscaped(&out_, s_.tracks[e.track].name);
+      AppendJsonQuoted(s_.tracks[e.track].name, &out_);
       absl::StrAppend(&out_, ",\"pid\":", place.pid, ",\"ts\":", Micros(e.ts),
                       ",\"args\":{\"value\":");
       if (e.double_counter()) {
@@ -173,7 +147,7 @@ class JsonWriter {
     }
     out_.append(m.type == Marker::kBegin ? "{\"ph\":\"X\",\"name\":"
                                          : "{\"ph\":\"i\",\"s\":\"t\",\"name\":");
-    AppendEscaped(&out_, s_.name(e.name));
+    AppendJsonQuoted(s_.name(e.name), &out_);
     absl::StrAppend(&out_, ",\"pid\":", place.pid, ",\"tid\":", place.tid,
                     ",\"ts\":", Micros(e.ts));
     if (m.type == Marker::kBegin) absl::StrAppend(&out_, ",\"dur\":", Micros(e.value));
