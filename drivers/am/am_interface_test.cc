@@ -262,6 +262,30 @@ TEST(AmInterface, CreateGoesThroughTheInterfaceWithTheExpectedSpecs) {
   ExpectAllReleased(*s);
 }
 
+TEST(AmInterface, AllocatorHonorsTheMemoryLimit) {
+  auto s = std::make_shared<FakeState>();
+  AmDevice::Options o = Opts();
+  o.memory.memory_limit = 64 << 10;
+  absl::StatusOr<std::unique_ptr<AmDevice>> d =
+      AmDevice::Create(std::make_unique<FakeGpu>(s), Node(), std::move(o));
+  ASSERT_TRUE(d.ok()) << d.status();
+  Allocator& a = (*d)->allocator();
+  absl::StatusOr<DeviceBuffer*> b = a.Alloc(40000);
+  ASSERT_TRUE(b.ok()) << b.status();
+  const size_t allocs = s->allocs.size();
+  absl::StatusOr<DeviceBuffer*> over = a.Alloc(30000);
+  ASSERT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();
+  EXPECT_NE(over.status().message().find("AM_FAKE:0: allocating 30000 bytes exceeds the memory "
+                                         "limit of 65536"),
+            absl::string_view::npos)
+      << over.status();
+  EXPECT_EQ(s->allocs.size(), allocs);  // refused before the interface is asked
+  a.Free(*b);
+  absl::StatusOr<DeviceBuffer*> fits = a.Alloc(30000);  // the cached block does not count
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  a.Free(*fits);
+}
+
 TEST(AmInterface, AllocatorAllocatesAndFreesThroughTheInterface) {
   auto s = std::make_shared<FakeState>();
   absl::StatusOr<std::unique_ptr<AmDevice>> d = Make(s);

@@ -185,6 +185,26 @@ TEST(QcomEmulated, GpuFaultFailsTheQueueWithoutWaitingOutItsTimeout) {
   EXPECT_EQ((*q)->Submit(cb).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(QcomEmulated, AllocatorHonorsTheMemoryLimit) {
+  QcomDevice::Options o;
+  o.memory.memory_limit = 64 << 10;
+  EmulatedQcom emu = Emulated(std::move(o));
+  Allocator& a = emu.device->allocator();
+  absl::StatusOr<DeviceBuffer*> b = a.Alloc(40000);
+  ASSERT_TRUE(b.ok()) << b.status();
+  absl::StatusOr<DeviceBuffer*> over = a.Alloc(30000);
+  ASSERT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();
+  EXPECT_NE(over.status().message().find(": allocating 30000 bytes exceeds the memory "
+                                         "limit of 65536"),
+            absl::string_view::npos)
+      << over.status();
+  a.Free(*b);
+  absl::StatusOr<DeviceBuffer*> fits = a.Alloc(30000);  // the cached block does not count
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(a.stats().bytes_in_use, 30000u);
+  a.Free(*fits);
+}
+
 TEST(QcomEmulated, AllocatorPoolsFreedMemory) {
   EmulatedQcom emu = Emulated();
   Allocator& a = emu.device->allocator();
