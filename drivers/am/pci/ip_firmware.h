@@ -26,9 +26,11 @@
 //                        RLC_DRAM_BOOT, v2.3 RLC_P and RLC_V, each when its
 //                        size is non-zero (amdgpu_gfx_rlc_init_microcode).
 //
-// MES (gc_<GC>_mes_2.bin / _mes1.bin) is NOT read: uop schedules through its
-// own queues, not MES, and which GFX_FW_TYPE Linux gives MES changed between
-// kernels (CP_MES 33 / MES_STACK 34, later RS64_MES 76 / RS64_MES_STACK 77).
+// MES (gc_<GC>_mes_2.bin / _mes1.bin) is NOT read: uop maps its queues
+// through KIQ, not MES (Linux with amdgpu.mes=0 registers no MES ucode
+// either). Were it loaded on MP0 13.0, psp_get_fw_type gives CP_MES 33 /
+// MES_STACK 34 (scheduler pipe) and CP_MES_KIQ 81 / MES_KIQ_STACK 82 (newer
+// PSPs, e.g. 15.0.8, use RS64_MES 76 / RS64_KIQ 78 instead).
 //
 // Every offset and size is checked against the file: a part outside it
 // (32-bit wrap included), a required part that is empty, `size_bytes` not
