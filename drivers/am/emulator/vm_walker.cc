@@ -132,14 +132,22 @@ std::optional<GpuAddressSpace::Allocation> EmulatedVmSpace::AllocationAt(uint64_
   const uint64_t flags = PteFlags(at->pte);
   const uint64_t page = va & ~(kPage - 1);
   const uint64_t page_pa = at->vram_pa & ~(kPage - 1);
-  // Whether page `p` continues the run (same flags, contiguous with `va`'s).
-  auto continues = [&](uint64_t p) {
+  // Whether page `p` continues the run (same flags, contiguous with `va`'s);
+  // if so, `*frag_run` is its fragment's size: every page of the fragment
+  // translates from its first PTE, so the whole fragment continues too.
+  auto continues = [&](uint64_t p, uint64_t* frag_run) {
     absl::StatusOr<PageWalk> w = WalkIn(view, p);
-    return w.ok() && PteFlags(w->pte) == flags && w->vram_pa == page_pa + (p - page);
+    if (!w.ok() || PteFlags(w->pte) != flags || w->vram_pa != page_pa + (p - page)) return false;
+    *frag_run = kPage << FragmentOf(w->pte);
+    return true;
   };
-  uint64_t lo = page, hi = page + kPage;  // [lo, hi)
-  while (lo >= kPage && continues(lo - kPage)) lo -= kPage;
-  while (hi != 0 && continues(hi)) hi += kPage;
+  const uint64_t origin = view.start_page * kPage;  // fragments align to START
+  uint64_t lo = page, hi = page + kPage;            // [lo, hi)
+  uint64_t run = 0;
+  while (lo > origin && continues(lo - kPage, &run)) {
+    lo = lo - kPage - (lo - kPage - origin) % run;  // the fragment's first page
+  }
+  while (hi != 0 && continues(hi, &run)) hi += run - (hi - origin) % run;
   Allocation a;
   a.va = lo;
   a.id = page_pa - (page - lo);

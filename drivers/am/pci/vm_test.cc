@@ -259,6 +259,44 @@ TEST(AmVm, FragmentsFollowAlignmentAndTheWalkerTrustsThem) {
   EXPECT_EQ(space.Walk(va4 + kPage)->pte & kPteAddressMask, a);
 }
 
+TEST(AmVm, AllocationAtSpansFragmentsAndStopsAtNeighbours) {
+  auto rig = MakeRig();
+  std::unique_ptr<AmVm> vm = rig->Vm(1);
+  // 6 MiB + 3 pages, physically contiguous: fragments 2 MiB (x3) then
+  // smaller; a page either side with other flags or another place.
+  const uint64_t size = 6 * kMiB + 3 * kPage;
+  const uint64_t pa = *rig->vram->Allocate(size + 2 * kMiB, 2 * kMiB);
+  const uint64_t va = *vm->AllocateVa(size + 4 * kMiB, 2 * kMiB) + 2 * kMiB;
+  ASSERT_TRUE(vm->Map(va, pa, size).ok());
+  AmVmMapFlags x;
+  x.executable = true;
+  ASSERT_TRUE(vm->Map(va - kPage, pa + size + kPage, kPage).ok());  // not contiguous
+  ASSERT_TRUE(vm->Map(va + size, pa + size, kPage, x).ok());        // other flags
+  EmulatedVmSpace space(*rig->model, kGcHub1100Regs, 1);
+  for (uint64_t at : {va, va + 3 * kMiB + 5, va + size - 1}) {
+    std::optional<GpuAddressSpace::Allocation> a = space.AllocationAt(at);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->va, va);
+    EXPECT_EQ(a->size, size);
+    EXPECT_EQ(a->id, pa);
+    EXPECT_FALSE(a->executable);
+  }
+  EXPECT_EQ(space.AllocationAt(va + size)->size, kPage);
+  EXPECT_TRUE(space.AllocationAt(va + size)->executable);
+}
+
+TEST(AmVm, TheWalkerAlsoReadsTheFlatGartOfVmidZero) {
+  auto rig = MakeRig();
+  const uint64_t pa = *rig->vram->Allocate(2 * kPage);
+  ASSERT_TRUE(rig->gmc->MapGart(rig->gmc->gart_start() + 0x5000, pa, 2).ok());
+  for (const AmVmHubRegs* hub : kHubs) {
+    EmulatedVmSpace gart(*rig->model, *hub, 0);
+    EXPECT_EQ(gart.Translate(rig->gmc->gart_start() + 0x5010, kPage), rig->View(pa + 0x10));
+    EXPECT_EQ(gart.Translate(rig->gmc->gart_start() + 0x7000, 1), nullptr);
+    EXPECT_EQ(gart.Walk(rig->gmc->gart_end() + 1).status().code(), absl::StatusCode::kOutOfRange);
+  }
+}
+
 TEST(AmVm, UnmapClearsAndFreesEmptyTables) {
   auto rig = MakeRig();
   std::unique_ptr<AmVm> vm = rig->Vm(1);
@@ -353,6 +391,23 @@ TEST(AmVm, RandomMapUnmapMatchesAModel) {
         ASSERT_EQ(p, rig->View(it->second * kPage + 8)) << std::hex << page;
       }
     }
+    if (it == model.end()) return;
+    // The allocation around it: the model's run of VA pages that continue
+    // physically (all maps here have the same flags).
+    uint64_t lo = page, hi = page + 1;
+    for (auto b = model.find(lo - 1);
+         b != model.end() && b->second + (page - b->first) == it->second; b = model.find(lo - 1)) {
+      --lo;
+    }
+    for (auto f = model.find(hi); f != model.end() && f->second == it->second + (hi - page);
+         f = model.find(hi)) {
+      ++hi;
+    }
+    std::optional<GpuAddressSpace::Allocation> a = gc.AllocationAt(page * kPage);
+    ASSERT_TRUE(a.has_value()) << std::hex << page;
+    ASSERT_EQ(a->va, lo * kPage) << std::hex << page;
+    ASSERT_EQ(a->size, (hi - lo) * kPage) << std::hex << page;
+    ASSERT_EQ(a->id, model[lo] * kPage) << std::hex << page;
   };
   for (int op = 0; op < 1500; ++op) {
     if (mappings.empty() || rng() % 3 != 0) {
