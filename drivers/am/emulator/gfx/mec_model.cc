@@ -442,18 +442,24 @@ AmdCpStats EmulatedMec::stats() const {
 }
 
 void EmulatedMec::FinishChecks() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (grbm_ != 0) {
-    regs_.Violation(absl::StrFormat(
-        "GRBM_GFX_CNTL left at 0x%x: every selection must be restored to 0", grbm_));
-  }
-  for (const auto& [id, h] : hqds_) {
-    if (h.dequeue_unwaited) {
-      regs_.Violation(
-          absl::StrFormat("%s: dequeue requested but never waited for (CP_HQD_ACTIVE never read 0)",
-                          QueueName(id)));
+  // Collected under mu_, recorded after: the register file's lock is never
+  // taken while holding mu_ outside a hook (hooks take them the other way).
+  std::vector<std::string> found;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (grbm_ != 0) {
+      found.push_back(absl::StrFormat(
+          "GRBM_GFX_CNTL left at 0x%x: every selection must be restored to 0", grbm_));
+    }
+    for (const auto& [id, h] : hqds_) {
+      if (h.dequeue_unwaited) {
+        found.push_back(absl::StrFormat(
+            "%s: dequeue requested but never waited for (CP_HQD_ACTIVE never read 0)",
+            QueueName(id)));
+      }
     }
   }
+  for (std::string& v : found) regs_.Violation(std::move(v));
 }
 
 }  // namespace uop

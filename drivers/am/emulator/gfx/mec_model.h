@@ -29,8 +29,8 @@
 // integrator turns them into IH vectors; this model injects nothing into the
 // IH itself).
 //
-// Violations (register_file.h): CP_HQD_* written with no MEC selected (ME !=
-// 1, VMID != 0) or a pipe/queue that does not exist; CP_HQD_ACTIVE = 1 while
+// Violations (register_file.h): CP_HQD_* accessed with no MEC queue selected
+// (GRBM_GFX_CNTL ME != 1, or VMID != 0 as well); CP_HQD_ACTIVE = 1 while
 // the MEC is halted, its pipe not active or in reset, before the RLC autoload
 // completed, before PQ_BASE/PQ_BASE_HI/PQ_CONTROL/RPTR_REPORT/WPTR_POLL/
 // DOORBELL_CONTROL were written for this mapping, without DOORBELL_EN or AQL
@@ -44,7 +44,10 @@
 //
 // Thread safety: the register hooks run under the register file's lock and
 // take this model's mutex; the GPU thread takes only this model's mutex
-// (never the register file's), so the two never wait on each other.
+// (never the register file's), so the two never wait on each other. The
+// address-space factory runs inside a register hook (keep it cheap, no
+// register access); `on_event` runs on the GPU thread with no lock held (it
+// may inject an IH vector through the register file).
 #ifndef UOP_DRIVERS_AM_EMULATOR_GFX_MEC_MODEL_H_
 #define UOP_DRIVERS_AM_EMULATOR_GFX_MEC_MODEL_H_
 

@@ -129,7 +129,10 @@ absl::Status AmGfx::CheckSpec(const AmAqlQueueSpec& s) const {
     return bad(absl::StrFormat("GC 11.0 has compute queues on ME %u, pipes 0-%u, queues 0-%u",
                                kGfx11MecMe, kGfx11MecPipes - 1, kGfx11QueuesPerPipe - 1));
   }
-  if (s.vmid >= kGfx11Vmids) return bad(absl::StrFormat("VMID %u (0-15)", s.vmid));
+  if (s.vmid < config_.first_compute_vmid || s.vmid > config_.last_compute_vmid) {
+    return bad(absl::StrFormat("VMID %u: Init programs shader apertures for VMIDs %u-%u only",
+                               s.vmid, config_.first_compute_vmid, config_.last_compute_vmid));
+  }
   if (s.ring_bytes < 256 || !std::has_single_bit(s.ring_bytes) ||
       Log2(s.ring_bytes / 4) - 1 > gfx11::kPqQueueSizeMask) {
     return bad(absl::StrFormat(

@@ -481,7 +481,9 @@ TEST(AmGfx, RefusesBadQueueSpecsNamingTheQueueAndWritesNothing) {
       {"doorbell dword 17", [](AmAqlQueueSpec& s) { s.doorbell_index = 17; }},
       {"doorbell dword 2000", [](AmAqlQueueSpec& s) { s.doorbell_index = 2000; }},
       {"priority 16", [](AmAqlQueueSpec& s) { s.priority = 16; }},
-      {"VMID 16", [](AmAqlQueueSpec& s) { s.vmid = 16; }},
+      {"VMID 16: Init programs", [](AmAqlQueueSpec& s) { s.vmid = 16; }},
+      {"VMID 3: Init programs shader apertures for VMIDs 8-15",
+       [](AmAqlQueueSpec& s) { s.vmid = 3; }},
       {"pipes 0-3", [](AmAqlQueueSpec& s) { s.pipe = 4; }},
       {"queues 0-7", [](AmAqlQueueSpec& s) { s.queue = 8; }},
   };
@@ -560,7 +562,7 @@ TEST(AmGfx, APacketReferencingUnmappedMemoryFaultsTheQueue) {
 // Raw HQD programming through the register file, to provoke what AmGfx never
 // does. `skip` names a register the sequence leaves out.
 void RawMap(Rig& rig, const QueueMem& m, uint32_t pipe, uint32_t queue, uint32_t doorbell,
-            const AmReg* skip = nullptr, uint32_t grbm_me = 1) {
+            const AmReg* skip = nullptr, uint32_t grbm_me = 1, bool doorbell_en = true) {
   const AmRegisterIo& io = *rig.regs;
   auto w = [&](const AmReg& r, uint32_t v) {
     if (&r != skip) ASSERT_TRUE(io.Write(r, v).ok());
@@ -573,7 +575,7 @@ void RawMap(Rig& rig, const QueueMem& m, uint32_t pipe, uint32_t queue, uint32_t
   w(R.pq_rptr_report_addr_hi, static_cast<uint32_t>((m.Va(QueueMem::kQueue) + 128) >> 32));
   w(R.pq_wptr_poll_addr, static_cast<uint32_t>(m.Va(QueueMem::kQueue) + 56));
   w(R.pq_wptr_poll_addr_hi, static_cast<uint32_t>((m.Va(QueueMem::kQueue) + 56) >> 32));
-  w(R.pq_doorbell_control, doorbell << 2 | gfx11::kDoorbellEn);
+  w(R.pq_doorbell_control, doorbell << 2 | (doorbell_en ? gfx11::kDoorbellEn : 0));
   w(R.pq_control, 9);
   w(R.aql_control, 1);
   w(R.hqd_active, 1);
@@ -643,6 +645,19 @@ TEST(AmGfx, ModelRecordsEachProtocolViolation) {
          RawMap(rig, m, 0, 0, 16);
        },
        "regCP_HQD_PQ_BASE written while the queue is active"},
+      {"pipe not active",
+       [](Rig& rig, const QueueMem& m) {
+         ASSERT_TRUE(rig.gfx->Init().ok());
+         ASSERT_TRUE(rig.regs->Update(R.mec_rs64_cntl, gfx11::kMecPipe0Active << 2, 0).ok());
+         RawMap(rig, m, 2, 0, 16);
+       },
+       "ME1/pipe 2/queue 0: CP_HQD_ACTIVE = 1 while pipe 2 is not active or in reset"},
+      {"no doorbell enable",
+       [](Rig& rig, const QueueMem& m) {
+         ASSERT_TRUE(rig.gfx->Init().ok());
+         RawMap(rig, m, 0, 0, 16, nullptr, 1, /*doorbell_en=*/false);
+       },
+       "CP_HQD_ACTIVE = 1 without DOORBELL_EN"},
       {"ring not mapped in the VMID",
        [](Rig& rig, const QueueMem&) {
          ASSERT_TRUE(rig.gfx->Init().ok());
@@ -657,6 +672,23 @@ TEST(AmGfx, ModelRecordsEachProtocolViolation) {
     rig->mec->FinishChecks();
     EXPECT_TRUE(rig->HasViolation(c.want)) << c.name << ": " << rig->file().CheckNoViolations();
   }
+}
+
+TEST(AmGfx, AQueueInAVmidWithoutAperturesIsNotActivated) {
+  AmGfxConfig c;
+  c.first_compute_vmid = c.last_compute_vmid = 9;
+  std::unique_ptr<Rig> rig = MakeRig(c);
+  ASSERT_TRUE(rig->gfx->Init().ok());
+  EXPECT_EQ(rig->file().WritesOf(rig->Dword(R.sh_mem_config)).size(), 1u);
+  const QueueMem m = SetUpQueueMemory(*rig, 8, 0x100000, 0);
+  EXPECT_EQ(rig->gfx->MapAqlQueue(SpecFor(m, 0, 0, 8, 16)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // Programmed by hand, the model refuses it.
+  RawMap(*rig, m, 0, 0, 16);
+  EXPECT_TRUE(rig->HasViolation(
+      "ME1/pipe 0/queue 0: CP_HQD_ACTIVE = 1 for VMID 8 whose SH_MEM_CONFIG was never programmed"))
+      << rig->file().CheckNoViolations();
+  EXPECT_TRUE(rig->mec->active_queues().empty());
 }
 
 TEST(AmGfx, ActivationBeforeTheAutoloadIsAViolation) {
