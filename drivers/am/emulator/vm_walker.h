@@ -40,8 +40,10 @@ namespace uop {
 
 class EmulatedVmSpace final : public GpuAddressSpace {
  public:
-  // `hub`: kMmhub300Regs (SDMA, ...) or kGcHub1100Regs (CP, shaders);
-  // `vmid` 0-15 (0: the flat GART context). The model outlives this.
+  // `hub`: kGcHub1100Regs for everything inside GC (CP, shaders and, on
+  // GC 11, SDMA 6.0: Linux's sdma_v6_0 rings use AMDGPU_GFXHUB(0));
+  // kMmhub300Regs for the multimedia engines. `vmid` 0-15 (0: the flat
+  // GART context). The model outlives this.
   EmulatedVmSpace(const EmulatedGmcIh& model, const AmVmHubRegs& hub, int vmid)
       : model_(model), hub_(hub), vmid_(vmid) {}
 
