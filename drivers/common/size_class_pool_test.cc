@@ -260,7 +260,7 @@ TEST(SizeClassPool, RefusesSizesPastTheLargestClass) {
 // Many threads acquiring and releasing: no block is handed to two holders,
 // the counters add up, and concurrent Acquires never pass the limit together.
 TEST(SizeClassPool, IsThreadSafe) {
-  constexpr int kThreads = 8, kIterations = 3000;
+  constexpr int kThreads = 8, kIterations = 20000;
   constexpr uint64_t kLimit = 64 * 1024;
   FakeKernel k;
   k.record = false;
