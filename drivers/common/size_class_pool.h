@@ -17,6 +17,10 @@
 //   ASSIGN_OR_RETURN(auto block, pool.Acquire(1000));  // a 4 KiB block, id 1
 //   pool.Release(block.memory, 1000);                   // cached for the next 4 KiB
 //
+// NV's allocator (drivers/nv/nv_memory.h) pools by its own rules (4 KiB and
+// 2 MiB steps per memory kind, a limit on mapped bytes cached ones included)
+// and does not use this.
+//
 // Thread safety: every method may be called from any thread; the callbacks
 // run outside the pool's lock and must be thread-safe themselves.
 #ifndef UOP_DRIVERS_COMMON_SIZE_CLASS_POOL_H_
