@@ -50,7 +50,7 @@ EmulatedSdma::EmulatedSdma(EmulatedPciGpu& gpu, AmRegisterMap map, AddressSpaceF
       spaces_(std::move(spaces)),
       config_(config),
       hooks_(std::move(hooks)) {
-  for (Instance& in : inst_) in.fw_loaded = config_.firmware_loaded;
+  th0_loaded_ = th1_loaded_ = config_.firmware_loaded;
 }
 
 EmulatedSdma::~EmulatedSdma() {
@@ -115,9 +115,10 @@ void EmulatedSdma::Uninstall(int i) {
   }
 }
 
-void EmulatedSdma::LoadFirmware(int instance) {
+void EmulatedSdma::LoadFirmware(uint32_t gfx_fw_type) {
   std::lock_guard<std::mutex> lock(mu_);
-  inst_.at(instance).fw_loaded = true;
+  if (gfx_fw_type == kGfxFwTypeSdmaUcodeTh0) th0_loaded_ = true;
+  if (gfx_fw_type == kGfxFwTypeSdmaUcodeTh1) th1_loaded_ = true;
 }
 
 void EmulatedSdma::SetHung(int instance, bool hung) {
@@ -176,10 +177,11 @@ void EmulatedSdma::OnF32Cntl(int i, uint32_t v) {
   std::lock_guard<std::mutex> lock(mu_);
   Instance& in = inst_[i];
   const bool run = (v & (kF32Halt | kF32Th1Reset)) == 0;
-  if (run && !in.running && !in.fw_loaded) {
+  if (run && !in.running && (!th0_loaded_ || !th1_loaded_)) {
     regs_.Violation(absl::StrFormat(
-        "SDMA%d: F32 un-halted (F32_CNTL = 0x%x) before its firmware was loaded through the PSP", i,
-        v));
+        "SDMA%d: F32 un-halted (F32_CNTL = 0x%x) before its firmware was loaded through the PSP "
+        "(LOAD_IP_FW SDMA_UCODE_TH0: %s, TH1: %s)",
+        i, v, th0_loaded_ ? "done" : "missing", th1_loaded_ ? "done" : "missing"));
   }
   in.running = run;
   cv_.notify_all();

@@ -7,9 +7,10 @@
 // What it models:
 //  * F32_CNTL: the engine runs while HALT and TH1_RESET are clear; it starts
 //    halted. The firmware arrives through the PSP: with
-//    `firmware_loaded = false` the creator calls LoadFirmware(instance) when
-//    it does (the PSP model's LOAD_IP_FW), and un-halting before is a
-//    violation.
+//    `firmware_loaded = false` the creator passes every LOAD_IP_FW the PSP
+//    model executes to LoadFirmware(fw_type); both engines have firmware
+//    once SDMA_UCODE_TH0 and TH1 arrived (one image serves both), and
+//    un-halting before is a violation naming what is missing.
 //  * RB_CNTL.RB_ENABLE 0 -> 1 starts a ring: base = RB_BASE/_HI << 8, size =
 //    4 << RB_SIZE bytes, VMID = RB_VMID, read pointer = RB_RPTR/_HI (written
 //    to the writeback address RB_RPTR_ADDR_HI/LO at once, then after every
@@ -96,7 +97,8 @@ class EmulatedSdma {
   // Stops the engine thread and detaches from the register file.
   ~EmulatedSdma();
 
-  void LoadFirmware(int instance);
+  // A LOAD_IP_FW the PSP executed (GFX_FW_TYPE_*); other types are ignored.
+  void LoadFirmware(uint32_t gfx_fw_type);
   // A hung engine: STATUS_REG never reads IDLE.
   void SetHung(int instance, bool hung);
 
@@ -110,7 +112,6 @@ class EmulatedSdma {
  private:
   struct Run;
   struct Instance {
-    bool fw_loaded = false;
     bool running = false;
     bool trap_enable = false;
     bool hung = false;
@@ -150,6 +151,7 @@ class EmulatedSdma {
   mutable std::mutex mu_;  // after the register file's lock, never before
   std::condition_variable cv_;
   bool stop_ = false;
+  bool th0_loaded_ = false, th1_loaded_ = false;
   std::array<Instance, kSdma600Instances> inst_;
   std::vector<std::shared_ptr<Run>> all_runs_;  // for stats
   std::thread engine_;

@@ -135,6 +135,12 @@ inline constexpr uint32_t kMinorPtrUpdateEnable = 1u << 0;
 inline constexpr uint32_t kNavi10DoorbellSdmaEngine0 = 0x100;
 inline constexpr uint32_t kNavi10DoorbellSdmaEngine1 = 0x10A;
 
+// How the PSP delivers the SDMA 6.0 firmware (psp_gfx_if.h GFX_FW_TYPE_*;
+// Linux psp_get_fw_type, tinygrad's AM_PSP): sdma_6_0_0.bin's context-switch
+// thread (TH0) and control thread (TH1), one image for both instances.
+inline constexpr uint32_t kGfxFwTypeSdmaUcodeTh0 = 71;
+inline constexpr uint32_t kGfxFwTypeSdmaUcodeTh1 = 72;
+
 }  // namespace uop
 
 #endif  // UOP_DRIVERS_AM_PCI_SDMA_SDMA_REGS_H_

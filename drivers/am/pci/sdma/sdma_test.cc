@@ -702,9 +702,16 @@ TEST(AmSdmaModel, UnhaltBeforeFirmwareIsAViolation) {
   EmulatedSdmaConfig mc;
   mc.firmware_loaded = false;
   std::unique_ptr<Rig> rig = MakeRig(mc);
-  rig->model->LoadFirmware(1);  // the PSP loaded SDMA1's only
-  ASSERT_TRUE(rig->sdma->Init().ok());
-  EXPECT_TRUE(rig->HasViolation("SDMA0: F32 un-halted (F32_CNTL = 0x0) before its firmware"));
+  rig->model->LoadFirmware(/*GFX_FW_TYPE_RS64_MEC=*/89);  // not SDMA's
+  rig->model->LoadFirmware(kGfxFwTypeSdmaUcodeTh0);       // half of it
+  ASSERT_TRUE(rig->sdma->InitInstance(0).ok());
+  EXPECT_TRUE(
+      rig->HasViolation("SDMA0: F32 un-halted (F32_CNTL = 0x0) before its firmware was "
+                        "loaded through the PSP (LOAD_IP_FW SDMA_UCODE_TH0: done, TH1: "
+                        "missing)"))
+      << rig->file().CheckNoViolations();
+  rig->model->LoadFirmware(kGfxFwTypeSdmaUcodeTh1);
+  ASSERT_TRUE(rig->sdma->InitInstance(1).ok());
   EXPECT_FALSE(rig->HasViolation("SDMA1"));
 }
 
