@@ -389,6 +389,26 @@ TEST(AmSdma, PollRegmemWaitsForMemorySetLater) {
   EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
 }
 
+TEST(AmSdma, AHaltedEngineRunsNothingUntilUnhalted) {
+  std::unique_ptr<Rig> rig = MakeRig();
+  ASSERT_TRUE(rig->sdma->Init().ok());
+  absl::StatusOr<AmSdmaQueue> q = rig->sdma->CreateQueue(Spec(0));
+  ASSERT_TRUE(q.ok()) << q.status();
+  const AmReg& f32 = kSdma600Regs[0].f32_cntl;
+  ASSERT_TRUE(rig->regs->Update(f32, 0, sdma_field::kF32Halt).ok());
+  RingWriter w(*rig, *q);
+  w.Fence(kVa + kFence, 5);
+  ASSERT_TRUE(w.Submit().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(rig->Get32(kFence), 0u);
+  ASSERT_TRUE(rig->regs->Update(f32, sdma_field::kF32Halt, 0).ok());
+  ASSERT_TRUE(w.Drain());
+  EXPECT_EQ(rig->Get32(kFence), 5u);
+  ASSERT_TRUE(rig->sdma->DestroyQueue(*q).ok());
+  rig->model->FinishChecks();
+  EXPECT_TRUE(rig->file().CheckNoViolations().ok()) << rig->file().CheckNoViolations();
+}
+
 TEST(AmSdma, BothInstancesRunTheirOwnRings) {
   std::unique_ptr<Rig> rig = MakeRig();
   ASSERT_TRUE(rig->sdma->Init().ok());
