@@ -333,9 +333,20 @@ TEST(AmSdma, FenceAndTrapPostTheirValues) {
   ASSERT_TRUE(rig->sdma->Init().ok());
   AmSdmaQueueSpec spec = Spec(0);
   spec.vmid = kUserVmid;
+  spec.wptr_poll_va = kVa + kWb0 + 0x40;
   absl::StatusOr<AmSdmaQueue> q = rig->sdma->CreateQueue(spec);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(rig->model->queue(0).vmid, kUserVmid);
+  // A user VMID: RB_VMID set, RB_PRIV clear (as KFD's MQD); the poll address
+  // with F32_WPTR_POLL_ENABLE.
+  const AmSdmaRegs& r = kSdma600Regs[0];
+  const uint32_t cntl = rig->gpu->Register(rig->Dword(r.rb_cntl));
+  EXPECT_EQ((cntl & sdma_field::kRbVmidMask) >> sdma_field::kRbVmidShift, kUserVmid);
+  EXPECT_EQ(cntl & sdma_field::kRbPriv, 0u);
+  EXPECT_NE(cntl & sdma_field::kRbF32WptrPollEnable, 0u);
+  EXPECT_EQ(rig->gpu->Register(rig->Dword(r.rb_wptr_poll_addr_lo)),
+            static_cast<uint32_t>(spec.wptr_poll_va));
+  EXPECT_EQ(rig->gpu->Register(rig->Dword(r.rb_wptr_poll_addr_hi)), 1u);
   RingWriter w(*rig, *q);
   w.Fence(kVa + kFence, 0xC0FFEE);
   w.Trap(77);
