@@ -346,7 +346,7 @@ TEST(AmSdma, FenceAndTrapPostTheirValues) {
   EXPECT_NE(cntl & sdma_field::kRbF32WptrPollEnable, 0u);
   EXPECT_EQ(rig->gpu->Register(rig->Dword(r.rb_wptr_poll_addr_lo)),
             static_cast<uint32_t>(spec.wptr_poll_va));
-  EXPECT_EQ(rig->gpu->Register(rig->Dword(r.rb_wptr_poll_addr_hi)), 1u);
+  EXPECT_EQ(rig->gpu->Register(rig->Dword(r.rb_wptr_poll_addr_hi)), 0x100u);  // kVa >> 32
   RingWriter w(*rig, *q);
   w.Fence(kVa + kFence, 0xC0FFEE);
   w.Trap(77);
