@@ -101,6 +101,11 @@ class MmioRegion {
   // True when an MmioBackend serves the accesses (emulated register file).
   bool trapped() const { return backend_ != nullptr; }
   size_t size() const { return size_; }
+  // The mapping itself, for memory the CPU uses as memory (VRAM buffers,
+  // doorbells written by the engines' users) rather than as registers; null
+  // when a backend serves the region (a trapped register file has no
+  // memory behind it). Accesses through it bypass the all-ones probe.
+  volatile uint8_t* host_base() const { return backend_ != nullptr ? nullptr : base_; }
 
   // 32-bit register read; offset 4-byte aligned and inside the region.
   absl::StatusOr<uint32_t> Read32(uint64_t offset) const;

@@ -112,7 +112,7 @@ struct Required {
 };
 // The versions the tables above were written for.
 constexpr Required kRequired[] = {
-    // GC segment 1 holds SDMA 6.0's registers (sdma_v6_0_get_reg_offset).
+    // GC segment 1 holds the HYP_DEC range (SDMA 6.0's F32_CNTL).
     {kHwIdGc, 11, 0, 2},  {kHwIdMmhub, 3, 0, 1}, {kHwIdOsssys, 6, 0, 1},
     {kHwIdNbif, 4, 3, 3}, {kHwIdMp0, 13, 0, 1},  {kHwIdMp1, 13, 0, 1},  // SMU
 };

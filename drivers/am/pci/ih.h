@@ -46,6 +46,15 @@ struct IvEntry {
   std::array<uint32_t, 4> src_data{};  // dw4..dw7
 };
 
+// IH vectors the AM path decodes (soc21 client ids, GFX 11 source
+// ids; from Linux's soc21_ih_clientid.h / gfx_11_0_0 ivsrcid headers).
+namespace am_iv {
+inline constexpr uint8_t kClientVmc = 18;        // SOC21_IH_CLIENTID_VMC
+inline constexpr uint8_t kClientUtcl2 = 27;      // SOC21_IH_CLIENTID_UTCL2
+inline constexpr uint8_t kSrcCpEndOfPipe = 181;  // GFX_11_0_0__SRCID__CP_EOP_INTERRUPT
+inline constexpr uint8_t kSrcSdmaTrap = 224;     // GFX_11_0_0__SRCID__SDMA_TRAP
+}  // namespace am_iv
+
 IvEntry DecodeIvEntry(const std::array<uint32_t, 8>& dw);
 
 struct AmIhPoll {

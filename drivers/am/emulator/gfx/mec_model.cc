@@ -379,12 +379,18 @@ void EmulatedMec::GpuLoop() {
       progress |= ran;
       if (!st.ok()) {
         const uint64_t address = w.cp->last_fault_address();
-        std::lock_guard<std::mutex> relock(mu_);
-        Hqd& h = hqds_[w.id];
-        if (h.generation == w.generation) {
-          h.faulted = true;
-          faults_.push_back(Fault{w.id, w.vmid, address, std::string(st.message())});
+        bool report = false;
+        {
+          std::lock_guard<std::mutex> relock(mu_);
+          Hqd& h = hqds_[w.id];
+          if (h.generation == w.generation) {
+            h.faulted = true;
+            faults_.push_back(Fault{w.id, w.vmid, address, std::string(st.message())});
+            report = true;
+          }
         }
+        if (report && config_.on_fault)
+          config_.on_fault(w.vmid, address, std::string(st.message()));
       }
     }
     lock.lock();

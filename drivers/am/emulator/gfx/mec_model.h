@@ -80,6 +80,10 @@ struct EmulatedMecConfig {
   std::function<const GpuAddressSpace*(uint32_t vmid)> address_space;
   // Called on the GPU thread for every event a completion signal posts.
   std::function<void(uint32_t event_id)> on_event;
+  // Called on the GPU thread, no lock held, when a queue faults: the VMID
+  // and the GPU address the fault was about (the integrator raises the VMC
+  // interrupt a real hub would).
+  std::function<void(uint32_t vmid, uint64_t address, const std::string& what)> on_fault;
   int dequeue_after_reads = 2;
   bool never_dequeue = false;  // a hung CP: CP_HQD_ACTIVE stays 1
   absl::Duration packet_latency = absl::ZeroDuration();

@@ -1,0 +1,89 @@
+// EmulatedNavi31: a whole Navi31 (GC 11.0.0) on the PCI bus with no kernel
+// driver, for the AM path's end-to-end tests and the AM_PCI_EMU device: the
+// PCI function and its BARs (EmulatedPciGpu) with every device model the
+// bring-up talks to, wired together as the chip's blocks are —
+//
+//   GMC/IH  <- page walks of each VMID (EmulatedVmSpace on the GC hub)
+//   PSP     -> RLC autoload complete -> MEC; SDMA firmware -> SDMA engines
+//   SMU     (mailbox)
+//   MEC     -> AQL queues through AmdCp; end-of-pipe and fault vectors -> IH
+//   SDMA    -> copy rings through AmdCp; trap and fault vectors -> IH
+//
+// plus the firmware files the driver reads (/lib/firmware/amdgpu: a
+// synthetic sOS container with a TOC and the seven IP firmware files, with
+// correct headers and pattern payloads). Kernels execute as their host twins.
+//
+// Every model records protocol violations on the shared register file:
+// CheckNoViolations() reports them all. The EmulatedKernelIo must outlive
+// this object; destroying it stops the engine threads first.
+#ifndef UOP_DRIVERS_AM_EMULATOR_EMULATED_NAVI31_H_
+#define UOP_DRIVERS_AM_EMULATOR_EMULATED_NAVI31_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "drivers/am/emulator/emulated_pci_gpu.h"
+#include "drivers/am/emulator/gfx/mec_model.h"
+#include "drivers/am/emulator/gmc_ih_model.h"
+#include "drivers/am/emulator/psp_model.h"
+#include "drivers/am/emulator/sdma/sdma_model.h"
+#include "drivers/am/emulator/smu/smu_model.h"
+#include "drivers/am/emulator/vm_walker.h"
+#include "drivers/common/emulated_kernel_io.h"
+
+namespace uop {
+
+struct EmulatedNavi31Config {
+  std::string bdf = "0000:03:00.0";
+  uint64_t vram_size = uint64_t{1} << 30;  // sparse: untouched VRAM costs nothing
+  std::string firmware_dir = "/lib/firmware/amdgpu";
+  absl::Duration packet_latency = absl::ZeroDuration();
+};
+
+class EmulatedNavi31 {
+ public:
+  static absl::StatusOr<std::unique_ptr<EmulatedNavi31>> Install(EmulatedKernelIo& io,
+                                                                 EmulatedNavi31Config config = {});
+  ~EmulatedNavi31();
+
+  EmulatedPciGpu& gpu() { return *gpu_; }
+  EmulatedGmcIh& gmc_ih() { return *gmc_ih_; }
+  EmulatedPsp& psp() { return *psp_; }
+  EmulatedSmu& smu() { return *smu_; }
+  EmulatedMec& mec() { return *mec_; }
+  EmulatedSdma& sdma() { return *sdma_; }
+
+  // Every violation any model recorded (they share the register file).
+  absl::Status CheckNoViolations() const;
+  // Interrupt vectors written to the IH ring, and those dropped (ring off
+  // or full).
+  uint64_t interrupts_raised() const;
+  uint64_t interrupts_dropped() const;
+
+ private:
+  EmulatedNavi31() = default;
+  const GpuAddressSpace* SpaceFor(uint32_t vmid);
+  void Raise(const IvEntry& iv);
+
+  std::shared_ptr<EmulatedPciGpu> gpu_;
+  std::unique_ptr<EmulatedGmcIh> gmc_ih_;
+  std::mutex spaces_mu_;
+  std::map<uint32_t, std::unique_ptr<EmulatedVmSpace>> spaces_;  // guarded by spaces_mu_
+  std::unique_ptr<EmulatedPsp> psp_;
+  std::unique_ptr<EmulatedSmu> smu_;
+  mutable std::mutex ih_mu_;  // serializes the engines' interrupts
+  uint64_t raised_ = 0, dropped_ = 0;
+  // Engines last: destroyed first, so their threads stop before the models
+  // and address spaces they use.
+  std::unique_ptr<EmulatedMec> mec_;
+  std::unique_ptr<EmulatedSdma> sdma_;
+};
+
+}  // namespace uop
+
+#endif  // UOP_DRIVERS_AM_EMULATOR_EMULATED_NAVI31_H_
