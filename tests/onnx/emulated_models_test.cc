@@ -1,8 +1,10 @@
 // The dev models (tests/onnx/models) end to end on the emulated direct-driver
-// devices: each model is loaded with LoadOptions::device = "AM_EMU" or
-// "QCOM_EMU", so every kernel goes through the AM driver (KFD ioctls, AQL
-// dispatch packets, SDMA copies) or the QCOM driver (KGSL ioctls, PM4 IBs,
-// timestamps) into the emulators, which run each kernel's host twin. Outputs
+// devices: each model is loaded with LoadOptions::device = "AM_EMU",
+// "AM_PCI_EMU" or "QCOM_EMU", so every kernel goes through the AM driver
+// (KFD ioctls, AQL dispatch packets, SDMA copies), the AM driver without a
+// kernel (a Navi31 it brought up itself: HQDs, SDMA rings, page tables) or
+// the QCOM driver (KGSL ioctls, PM4 IBs, timestamps) into the emulators,
+// which run each kernel's host twin. Outputs
 // are compared with the onnxruntime references at the tolerances of
 // models/index.json, as //tests/onnx:models_test does on the CPU.
 //
@@ -128,7 +130,7 @@ TEST_P(EmulatedModelsTest, MatchesReference) {
 
 std::vector<Param> AllParams() {
   std::vector<Param> out;
-  for (const char* d : {"AM_EMU", "QCOM_EMU"})
+  for (const char* d : {"AM_EMU", "AM_PCI_EMU", "QCOM_EMU"})
     for (const char* m : {"oww_melspectrogram", "ppocr_v4_det", "silero_vad_v5"})
       out.push_back({d, m});
   return out;

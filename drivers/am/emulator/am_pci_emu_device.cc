@@ -21,7 +21,7 @@ absl::StatusOr<EmulatedAmPci> CreateEmulatedAmPci(EmulatedNavi31Config chip,
   ASSIGN_OR_RETURN(std::unique_ptr<AmPciGpu> gpu, AmPciGpu::Open(*emu.io, gpus[0], bring_up));
   if (options.name.empty()) options.name = "AM_PCI_EMU:0";
   ASSIGN_OR_RETURN(std::unique_ptr<AmPciInterface> iface,
-                   AmPciInterface::Create(std::move(gpu), options.name));
+                   AmPciInterface::Create(std::move(gpu), options.name, /*emulated=*/true));
   AmGpuNode node = iface->Node();
   emu.gpu = iface.get();
   ASSIGN_OR_RETURN(std::unique_ptr<AmEmuCompiler> cc, AmEmuCompiler::Create(node.arch));

@@ -32,9 +32,16 @@ absl::StatusOr<const HostTwin*> AmdCp::TwinFor(uint64_t kernel_object, uint64_t 
     return Fault(at, absl::StrFormat("kernel object 0x%x lies in memory not mapped executable",
                                      kernel_object));
   }
-  auto it = twin_by_bo_.find(bo->id);
-  if (it != twin_by_bo_.end()) return it->second;
   const absl::Span<const uint8_t> all(bo->host, bo->size);
+  auto it = twin_by_bo_.find(bo->id);
+  if (it != twin_by_bo_.end()) {
+    const CachedTwin& c = it->second;
+    if (c.pos + c.blob.size() <= all.size() &&
+        std::memcmp(all.data() + c.pos, c.blob.data(), c.blob.size()) == 0) {
+      return c.twin;
+    }
+    twin_by_bo_.erase(it);  // other code now lives there
+  }
   const size_t pos = FindTwin(all, 16);
   if (pos == std::string::npos) {
     return Fault(at, absl::StrFormat("the code object at 0x%x carries no host twin: the emulator "
@@ -43,7 +50,12 @@ absl::StatusOr<const HostTwin*> AmdCp::TwinFor(uint64_t kernel_object, uint64_t 
   }
   absl::StatusOr<const HostTwin*> twin = twins_->Get(all.subspan(pos));
   if (!twin.ok()) return Fault(at, std::string(twin.status().message()));
-  twin_by_bo_[bo->id] = *twin;
+  absl::StatusOr<TwinHeader> header = ParseTwinHeader(all.subspan(pos));
+  if (!header.ok()) return Fault(at, std::string(header.status().message()));
+  const size_t blob_bytes =
+      std::min<size_t>(all.size() - pos, sizeof(TwinHeader) + 64 + header->object_bytes);
+  twin_by_bo_[bo->id] = CachedTwin{
+      *twin, pos, std::vector<uint8_t>(all.begin() + pos, all.begin() + pos + blob_bytes)};
   return *twin;
 }
 

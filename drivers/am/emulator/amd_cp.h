@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -108,7 +109,16 @@ class AmdCp {
   HostTwinCache* const twins_;
   const std::function<void(uint32_t)> signal_event_;
   const AmdCpConfig config_;
-  std::map<uint64_t, const HostTwin*> twin_by_bo_;  // code object Allocation::id -> twin
+  // Code object Allocation::id -> its twin, with the blob's bytes as they
+  // were: an id may come back for other code once its memory is freed and
+  // reused (the PCI path's ids are physical addresses), so a hit is checked
+  // against the bytes now there.
+  struct CachedTwin {
+    const HostTwin* twin = nullptr;
+    size_t pos = 0;
+    std::vector<uint8_t> blob;
+  };
+  std::map<uint64_t, CachedTwin> twin_by_bo_;
   struct {
     std::atomic<uint64_t> dispatches{0}, scratch_dispatches{0}, work_items{0}, sdma_packets{0},
         copied_bytes{0};

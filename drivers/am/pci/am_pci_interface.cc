@@ -19,9 +19,10 @@ uint64_t RoundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AmPciInterface>> AmPciInterface::Create(
-    std::unique_ptr<AmPciGpu> gpu, std::string device) {
+    std::unique_ptr<AmPciGpu> gpu, std::string device, bool emulated) {
   if (gpu == nullptr) return absl::InvalidArgumentError("AmPciInterface: no GPU");
-  std::unique_ptr<AmPciInterface> i(new AmPciInterface(std::move(gpu), std::move(device)));
+  std::unique_ptr<AmPciInterface> i(
+      new AmPciInterface(std::move(gpu), std::move(device), emulated));
   for (uint32_t s = 0; s < kEventSlots; ++s) i->free_slots_.insert(s);
   ASSIGN_OR_RETURN(i->event_page_, i->Alloc(kEventSlots * 8, kAmMemGtt | kAmMemWritable, true));
   return i;
@@ -47,7 +48,7 @@ absl::Status AmPciInterface::Error(absl::StatusCode code, const std::string& wha
 }
 
 std::string AmPciInterface::Describe() const {
-  return absl::StrFormat("PCI %s, no kernel driver", gpu_->bdf());
+  return absl::StrFormat("PCI %s, no kernel driver%s", gpu_->bdf(), emulated_ ? ", emulated" : "");
 }
 
 AmGpuNode AmPciInterface::Node() const {
@@ -77,7 +78,11 @@ absl::StatusOr<AmMemory> AmPciInterface::Alloc(size_t bytes, uint32_t flags, boo
   AmVramAllocator& vram = gpu_->vram();
   AmVm& vm = gpu_->vm();
   ASSIGN_OR_RETURN(uint64_t pa, vram.Allocate(size, align, "a buffer"));
-  absl::StatusOr<uint64_t> va = vm.AllocateVa(size, align);
+  // One unmapped guard page after each allocation: an overrun faults
+  // instead of reaching the neighbour, and no two allocations form one
+  // contiguous mapping (the emulator finds a code object's allocation by
+  // its mapping).
+  absl::StatusOr<uint64_t> va = vm.AllocateVa(size + kPage, align);
   if (!va.ok()) {
     (void)vram.Free(pa);
     return va.status();

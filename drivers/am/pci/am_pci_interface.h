@@ -3,7 +3,8 @@
 // kernel is done here.
 //
 //  * Memory: every allocation is physically contiguous VRAM from the
-//    runtime allocator, mapped at a fresh VA in the device's VMID (AmVm);
+//    runtime allocator, mapped at a fresh VA in the device's VMID (AmVm),
+//    followed by an unmapped guard page;
 //    the CPU reaches it through BAR0 (`cpu` = BAR base + physical address),
 //    so `va` and `cpu` differ. kAmMemGtt (host memory the GPU maps) is
 //    placed in VRAM too: system memory would need DMA addresses for the
@@ -42,8 +43,11 @@ class AmPciInterface final : public AmGpuInterface {
   static constexpr uint32_t kEventSlots = 512;       // one 4 KiB event page of 8-byte mailboxes
   static constexpr uint32_t kMaxComputeQueues = 32;  // ME1: 4 pipes x 8 queues
 
+  // `emulated`: the GPU is a model behind an emulated KernelIo (said in
+  // Describe(), as every emulated device does).
   static absl::StatusOr<std::unique_ptr<AmPciInterface>> Create(std::unique_ptr<AmPciGpu> gpu,
-                                                                std::string device);
+                                                                std::string device,
+                                                                bool emulated = false);
   ~AmPciInterface() override;
 
   // The topology AmDevice needs, from the chip: GC 11.0.0 (Navi31) values
@@ -84,8 +88,8 @@ class AmPciInterface final : public AmGpuInterface {
     AmMemory mqd;  // compute: the CP's save area
   };
 
-  AmPciInterface(std::unique_ptr<AmPciGpu> gpu, std::string device)
-      : gpu_(std::move(gpu)), device_(std::move(device)) {}
+  AmPciInterface(std::unique_ptr<AmPciGpu> gpu, std::string device, bool emulated)
+      : gpu_(std::move(gpu)), device_(std::move(device)), emulated_(emulated) {}
   absl::Status Error(absl::StatusCode code, const std::string& what) const;
   // Drains the IH ring into the events' state. mu_ held.
   absl::Status PumpInterrupts();
@@ -94,6 +98,7 @@ class AmPciInterface final : public AmGpuInterface {
 
   std::unique_ptr<AmPciGpu> gpu_;
   const std::string device_;
+  const bool emulated_;
   AmMemory event_page_;
   mutable std::mutex mu_;
   uint64_t next_handle_ = 1;                        // guarded by mu_
