@@ -158,8 +158,9 @@ const std::vector<OptionSpec>& Specs() {
        IntSetter(&ServerOptions::http_threads, 1, 256)},
       {"gpu-backend", "NAME",
        "device backend of KIND_GPU instances: CUDA (default), NV, AM (AMD through\n"
-       "      KFD), QCOM (Adreno through KGSL), or NULL, AM_EMU, QCOM_EMU (tests; the\n"
-       "      emulated ones need UOP_ENABLE_EMULATED=1)",
+       "      KFD), AM_PCI (AMD with no kernel driver bound), QCOM (Adreno through\n"
+       "      KGSL), or NULL, AM_EMU, AM_PCI_EMU, QCOM_EMU (tests; the emulated ones\n"
+       "      need UOP_ENABLE_EMULATED=1)",
        [](absl::string_view text, ServerOptions& o) {
          if (text.empty()) return absl::InvalidArgumentError("the backend name is empty");
          o.gpu_backend = absl::AsciiStrToUpper(text);

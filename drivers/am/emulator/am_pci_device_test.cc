@@ -3,6 +3,8 @@
 // GMC, IH, PSP with every firmware image, SMU, MEC, SDMA, VMID page tables),
 // then runs kernels through an HQD it programmed and copies through an SDMA
 // ring it programmed — and every device model's protocol checks hold.
+#include "drivers/am/pci/am_pci_device.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <vector>
@@ -198,6 +200,21 @@ TEST(AmPciEmulated, MissingFirmwareFailsTheBringUpNamingTheFile) {
   EXPECT_NE(emu.status().message().find("PSP firmware"), absl::string_view::npos) << emu.status();
   EXPECT_NE(emu.status().message().find("/nonexistent/psp_13_0_0_sos.bin"), absl::string_view::npos)
       << emu.status();
+}
+
+TEST(AmPciEmulated, OnlyGpusWithoutAKernelDriverAreOffered) {
+  EmulatedKernelIo io;
+  absl::StatusOr<std::unique_ptr<EmulatedNavi31>> chip = EmulatedNavi31::Install(io);
+  ASSERT_TRUE(chip.ok()) << chip.status();
+  absl::StatusOr<std::vector<PciFunction>> free = FindDriverlessAmdGpus(io);
+  ASSERT_TRUE(free.ok()) << free.status();
+  ASSERT_EQ(free->size(), 1u);
+  EXPECT_EQ((*free)[0].bdf, "0000:03:00.0");
+  // amdgpu bound: the function belongs to the KFD backend.
+  io.AddFile((*free)[0].dir + "/driver/bind", "");
+  free = FindDriverlessAmdGpus(io);
+  ASSERT_TRUE(free.ok()) << free.status();
+  EXPECT_TRUE(free->empty());
 }
 
 TEST(AmPciEmulated, RegistryOffersItOnlyWhenEnabled) {
