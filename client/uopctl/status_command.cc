@@ -6,7 +6,9 @@
 #include "absl/time/clock.h"
 #include "client/uopctl/cli.h"
 #include "client/uopctl/commands.h"
+#include "drivers/am/pci/pci_sysfs.h"
 #include "drivers/common/drm_devices.h"
+#include "drivers/common/kernel_io.h"
 
 namespace uop::uopctl {
 namespace {
@@ -87,8 +89,20 @@ int StatusCommand(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << absl::StrFormat("model       %s %s\n", model, r.model_ready ? "ready" : "not ready");
   }
   const std::vector<HostGpu> gpus = ListHostGpus();
-  if (gpus.empty()) ctx.out << "host gpus   none (libdrm and /dev/kgsl-3d0 on this host)\n";
+  // AMD GPUs with no kernel driver have no render node: sysfs lists them.
+  absl::StatusOr<std::vector<PciFunction>> driverless = FindDriverlessAmdGpus(KernelIo::Real());
+  if (gpus.empty() && (!driverless.ok() || driverless->empty())) {
+    ctx.out
+        << "host gpus   none (libdrm, /dev/kgsl-3d0 and driverless AMD PCI GPUs on this host)\n";
+  }
   for (const HostGpu& g : gpus) ctx.out << "host gpu    " << DescribeHostGpu(g) << "\n";
+  if (driverless.ok()) {
+    for (const PciFunction& fn : *driverless) {
+      ctx.out << absl::StrFormat(
+          "host gpu    AMD %04x:%04x at %s (no kernel driver, backend AM_PCI)\n", fn.vendor,
+          fn.device, fn.bdf);
+    }
+  }
   const bool ok = r.live && r.ready && (model.empty() || r.model_ready);
   return ok ? kExitOk : kExitNotReady;
 }

@@ -7,16 +7,6 @@
 
 namespace uop {
 
-absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(KernelIo& io) {
-  ASSIGN_OR_RETURN(std::vector<PciFunction> all, FindAmdGpus(io, kPciDevicesDir));
-  std::vector<PciFunction> out;
-  for (PciFunction& fn : all) {
-    // A bound function has a `driver` link to its driver's directory.
-    if (!io.ListDir(fn.dir + "/driver").ok()) out.push_back(std::move(fn));
-  }
-  return out;
-}
-
 absl::StatusOr<std::unique_ptr<AmDevice>> CreateAmPciDevice(KernelIo& io, const PciFunction& fn,
                                                             AmPciGpuOptions bring_up,
                                                             AmDevice::Options options,

@@ -22,9 +22,6 @@
 
 namespace uop {
 
-// AMD GPUs whose sysfs directory has no `driver` link.
-absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(KernelIo& io);
-
 // Brings `fn` up and builds the device. `options.name` defaults to
 // "AM_PCI:<bdf>"; `emulated` goes into the description.
 absl::StatusOr<std::unique_ptr<AmDevice>> CreateAmPciDevice(KernelIo& io, const PciFunction& fn,

@@ -135,6 +135,17 @@ absl::Status CheckPciAlive(KernelIo& io, const PciFunction& fn) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(KernelIo& io,
+                                                               absl::string_view root) {
+  ASSIGN_OR_RETURN(std::vector<PciFunction> all, FindAmdGpus(io, root));
+  std::vector<PciFunction> out;
+  for (PciFunction& fn : all) {
+    // A bound function has a `driver` link to its driver's directory.
+    if (!io.ListDir(fn.Path("driver")).ok()) out.push_back(std::move(fn));
+  }
+  return out;
+}
+
 absl::Status EnablePciFunction(KernelIo& io, const PciFunction& fn) {
   RETURN_IF_ERROR(io.WriteFile(fn.Path("enable"), 0, "1"));
   ASSIGN_OR_RETURN(std::string config, ReadConfig(io, fn));

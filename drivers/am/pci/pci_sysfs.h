@@ -79,6 +79,11 @@ absl::StatusOr<PciFunction> DescribePciFunction(KernelIo& io, absl::string_view 
 absl::StatusOr<std::vector<PciFunction>> FindAmdGpus(KernelIo& io,
                                                      absl::string_view root = kPciDevicesDir);
 
+// The AMD GPUs under `root` whose directory has no `driver` link: the ones
+// uop's AM path may bring up itself (a GPU amdgpu drives belongs to KFD).
+absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(
+    KernelIo& io, absl::string_view root = kPciDevicesDir);
+
 // Writes `enable`, then sets Memory Space and Bus Master in Command (a
 // read-modify-write of the 16-bit register) and reads it back: an error
 // names what did not take.

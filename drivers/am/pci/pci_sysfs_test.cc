@@ -50,6 +50,22 @@ TEST(PciSysfs, FindsAmdGpusOnlyWithTheirBars) {
   EXPECT_EQ(fn.bars[5].start, 0xfcd00000u);
 }
 
+TEST(PciSysfs, DriverlessGpusAreThoseWithoutADriverLink) {
+  EmulatedKernelIo io;
+  EmulatedPciGpuConfig a, b;
+  b.bdf = "0000:04:00.0";
+  auto ga = EmulatedPciGpu::Install(io, a);
+  auto gb = EmulatedPciGpu::Install(io, b);
+  ASSERT_TRUE(ga.ok() && gb.ok());
+  io.AddFile((*gb)->dir() + "/driver/unbind", "");  // amdgpu drives 04:00.0
+  absl::StatusOr<std::vector<PciFunction>> free = FindDriverlessAmdGpus(io);
+  ASSERT_TRUE(free.ok()) << free.status();
+  ASSERT_EQ(free->size(), 1u);
+  EXPECT_EQ((*free)[0].bdf, "0000:03:00.0");
+  ASSERT_TRUE(FindAmdGpus(io).ok());
+  EXPECT_EQ(FindAmdGpus(io)->size(), 2u);
+}
+
 TEST(PciSysfs, NoGpuIsAnEmptyListAndAnUnreadableRootAnError) {
   EmulatedKernelIo io;
   AddOtherFunction(io, "0000:00:1f.6", "0x8086\n", "0x020000\n");
