@@ -11,6 +11,7 @@
 #include "drivers/am/emulator/am_emu_device.h"
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/device_registry.h"
+#include "drivers/device_test_util.h"
 #include "gtest/gtest.h"
 
 namespace uop {
@@ -20,32 +21,6 @@ EmulatedAm Emulated(AmDevice::Options options = {}) {
   absl::StatusOr<EmulatedAm> emu = CreateEmulatedAm({}, std::move(options));
   EXPECT_TRUE(emu.ok()) << emu.status();
   return std::move(*emu);
-}
-
-std::unique_ptr<Program> Load(Device& d, const char* name, const char* source,
-                              std::vector<uint64_t> bytes, int vars) {
-  absl::StatusOr<std::string> bin = d.compiler().Compile(name, source);
-  EXPECT_TRUE(bin.ok()) << bin.status();
-  absl::StatusOr<std::unique_ptr<Program>> p =
-      d.LoadProgram({.name = name, .buffer_bytes = std::move(bytes), .num_vars = vars}, *bin);
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? std::move(*p) : nullptr;
-}
-
-template <typename T>
-ScopedBuffer Upload(Device& d, const std::vector<T>& v) {
-  absl::StatusOr<DeviceBuffer*> b = d.allocator().Alloc(v.size() * sizeof(T));
-  EXPECT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE(d.allocator().CopyIn(**b, 0, AsBytes(absl::MakeConstSpan(v))).ok());
-  return ScopedBuffer(*b);
-}
-
-template <typename T>
-std::vector<T> Read(Device& d, const DeviceBuffer& b, size_t n) {
-  std::vector<T> out(n);
-  absl::Status st = d.allocator().CopyOut(b, 0, AsWritableBytes(absl::MakeSpan(out)));
-  EXPECT_TRUE(st.ok()) << st;
-  return out;
 }
 
 TEST(AmEmulated, RegistryOffersItOnlyWhenEnabled) {
@@ -70,17 +45,17 @@ TEST(AmEmulated, KernelWithScratchGetsTheQueuesScratch) {
   absl::StatusOr<AmdCodeObject> co = LoadAmdCodeObject(*bin, "scratch");
   ASSERT_TRUE(co.ok()) << co.status();
   ASSERT_GE(co->kd.private_segment_fixed_size, 2048u);  // the array is in scratch
-  std::unique_ptr<Program> p = Load(d, "scratch", am_test::kScratch, {32, 32}, 0);
+  std::unique_ptr<Program> p = LoadForTest(d, "scratch", am_test::kScratch, {32, 32}, 0);
   ASSERT_NE(p, nullptr);
-  ScopedBuffer out = Upload<float>(d, std::vector<float>(8, -1)),
-               idx = Upload<int32_t>(d, {5, 0, 511, 512 + 7, 100, 3, 250, 1});
+  ScopedBuffer out = UploadForTest<float>(d, std::vector<float>(8, -1)),
+               idx = UploadForTest<int32_t>(d, {5, 0, 511, 512 + 7, 100, 3, 250, 1});
   DeviceBuffer* bufs[] = {out.get(), idx.get()};
   // Twice: the second dispatch reuses the scratch the first set up.
   for (int run = 0; run < 2; ++run) {
     absl::Status st = p->Run(bufs, {}, LaunchDims{2}, LaunchDims{4});
     ASSERT_TRUE(st.ok()) << st;
   }
-  EXPECT_EQ(Read<float>(d, *out, 8), (std::vector<float>{5, 0, 511, 7, 100, 3, 250, 1}));
+  EXPECT_EQ(ReadForTest<float>(d, *out, 8), (std::vector<float>{5, 0, 511, 7, 100, 3, 250, 1}));
   EXPECT_EQ(emu.kfd->stats().scratch_dispatches, 2u);
   EXPECT_EQ(emu.kfd->fault(), "");
 }
@@ -104,15 +79,16 @@ TEST(AmEmulated, ProgramRunsAndTheDriverCleansUp) {
   Device& d = *emu.device;
   emu.kfd->set_latency(absl::Milliseconds(5), absl::Milliseconds(5));  // the watcher must sleep
   {
-    std::unique_ptr<Program> axpy = Load(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
+    std::unique_ptr<Program> axpy = LoadForTest(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
     ASSERT_NE(axpy, nullptr);
-    ScopedBuffer out = Upload<float>(d, std::vector<float>(8, 0)),
-                 a = Upload<float>(d, {1, 2, 3, 4, 5, 6, 7, 8}),
-                 b = Upload<float>(d, {10, 20, 30, 40, 50, 60, 70, 80});
+    ScopedBuffer out = UploadForTest<float>(d, std::vector<float>(8, 0)),
+                 a = UploadForTest<float>(d, {1, 2, 3, 4, 5, 6, 7, 8}),
+                 b = UploadForTest<float>(d, {10, 20, 30, 40, 50, 60, 70, 80});
     DeviceBuffer* bufs[] = {out.get(), a.get(), b.get()};
     const int64_t k[] = {3};
     ASSERT_TRUE(axpy->Run(bufs, k, LaunchDims{2}, LaunchDims{4}).ok());
-    EXPECT_EQ(Read<float>(d, *out, 8), (std::vector<float>{31, 62, 93, 124, 155, 186, 217, 248}));
+    EXPECT_EQ(ReadForTest<float>(d, *out, 8),
+              (std::vector<float>{31, 62, 93, 124, 155, 186, 217, 248}));
   }
   EXPECT_EQ(emu.io->CountOf(IoCall::kIoctl, kfd::kIoctlAcquireVm), 1u);
   EXPECT_GT(emu.io->CountOf(IoCall::kIoctl, kfd::kIoctlMapMemoryToGpu), 0u);
@@ -126,8 +102,8 @@ TEST(AmEmulated, ProgramRunsAndTheDriverCleansUp) {
 TEST(AmEmulated, QueueSignalsAndSdmaCopies) {
   EmulatedAm emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> count = Load(d, "count", am_test::kCount, {4}, 0);
-  ScopedBuffer counter = Upload<int32_t>(d, {0}), copy = Upload<int32_t>(d, {-1});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0}), copy = UploadForTest<int32_t>(d, {-1});
   emu.kfd->set_latency(absl::Milliseconds(1), absl::Milliseconds(3));
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok()) << q.status();
@@ -139,7 +115,7 @@ TEST(AmEmulated, QueueSignalsAndSdmaCopies) {
   ASSERT_TRUE((*q)->Submit(cb).ok());
   ASSERT_TRUE((*done)->Wait(1, absl::Seconds(10)).ok());
   ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok());
-  EXPECT_EQ(Read<int32_t>(d, *copy, 1), std::vector<int32_t>{5});
+  EXPECT_EQ(ReadForTest<int32_t>(d, *copy, 1), std::vector<int32_t>{5});
   EXPECT_EQ(emu.kfd->stats().copied_bytes, 4u);
   EXPECT_EQ(emu.kfd->stats().dispatches, 5u);
 }
@@ -150,8 +126,8 @@ TEST(AmEmulated, ManyLaunchesWrapTheRings) {
   o.kernarg_bytes = 16 << 10;
   EmulatedAm emu = Emulated(std::move(o));
   Device& d = *emu.device;
-  std::unique_ptr<Program> count = Load(d, "count", am_test::kCount, {4}, 0);
-  ScopedBuffer counter = Upload<int32_t>(d, {0});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
   DeviceBuffer* bufs[] = {counter.get()};
@@ -159,16 +135,16 @@ TEST(AmEmulated, ManyLaunchesWrapTheRings) {
   for (int i = 0; i < 50; ++i) big->Exec(count.get(), bufs, {}, LaunchDims{}, LaunchDims{});
   for (int s = 0; s < 8; ++s) ASSERT_TRUE((*q)->Submit(big).ok());
   ASSERT_TRUE((*q)->Wait(absl::Seconds(30)).ok());
-  EXPECT_EQ(Read<int32_t>(d, *counter, 1), std::vector<int32_t>{400});
+  EXPECT_EQ(ReadForTest<int32_t>(d, *counter, 1), std::vector<int32_t>{400});
 }
 
 TEST(AmEmulated, AllOnesFromAGoneDeviceIsAnErrorNotData) {
   EmulatedAm emu = Emulated();
   Device& d = *emu.device;
   // A live device may hold 0xFF bytes: they are data.
-  ScopedBuffer ones = Upload<int32_t>(d, std::vector<int32_t>(4096, -1));
-  EXPECT_EQ(Read<int32_t>(d, *ones, 4096), std::vector<int32_t>(4096, -1));
-  ScopedBuffer other = Upload<float>(d, {1, 2, 3});
+  ScopedBuffer ones = UploadForTest<int32_t>(d, std::vector<int32_t>(4096, -1));
+  EXPECT_EQ(ReadForTest<int32_t>(d, *ones, 4096), std::vector<int32_t>(4096, -1));
+  ScopedBuffer other = UploadForTest<float>(d, {1, 2, 3});
   emu.kfd->Unplug();
   std::vector<float> out(3);
   absl::Status st = d.allocator().CopyOut(*other, 0, AsWritableBytes(absl::MakeSpan(out)));
@@ -193,8 +169,8 @@ TEST(AmEmulated, BadLaunchesAndBinariesAreErrors) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  std::unique_ptr<Program> axpy = Load(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
-  ScopedBuffer a = Upload<float>(d, std::vector<float>(8, 1));
+  std::unique_ptr<Program> axpy = LoadForTest(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
+  ScopedBuffer a = UploadForTest<float>(d, std::vector<float>(8, 1));
   DeviceBuffer* bufs[] = {a.get(), a.get(), a.get()};
   const int64_t k[] = {1};
   absl::Status st = axpy->Run(bufs, k, LaunchDims{1}, LaunchDims{2048});
@@ -217,7 +193,7 @@ TEST(AmEmulated, GpuFaultFailsTheQueueWithoutWaitingOutItsTimeout) {
   absl::StatusOr<std::unique_ptr<Program>> p =
       d.LoadProgram({.name = "count", .buffer_bytes = {4}}, *bin);
   ASSERT_TRUE(p.ok()) << p.status();
-  ScopedBuffer a = Upload<int32_t>(d, {0});
+  ScopedBuffer a = UploadForTest<int32_t>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
   auto cb = std::make_shared<CommandBuffer>();

@@ -15,6 +15,7 @@
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/am/pci/ip_firmware.h"
 #include "drivers/device_registry.h"
+#include "drivers/device_test_util.h"
 #include "gtest/gtest.h"
 
 namespace uop {
@@ -24,32 +25,6 @@ EmulatedAmPci Emulated(AmDevice::Options options = {}) {
   absl::StatusOr<EmulatedAmPci> emu = CreateEmulatedAmPci({}, {}, std::move(options));
   EXPECT_TRUE(emu.ok()) << emu.status();
   return std::move(*emu);
-}
-
-std::unique_ptr<Program> Load(Device& d, const char* name, const char* source,
-                              std::vector<uint64_t> bytes, int vars) {
-  absl::StatusOr<std::string> bin = d.compiler().Compile(name, source);
-  EXPECT_TRUE(bin.ok()) << bin.status();
-  absl::StatusOr<std::unique_ptr<Program>> p =
-      d.LoadProgram({.name = name, .buffer_bytes = std::move(bytes), .num_vars = vars}, *bin);
-  EXPECT_TRUE(p.ok()) << p.status();
-  return p.ok() ? std::move(*p) : nullptr;
-}
-
-template <typename T>
-ScopedBuffer Upload(Device& d, const std::vector<T>& v) {
-  absl::StatusOr<DeviceBuffer*> b = d.allocator().Alloc(v.size() * sizeof(T));
-  EXPECT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE(d.allocator().CopyIn(**b, 0, AsBytes(absl::MakeConstSpan(v))).ok());
-  return ScopedBuffer(*b);
-}
-
-template <typename T>
-std::vector<T> Read(Device& d, const DeviceBuffer& b, size_t n) {
-  std::vector<T> out(n);
-  absl::Status st = d.allocator().CopyOut(b, 0, AsWritableBytes(absl::MakeSpan(out)));
-  EXPECT_TRUE(st.ok()) << st;
-  return out;
 }
 
 TEST(AmPciEmulated, BringsTheChipUpInOrderWithEveryFirmware) {
@@ -83,19 +58,20 @@ TEST(AmPciEmulated, BringsTheChipUpInOrderWithEveryFirmware) {
 TEST(AmPciEmulated, RunsKernelsThroughTheMecAndCopiesThroughSdma) {
   EmulatedAmPci emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> axpy = Load(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
+  std::unique_ptr<Program> axpy = LoadForTest(d, "axpy", am_test::kAxpy, {32, 32, 32}, 1);
   ASSERT_NE(axpy, nullptr);
-  ScopedBuffer out = Upload<float>(d, std::vector<float>(8, 0)),
-               a = Upload<float>(d, {1, 2, 3, 4, 5, 6, 7, 8}),
-               b = Upload<float>(d, {10, 20, 30, 40, 50, 60, 70, 80});
+  ScopedBuffer out = UploadForTest<float>(d, std::vector<float>(8, 0)),
+               a = UploadForTest<float>(d, {1, 2, 3, 4, 5, 6, 7, 8}),
+               b = UploadForTest<float>(d, {10, 20, 30, 40, 50, 60, 70, 80});
   DeviceBuffer* bufs[] = {out.get(), a.get(), b.get()};
   const int64_t k[] = {3};
   ASSERT_TRUE(axpy->Run(bufs, k, LaunchDims{2}, LaunchDims{4}).ok());
-  EXPECT_EQ(Read<float>(d, *out, 8), (std::vector<float>{31, 62, 93, 124, 155, 186, 217, 248}));
+  EXPECT_EQ(ReadForTest<float>(d, *out, 8),
+            (std::vector<float>{31, 62, 93, 124, 155, 186, 217, 248}));
 
   // A command buffer: five dispatches, an SDMA copy, a signal.
-  std::unique_ptr<Program> count = Load(d, "count", am_test::kCount, {4}, 0);
-  ScopedBuffer counter = Upload<int32_t>(d, {0}), copy = Upload<int32_t>(d, {-1});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0}), copy = UploadForTest<int32_t>(d, {-1});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok()) << q.status();
   absl::StatusOr<std::unique_ptr<Signal>> done = d.CreateSignal("done");
@@ -107,7 +83,7 @@ TEST(AmPciEmulated, RunsKernelsThroughTheMecAndCopiesThroughSdma) {
   ASSERT_TRUE((*q)->Submit(cb).ok());
   ASSERT_TRUE((*done)->Wait(1, absl::Seconds(10)).ok());
   ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok());
-  EXPECT_EQ(Read<int32_t>(d, *copy, 1), std::vector<int32_t>{5});
+  EXPECT_EQ(ReadForTest<int32_t>(d, *copy, 1), std::vector<int32_t>{5});
   // Completions came back as interrupt vectors on the IH ring the driver polls.
   EXPECT_GT(emu.chip->interrupts_raised(), 0u);
   EXPECT_EQ(emu.chip->interrupts_dropped(), 0u);
@@ -121,8 +97,8 @@ TEST(AmPciEmulated, ManyLaunchesWrapTheRings) {
   o.kernarg_bytes = 16 << 10;
   EmulatedAmPci emu = Emulated(std::move(o));
   Device& d = *emu.device;
-  std::unique_ptr<Program> count = Load(d, "count", am_test::kCount, {4}, 0);
-  ScopedBuffer counter = Upload<int32_t>(d, {0});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok()) << q.status();
   DeviceBuffer* bufs[] = {counter.get()};
@@ -130,20 +106,20 @@ TEST(AmPciEmulated, ManyLaunchesWrapTheRings) {
   for (int i = 0; i < 50; ++i) big->Exec(count.get(), bufs, {}, LaunchDims{}, LaunchDims{});
   for (int s = 0; s < 8; ++s) ASSERT_TRUE((*q)->Submit(big).ok());
   ASSERT_TRUE((*q)->Wait(absl::Seconds(30)).ok());
-  EXPECT_EQ(Read<int32_t>(d, *counter, 1), std::vector<int32_t>{400});
+  EXPECT_EQ(ReadForTest<int32_t>(d, *counter, 1), std::vector<int32_t>{400});
   EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
 }
 
 TEST(AmPciEmulated, KernelWithScratch) {
   EmulatedAmPci emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> p = Load(d, "scratch", am_test::kScratch, {32, 32}, 0);
+  std::unique_ptr<Program> p = LoadForTest(d, "scratch", am_test::kScratch, {32, 32}, 0);
   ASSERT_NE(p, nullptr);
-  ScopedBuffer out = Upload<float>(d, std::vector<float>(8, -1)),
-               idx = Upload<int32_t>(d, {5, 0, 511, 512 + 7, 100, 3, 250, 1});
+  ScopedBuffer out = UploadForTest<float>(d, std::vector<float>(8, -1)),
+               idx = UploadForTest<int32_t>(d, {5, 0, 511, 512 + 7, 100, 3, 250, 1});
   DeviceBuffer* bufs[] = {out.get(), idx.get()};
   ASSERT_TRUE(p->Run(bufs, {}, LaunchDims{2}, LaunchDims{4}).ok());
-  EXPECT_EQ(Read<float>(d, *out, 8), (std::vector<float>{5, 0, 511, 7, 100, 3, 250, 1}));
+  EXPECT_EQ(ReadForTest<float>(d, *out, 8), (std::vector<float>{5, 0, 511, 7, 100, 3, 250, 1}));
 }
 
 TEST(AmPciEmulated, GpuFaultComesBackAsAnInterruptNotATimeout) {
@@ -160,7 +136,7 @@ TEST(AmPciEmulated, GpuFaultComesBackAsAnInterruptNotATimeout) {
   absl::StatusOr<std::unique_ptr<Program>> p =
       d.LoadProgram({.name = "count", .buffer_bytes = {4}}, *bin);
   ASSERT_TRUE(p.ok()) << p.status();
-  ScopedBuffer a = Upload<int32_t>(d, {0});
+  ScopedBuffer a = UploadForTest<int32_t>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
   auto cb = std::make_shared<CommandBuffer>();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "drivers/device_registry.h"
+#include "drivers/device_test_util.h"
 #include "drivers/qcom/adreno_binary.h"
 #include "drivers/qcom/emulator/qcom_emu_device.h"
 #include "drivers/qcom/emulator/test_kernels.h"
@@ -18,29 +19,6 @@ EmulatedQcom Emulated(QcomDevice::Options options = {}) {
   absl::StatusOr<EmulatedQcom> emu = CreateEmulatedQcom({}, std::move(options));
   EXPECT_TRUE(emu.ok()) << emu.status();
   return std::move(*emu);
-}
-
-std::unique_ptr<Program> Load(Device& d, const char* name, const char* source,
-                              std::vector<uint64_t> bytes, int vars) {
-  absl::StatusOr<std::string> bin = d.compiler().Compile(name, source);
-  EXPECT_TRUE(bin.ok()) << bin.status();
-  absl::StatusOr<std::unique_ptr<Program>> p =
-      d.LoadProgram({.name = name, .buffer_bytes = std::move(bytes), .num_vars = vars}, *bin);
-  EXPECT_TRUE(p.ok()) << p.status();
-  return std::move(*p);
-}
-
-ScopedBuffer Floats(Device& d, const std::vector<float>& v) {
-  absl::StatusOr<DeviceBuffer*> b = d.allocator().Alloc(v.size() * 4);
-  EXPECT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE(d.allocator().CopyIn(**b, 0, AsBytes(absl::MakeConstSpan(v))).ok());
-  return ScopedBuffer(*b);
-}
-
-std::vector<float> Read(Device& d, const DeviceBuffer& b, size_t n) {
-  std::vector<float> out(n);
-  EXPECT_TRUE(d.allocator().CopyOut(b, 0, AsWritableBytes(absl::MakeSpan(out))).ok());
-  return out;
 }
 
 TEST(QcomEmulated, RegistryOffersItOnlyWhenEnabled) {
@@ -60,15 +38,15 @@ TEST(QcomEmulated, ProgramRunsAndTheDriverCleansUp) {
   EmulatedQcom emu = Emulated();
   Device& d = *emu.device;
   {
-    std::unique_ptr<Program> add = Load(d, "add", qcom_test::kAdd, {32, 32, 32}, 0);
-    ScopedBuffer a = Floats(d, {1, 2, 3, 4, 5, 6, 7, 8}),
-                 b = Floats(d, {10, 20, 30, 40, 50, 60, 70, 80}),
-                 out = Floats(d, std::vector<float>(8, 0));
+    std::unique_ptr<Program> add = LoadForTest(d, "add", qcom_test::kAdd, {32, 32, 32}, 0);
+    ScopedBuffer a = UploadForTest<float>(d, {1, 2, 3, 4, 5, 6, 7, 8}),
+                 b = UploadForTest<float>(d, {10, 20, 30, 40, 50, 60, 70, 80}),
+                 out = UploadForTest<float>(d, std::vector<float>(8, 0));
     DeviceBuffer* bufs[] = {out.get(), a.get(), b.get()};
     RunTiming timing;
     ASSERT_TRUE(add->Run(bufs, {}, LaunchDims{2}, LaunchDims{4}, &timing).ok());
     EXPECT_GT(timing.seconds, 0);
-    EXPECT_EQ(Read(d, *out, 8), (std::vector<float>{11, 22, 33, 44, 55, 66, 77, 88}));
+    EXPECT_EQ(ReadForTest<float>(d, *out, 8), (std::vector<float>{11, 22, 33, 44, 55, 66, 77, 88}));
   }
   EXPECT_GT(emu.io->CountOf(IoCall::kIoctl, kgsl::kIoctlGpuCommand), 0u);
   emu.device.reset();
@@ -79,10 +57,12 @@ TEST(QcomEmulated, ProgramRunsAndTheDriverCleansUp) {
 TEST(QcomEmulated, QueueRunsTwoDimensionalLaunchesWithVariablesAndSignals) {
   EmulatedQcom emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> scale = Load(d, "scale", qcom_test::kScale, {32 * 4 * 4, 32 * 4 * 4}, 1);
+  std::unique_ptr<Program> scale =
+      LoadForTest(d, "scale", qcom_test::kScale, {32 * 4 * 4, 32 * 4 * 4}, 1);
   std::vector<float> in(128);
   for (int i = 0; i < 128; ++i) in[i] = static_cast<float>(i);
-  ScopedBuffer src = Floats(d, in), dst = Floats(d, std::vector<float>(128, -1));
+  ScopedBuffer src = UploadForTest<float>(d, in),
+               dst = UploadForTest<float>(d, std::vector<float>(128, -1));
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok()) << q.status();
   absl::StatusOr<std::unique_ptr<Signal>> done = d.CreateSignal("done");
@@ -94,15 +74,15 @@ TEST(QcomEmulated, QueueRunsTwoDimensionalLaunchesWithVariablesAndSignals) {
   ASSERT_TRUE((*q)->Submit(cb).ok());
   ASSERT_TRUE((*done)->Wait(1, absl::Seconds(10)).ok());
   ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok());
-  std::vector<float> out = Read(d, *dst, 128);
+  std::vector<float> out = ReadForTest<float>(d, *dst, 128);
   for (int i = 0; i < 128; ++i) EXPECT_EQ(out[i], 3.0f * i) << i;
 }
 
 TEST(QcomEmulated, CopiesRunAfterTheKernelsBeforeThem) {
   EmulatedQcom emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> count = Load(d, "count", qcom_test::kCount, {4}, 0);
-  ScopedBuffer counter = Floats(d, {0}), copy = Floats(d, {-1});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", qcom_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<float>(d, {0}), copy = UploadForTest<float>(d, {-1});
   emu.kgsl->set_latency(absl::Milliseconds(2), absl::Milliseconds(5));
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
@@ -122,8 +102,8 @@ TEST(QcomEmulated, ManyLaunchesReuseASmallCommandRing) {
   o.ring_bytes = 64 << 10;  // 16 argument blocks: the ring wraps many times
   EmulatedQcom emu = Emulated(std::move(o));
   Device& d = *emu.device;
-  std::unique_ptr<Program> count = Load(d, "count", qcom_test::kCount, {4}, 0);
-  ScopedBuffer counter = Floats(d, {0});
+  std::unique_ptr<Program> count = LoadForTest(d, "count", qcom_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<float>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
   DeviceBuffer* bufs[] = {counter.get()};
@@ -139,8 +119,8 @@ TEST(QcomEmulated, ManyLaunchesReuseASmallCommandRing) {
 TEST(QcomEmulated, BadLaunchesAndBinariesAreErrors) {
   EmulatedQcom emu = Emulated();
   Device& d = *emu.device;
-  std::unique_ptr<Program> add = Load(d, "add", qcom_test::kAdd, {32, 32, 32}, 0);
-  ScopedBuffer a = Floats(d, std::vector<float>(8, 1));
+  std::unique_ptr<Program> add = LoadForTest(d, "add", qcom_test::kAdd, {32, 32, 32}, 0);
+  ScopedBuffer a = UploadForTest<float>(d, std::vector<float>(8, 1));
   DeviceBuffer* two[] = {a.get(), a.get()};
   EXPECT_EQ(add->Run(two, {}, LaunchDims{2}, LaunchDims{4}).code(),
             absl::StatusCode::kInvalidArgument);
@@ -167,7 +147,7 @@ TEST(QcomEmulated, GpuFaultFailsTheQueueWithoutWaitingOutItsTimeout) {
   absl::StatusOr<std::unique_ptr<Program>> p =
       d.LoadProgram({.name = "junk", .buffer_bytes = {4}}, junk);
   ASSERT_TRUE(p.ok()) << p.status();
-  ScopedBuffer a = Floats(d, {0});
+  ScopedBuffer a = UploadForTest<float>(d, {0});
   absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
   ASSERT_TRUE(q.ok());
   auto cb = std::make_shared<CommandBuffer>();
