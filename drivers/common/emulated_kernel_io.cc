@@ -123,6 +123,48 @@ int EmulatedKernelIo::DoOpen(const std::string& path, int flags) {
   return fd;
 }
 
+int EmulatedKernelIo::AdoptFd(const std::string& path, std::shared_ptr<EmulatedNode> node) {
+  int fd;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fd = next_fd_++;
+    fds_[fd] = {path, std::move(node)};
+  }
+  Record(IoCall::kOpen, path, 0, fd);
+  return fd;
+}
+
+std::pair<std::shared_ptr<EmulatedNode>, std::string> EmulatedKernelIo::NodeOf(int fd) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = fds_.find(fd);
+  if (it == fds_.end()) return {nullptr, absl::StrCat("fd ", fd)};
+  return {it->second.second, it->second.first};
+}
+
+int64_t EmulatedKernelIo::DoPread(int fd, uint64_t offset, void* out, size_t length) {
+  auto [node, path] = NodeOf(fd);
+  int64_t r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    r = -static_cast<int64_t>(TakeInjection(IoCall::kPread, 0));
+  }
+  if (r == 0) r = node == nullptr ? -EBADF : node->OnPread(fd, offset, out, length);
+  Record(IoCall::kPread, path, 0, static_cast<int>(r));
+  return r;
+}
+
+int64_t EmulatedKernelIo::DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length) {
+  auto [node, path] = NodeOf(fd);
+  int64_t r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    r = -static_cast<int64_t>(TakeInjection(IoCall::kPwrite, 0));
+  }
+  if (r == 0) r = node == nullptr ? -EBADF : node->OnPwrite(fd, offset, bytes, length);
+  Record(IoCall::kPwrite, path, 0, static_cast<int>(r));
+  return r;
+}
+
 int EmulatedKernelIo::DoClose(int fd) {
   std::shared_ptr<EmulatedNode> node;
   std::string path;

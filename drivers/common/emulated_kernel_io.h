@@ -51,10 +51,28 @@ class EmulatedNode {
   // Waits up to timeout_ns for an event on `fd`: 1 when one is pending, 0
   // on timeout, or -errno (the default: -ENOSYS, not pollable).
   virtual int OnPoll(int fd, int64_t timeout_ns) { return -ENOSYS; }
+  // pread/pwrite on `fd`: bytes transferred or -errno (default -EINVAL, as
+  // for a node that does not take reads or writes).
+  virtual int64_t OnPread(int fd, uint64_t offset, void* out, size_t length) { return -EINVAL; }
+  virtual int64_t OnPwrite(int fd, uint64_t offset, const void* bytes, size_t length) {
+    return -EINVAL;
+  }
 };
 
 struct IoCall {
-  enum Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kReadFile, kListDir, kPoll, kWriteFile };
+  enum Kind {
+    kOpen,
+    kClose,
+    kIoctl,
+    kMmap,
+    kMunmap,
+    kReadFile,
+    kListDir,
+    kPoll,
+    kWriteFile,
+    kPread,
+    kPwrite
+  };
   Kind kind;
   std::string path;           // node or file path ("anonymous" for anonymous mmaps)
   unsigned long request = 0;  // ioctl request
@@ -72,6 +90,10 @@ class EmulatedKernelIo final : public KernelIo {
 
   void AddNode(const std::string& path, std::shared_ptr<EmulatedNode> node);
   void AddFile(const std::string& path, std::string contents);
+  // A new fd served by `node`, for a model whose ioctl returns one (an
+  // anonymous inode, as VFIO's GROUP_GET_DEVICE_FD): recorded as an open of
+  // `path`; the driver closes it like any other.
+  int AdoptFd(const std::string& path, std::shared_ptr<EmulatedNode> node);
   void RemoveFile(const std::string& path);
   // A file's current contents without recording a call (for device models
   // that react to what a driver wrote): nullopt when absent.
@@ -98,6 +120,8 @@ class EmulatedKernelIo final : public KernelIo {
   // Writes into an existing file (-ENOENT otherwise), growing it as needed.
   int DoWriteFile(const std::string& path, uint64_t offset, const std::string& bytes) override;
   int DoPoll(int fd, int64_t timeout_ns) override;
+  int64_t DoPread(int fd, uint64_t offset, void* out, size_t length) override;
+  int64_t DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length) override;
 
  private:
   struct Mapping {
@@ -110,6 +134,8 @@ class EmulatedKernelIo final : public KernelIo {
     unsigned long request;
     int err;
   };
+  // The node behind `fd` and its path (node nullptr when not open).
+  std::pair<std::shared_ptr<EmulatedNode>, std::string> NodeOf(int fd) const;
   void Record(IoCall::Kind kind, const std::string& path, unsigned long request, int result);
   // Pops a matching injected failure: its errno, else 0. Caller holds mu_.
   int TakeInjection(IoCall::Kind kind, unsigned long request);

@@ -147,6 +147,20 @@ class RealKernelIo final : public KernelIo {
     }
     return r > 0 ? 1 : 0;
   }
+  int64_t DoPread(int fd, uint64_t offset, void* out, size_t length) override {
+    ssize_t n;
+    do {
+      n = ::pread(fd, out, length, static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    return n >= 0 ? n : -errno;
+  }
+  int64_t DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length) override {
+    ssize_t n;
+    do {
+      n = ::pwrite(fd, bytes, length, static_cast<off_t>(offset));
+    } while (n < 0 && errno == EINTR);
+    return n >= 0 ? n : -errno;
+  }
   int DoListDir(const std::string& path, std::vector<std::string>* out) override {
     DIR* d = ::opendir(path.c_str());
     if (d == nullptr) return -errno;
@@ -232,6 +246,49 @@ int KernelIo::IoctlErrno(int fd, unsigned long request, void* arg) {
   return r >= 0 ? 0 : -r;
 }
 
+absl::StatusOr<int> KernelIo::IoctlValue(int fd, unsigned long request, void* arg,
+                                         absl::string_view name) {
+  const int r = DoIoctl(fd, request, arg);
+  if (r < 0) {
+    return ErrnoStatus(
+        -r, absl::StrFormat("ioctl %s (0x%x) on %s", std::string(name), request, PathOf(fd)));
+  }
+  return r;
+}
+
+absl::StatusOr<int> KernelIo::IoctlFd(int fd, unsigned long request, void* arg,
+                                      absl::string_view name, absl::string_view new_path) {
+  absl::StatusOr<int> r = IoctlValue(fd, request, arg, name);
+  if (!r.ok()) return r.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  paths_[*r] = std::string(new_path);
+  return *r;
+}
+
+absl::Status KernelIo::Pread(int fd, uint64_t offset, void* out, size_t length,
+                             absl::string_view what) {
+  const int64_t r = DoPread(fd, offset, out, length);
+  const std::string call = absl::StrFormat("pread of %s (%u bytes at offset 0x%x of %s)",
+                                           std::string(what), length, offset, PathOf(fd));
+  if (r < 0) return ErrnoStatus(static_cast<int>(-r), call);
+  if (static_cast<uint64_t>(r) != length) {
+    return absl::DataLossError(absl::StrFormat("%s: short read of %d bytes", call, r));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KernelIo::Pwrite(int fd, uint64_t offset, const void* bytes, size_t length,
+                              absl::string_view what) {
+  const int64_t r = DoPwrite(fd, offset, bytes, length);
+  const std::string call = absl::StrFormat("pwrite of %s (%u bytes at offset 0x%x of %s)",
+                                           std::string(what), length, offset, PathOf(fd));
+  if (r < 0) return ErrnoStatus(static_cast<int>(-r), call);
+  if (static_cast<uint64_t>(r) != length) {
+    return absl::DataLossError(absl::StrFormat("%s: short write of %d bytes", call, r));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<void*> KernelIo::Mmap(void* addr, size_t length, int prot, int flags, int fd,
                                      uint64_t offset, absl::string_view what) {
   void* out = nullptr;
@@ -266,6 +323,10 @@ absl::StatusOr<std::vector<std::string>> KernelIo::ListDir(absl::string_view pat
 }
 
 int KernelIo::DoPoll(int, int64_t) { return -ENOSYS; }
+
+int64_t KernelIo::DoPread(int, uint64_t, void*, size_t) { return -ENOSYS; }
+
+int64_t KernelIo::DoPwrite(int, uint64_t, const void*, size_t) { return -ENOSYS; }
 
 int KernelIo::DoWriteFile(const std::string&, uint64_t, const std::string&) { return -ENOSYS; }
 

@@ -51,6 +51,19 @@ class KernelIo {
   absl::Status Ioctl(int fd, unsigned long request, void* arg, absl::string_view name);
   // 0 on success, else the errno (for callers that branch on it).
   int IoctlErrno(int fd, unsigned long request, void* arg);
+  // An ioctl that answers through its non-negative result (VFIO's
+  // GET_API_VERSION, CHECK_EXTENSION): the result.
+  absl::StatusOr<int> IoctlValue(int fd, unsigned long request, void* arg, absl::string_view name);
+  // An ioctl whose non-negative result is a new file descriptor (VFIO's
+  // GROUP_GET_DEVICE_FD); errors and PathOf name the new fd `new_path`.
+  absl::StatusOr<int> IoctlFd(int fd, unsigned long request, void* arg, absl::string_view name,
+                              absl::string_view new_path);
+  // pread/pwrite of exactly `out.size()` / `bytes.size()` bytes at `offset`
+  // of an open fd (VFIO's device regions without mmap: PCI config space).
+  // A short transfer is an error naming `what`.
+  absl::Status Pread(int fd, uint64_t offset, void* out, size_t length, absl::string_view what);
+  absl::Status Pwrite(int fd, uint64_t offset, const void* bytes, size_t length,
+                      absl::string_view what);
   absl::StatusOr<void*> Mmap(void* addr, size_t length, int prot, int flags, int fd,
                              uint64_t offset, absl::string_view what);
   absl::Status Munmap(void* addr, size_t length);
@@ -85,6 +98,9 @@ class KernelIo {
   // 1 when readable, 0 on timeout, or -errno. Optional: seams without
   // pollable nodes keep the default (ENOSYS).
   virtual int DoPoll(int fd, int64_t timeout_ns);
+  // Bytes transferred, or -errno. Optional: the default is -ENOSYS.
+  virtual int64_t DoPread(int fd, uint64_t offset, void* out, size_t length);
+  virtual int64_t DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length);
 
  private:
   mutable std::mutex mu_;

@@ -213,5 +213,68 @@ TEST(EmulatedKernelIo, WriteFileChangesAnExistingFileAndIsRecorded) {
   EXPECT_FALSE(io.FileContents("/sys/x/absent").has_value());
 }
 
+TEST(RealKernelIo, PreadAndPwriteTransferExactlyAndNameShortReads) {
+  const std::string path = ::testing::TempDir() + "/pread_test";
+  KernelIo& io = KernelIo::Real();
+  const int raw = ::open(path.c_str(), O_CREAT | O_TRUNC | O_RDWR, 0600);
+  ASSERT_GE(raw, 0);
+  ::close(raw);
+  absl::StatusOr<int> fd = io.Open(path, O_RDWR);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  ASSERT_TRUE(io.Pwrite(*fd, 4, "wxyz", 4, "a word").ok());
+  char out[4] = {};
+  ASSERT_TRUE(io.Pread(*fd, 5, out, 3, "three bytes").ok());
+  EXPECT_EQ(std::string(out, 3), "xyz");
+  absl::Status past = io.Pread(*fd, 6, out, 4, "four bytes");
+  EXPECT_EQ(past.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(past.message().find("short read of 2 bytes"), absl::string_view::npos) << past;
+  EXPECT_NE(past.message().find("pread_test"), absl::string_view::npos) << past;
+  ASSERT_TRUE(io.Close(*fd).ok());
+  ::unlink(path.c_str());
+}
+
+// Answers a value through the ioctl's result; its "open" ioctl makes a new
+// fd served by a second node, as VFIO's GROUP_GET_DEVICE_FD does.
+class FactoryNode : public EmulatedNode {
+ public:
+  explicit FactoryNode(EmulatedKernelIo* io) : io_(io) {}
+  int OnIoctl(int, unsigned long request, void*) override {
+    if (request == kFails) return 7;  // a value
+    return io_->AdoptFd("child", std::make_shared<DoublerNode>());
+  }
+  int64_t OnPread(int, uint64_t offset, void* out, size_t length) override {
+    std::memset(out, static_cast<int>(offset), length);
+    return static_cast<int64_t>(length);
+  }
+
+ private:
+  EmulatedKernelIo* io_;
+};
+
+TEST(EmulatedKernelIo, IoctlResultsNewFdsAndPreads) {
+  EmulatedKernelIo io;
+  io.AddNode("/dev/factory", std::make_shared<FactoryNode>(&io));
+  const int fd = *io.Open("/dev/factory", O_RDWR);
+  EXPECT_EQ(*io.IoctlValue(fd, kFails, nullptr, "VALUE"), 7);
+  absl::StatusOr<int> child = io.IoctlFd(fd, kDouble, nullptr, "MAKE", "child of factory");
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ(io.PathOf(*child), "child of factory");
+  Args a{21, 0};
+  ASSERT_TRUE(io.Ioctl(*child, kDouble, &a, "DOUBLE").ok());
+  EXPECT_EQ(a.out, 42u);
+  EXPECT_FALSE(io.CheckClean().ok());  // the child is open
+  uint8_t b[3];
+  ASSERT_TRUE(io.Pread(fd, 9, b, 3, "bytes").ok());
+  EXPECT_EQ(b[2], 9);
+  absl::Status no = io.Pwrite(fd, 0, b, 3, "bytes");  // the node takes no writes
+  EXPECT_EQ(no.code(), absl::StatusCode::kInvalidArgument);
+  io.FailNext(IoCall::kPread, 0, EIO);
+  EXPECT_EQ(io.Pread(fd, 0, b, 1, "bytes").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(io.CountOf(IoCall::kPread), 2u);
+  ASSERT_TRUE(io.Close(*child).ok());
+  ASSERT_TRUE(io.Close(fd).ok());
+  EXPECT_TRUE(io.CheckClean().ok()) << io.CheckClean();
+}
+
 }  // namespace
 }  // namespace uop
