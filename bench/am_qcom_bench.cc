@@ -13,7 +13,9 @@
 //   <dev>_emu_stream    microseconds per kernel from that Submit to the
 //                       queue's Wait returning (the emulated GPU has run all
 //                       1000; median of 20).
-// `dev` is am or qcom. Only the emulators run here (docs/am_qcom.md): the
+// `dev` is am (KFD), am_pci (no kernel driver: the driver's own MEC HQD,
+// SDMA ring and page tables, completions polled from mailboxes and the IH
+// ring) or qcom. Only the emulators run here (docs/am_qcom.md): the
 // figures are the drivers' host-side costs plus the emulators' own, not a
 // GPU's. The ioctls per launch (from the emulated seam's call counts) are
 // printed on stderr.
@@ -26,6 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "drivers/am/emulator/am_emu_device.h"
+#include "drivers/am/emulator/am_pci_emu_device.h"
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/qcom/emulator/qcom_emu_device.h"
 #include "drivers/qcom/emulator/test_kernels.h"
@@ -134,6 +137,17 @@ int Main() {
     } else {
       failures +=
           Measure("am", *am->device, am_test::kCount, *am->io, [&] { return am->kfd->fault(); });
+    }
+  }
+  {
+    absl::StatusOr<EmulatedAmPci> am = CreateEmulatedAmPci();
+    if (!am.ok()) {
+      failures += Fail("am_pci", "emulator", am.status());
+    } else {
+      failures += Measure("am_pci", *am->device, am_test::kCount, *am->io, [&] {
+        std::vector<EmulatedMec::Fault> f = am->chip->mec().faults();
+        return f.empty() ? std::string() : f.back().message;
+      });
     }
   }
   {
