@@ -224,6 +224,19 @@ absl::Status EmulatedPciGpu::CheckEnabled() const {
   return absl::OkStatus();
 }
 
+std::shared_ptr<EmulatedNode> EmulatedPciGpu::BarNodeOf(int bar) const {
+  switch (bar) {
+    case 0:
+      return vram_;
+    case 2:
+      return doorbells_;
+    case 5:
+      return regs_;
+    default:
+      return nullptr;
+  }
+}
+
 int EmulatedPciGpu::MappingsOf(int bar) const {
   switch (bar) {
     case 0:

@@ -82,6 +82,9 @@ class EmulatedPciGpu {
   absl::Status CheckEnabled() const;
   // Live driver mappings of each BAR (0, 2, 5).
   int MappingsOf(int bar) const;
+  // The node serving BAR 0, 2 or 5 (nullptr for others), for a second way to
+  // the same BARs (the VFIO model's device regions).
+  std::shared_ptr<EmulatedNode> BarNodeOf(int bar) const;
 
   class BarNode;  // the EmulatedNode behind resourceN
 

@@ -61,10 +61,17 @@ absl::StatusOr<uint64_t> EmulatedVmSpace::LeafPte(const EmulatedVmView& view, ui
     return absl::NotFoundError(
         absl::StrFormat("%s VMID %d: VA 0x%x: PTE 0x%x is not valid", hub_.hub, vmid_, va, entry));
   }
-  if ((entry & kPteSystem) != 0) {
-    return absl::UnimplementedError(
-        absl::StrFormat("%s VMID %d: VA 0x%x: PTE 0x%x maps system memory: not modelled", hub_.hub,
-                        vmid_, va, entry));
+  if ((entry & kPteSystem) != 0 && system_ == nullptr) {
+    return absl::UnimplementedError(absl::StrFormat(
+        "%s VMID %d: VA 0x%x: PTE 0x%x maps system memory, but no IOMMU (bus memory) is attached "
+        "to this walker",
+        hub_.hub, vmid_, va, entry));
+  }
+  if ((entry & kPteSystem) != 0 && (entry & kPteSnooped) == 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s VMID %d: VA 0x%x: PTE 0x%x maps system memory without SNOOPED: the GPU would bypass "
+        "the CPU's caches",
+        hub_.hub, vmid_, va, entry));
   }
   return entry;
 }
@@ -84,6 +91,21 @@ absl::StatusOr<EmulatedVmSpace::PageWalk> EmulatedVmSpace::WalkIn(const Emulated
     use = *first;
   }
   const uint64_t addr = (use & kPteAddressMask) + (va - use_va);
+  if ((use & kPteSystem) != 0) {
+    uint8_t* host = system_->Resolve(addr, 1);
+    if (host == nullptr) {
+      return absl::NotFoundError(absl::StrFormat(
+          "%s VMID %d: VA 0x%x: PTE 0x%x: bus address 0x%x is not mapped by the IOMMU (an IOMMU "
+          "fault)",
+          hub_.hub, vmid_, va, use, addr));
+    }
+    PageWalk w;
+    w.pte = use;
+    w.system = true;
+    w.bus_address = addr;
+    w.host = host;
+    return w;
+  }
   if (addr < view.fb_offset || addr - view.fb_offset >= model_.gpu().vram_bytes()) {
     return absl::NotFoundError(absl::StrFormat("%s VMID %d: VA 0x%x: PTE 0x%x points outside VRAM",
                                                hub_.hub, vmid_, va, use));
@@ -108,19 +130,26 @@ uint8_t* EmulatedVmSpace::Translate(uint64_t va, size_t length, std::shared_ptr<
   absl::StatusOr<PageWalk> first = WalkIn(view, va);
   if (!first.ok()) return nullptr;
   const uint64_t last = va + (length == 0 ? 0 : length - 1);
-  if (last < va || first->vram_pa + (last - va) >= model_.gpu().vram_bytes()) return nullptr;
-  // Every later page must continue the first physically; a fragment's pages
-  // do by definition, so whole runs are skipped.
+  if (last < va) return nullptr;
+  if (!first->system && first->vram_pa + (last - va) >= model_.gpu().vram_bytes()) return nullptr;
+  // Every later page must continue the first (physically in VRAM, or in IOVA
+  // and host memory); a fragment's pages do by definition, so whole runs
+  // are skipped.
   uint64_t page = (va & ~(kPage - 1)) + kPage;
   while (page <= last) {
     absl::StatusOr<PageWalk> w = WalkIn(view, page);
-    if (!w.ok() || w->vram_pa != first->vram_pa + (page - va)) return nullptr;
+    if (!w.ok() || w->system != first->system) return nullptr;
+    if (!first->system && w->vram_pa != first->vram_pa + (page - va)) return nullptr;
+    if (first->system && (w->bus_address != first->bus_address + (page - va) ||
+                          w->host != first->host + (page - va))) {
+      return nullptr;
+    }
     const uint64_t run = kPage << FragmentOf(w->pte);
     const uint64_t rel = page - view.start_page * kPage;
     page += run - rel % run;
   }
   if (hold != nullptr) *hold = std::const_pointer_cast<EmulatedVmView>(tlb.view);
-  return model_.gpu().vram_view() + first->vram_pa;
+  return first->system ? first->host : model_.gpu().vram_view() + first->vram_pa;
 }
 
 std::optional<GpuAddressSpace::Allocation> EmulatedVmSpace::AllocationAt(uint64_t va) const {
@@ -131,13 +160,19 @@ std::optional<GpuAddressSpace::Allocation> EmulatedVmSpace::AllocationAt(uint64_
   if (!at.ok()) return std::nullopt;
   const uint64_t flags = PteFlags(at->pte);
   const uint64_t page = va & ~(kPage - 1);
-  const uint64_t page_pa = at->vram_pa & ~(kPage - 1);
+  // VRAM physical, or for SYSTEM pages the IOVA (and the host byte, which
+  // must continue too: one host pointer serves the run).
+  const uint64_t in_page = va - page;
+  const uint64_t page_pa = (at->system ? at->bus_address : at->vram_pa) - in_page;
+  uint8_t* const page_host = at->system ? at->host - in_page : nullptr;
   // Whether page `p` continues the run (same flags, contiguous with `va`'s);
   // if so, `*frag_run` is its fragment's size: every page of the fragment
   // translates from its first PTE, so the whole fragment continues too.
   auto continues = [&](uint64_t p, uint64_t* frag_run) {
     absl::StatusOr<PageWalk> w = WalkIn(view, p);
-    if (!w.ok() || PteFlags(w->pte) != flags || w->vram_pa != page_pa + (p - page)) return false;
+    if (!w.ok() || PteFlags(w->pte) != flags) return false;
+    if ((w->system ? w->bus_address : w->vram_pa) != page_pa + (p - page)) return false;
+    if (w->system && w->host != page_host + (p - page)) return false;
     *frag_run = kPage << FragmentOf(w->pte);
     return true;
   };
@@ -151,7 +186,7 @@ std::optional<GpuAddressSpace::Allocation> EmulatedVmSpace::AllocationAt(uint64_
   Allocation a;
   a.va = lo;
   a.id = page_pa - (page - lo);
-  a.host = model_.gpu().vram_view() + a.id;
+  a.host = at->system ? page_host - (page - lo) : model_.gpu().vram_view() + a.id;
   a.size = hi - lo;
   a.executable = (at->pte & kPteExecutable) != 0;
   return a;

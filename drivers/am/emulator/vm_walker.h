@@ -10,8 +10,13 @@
 // relative to START; a page outside [START, END] faults. A PDE or PTE
 // without VALID faults; a PDE with the P bit (a PDE used as a huge-page PTE)
 // faults too: the AM driver never writes one and the model does not
-// implement it. PTE addresses minus MC_VM_FB_OFFSET are VRAM physical; a
-// PTE with SYSTEM set (host memory) faults (not modelled).
+// implement it. PTE addresses minus MC_VM_FB_OFFSET are VRAM physical. A
+// PTE with SYSTEM set holds a bus address (an IOVA behind VFIO): it
+// translates through the EmulatedBusMemory given at construction (the
+// emulated IOMMU, vfio_model.h) to host memory; without one, or for an IOVA
+// the IOMMU does not map (an IOMMU fault on hardware), it faults. SYSTEM
+// PTEs must be SNOOPED: the AM driver maps host memory cache-coherent, and
+// the model cannot show what a non-snooped access would miss.
 //
 // Fragments: a PTE with FRAGMENT = n > 0 tells the hub that its aligned run
 // of 2^n pages is physically contiguous with the same flags. The model
@@ -38,34 +43,52 @@
 
 namespace uop {
 
+// Host memory the device reaches by bus address (what an IOMMU maps).
+class EmulatedBusMemory {
+ public:
+  virtual ~EmulatedBusMemory() = default;
+  // The host bytes behind [bus_address, bus_address + length) when one
+  // mapping covers them all; nullptr otherwise.
+  virtual uint8_t* Resolve(uint64_t bus_address, uint64_t length) const = 0;
+};
+
 class EmulatedVmSpace final : public GpuAddressSpace {
  public:
   // `hub`: kGcHub1100Regs for everything inside GC (CP, shaders and, on
   // GC 11, SDMA 6.0: Linux's sdma_v6_0 rings use AMDGPU_GFXHUB(0));
   // kMmhub300Regs for the multimedia engines. `vmid` 0-15 (0: the flat
-  // GART context). The model outlives this.
-  EmulatedVmSpace(const EmulatedGmcIh& model, const AmVmHubRegs& hub, int vmid)
-      : model_(model), hub_(hub), vmid_(vmid) {}
+  // GART context). `system`: where SYSTEM PTEs lead (nullptr: they fault).
+  // The model and `system` outlive this.
+  EmulatedVmSpace(const EmulatedGmcIh& model, const AmVmHubRegs& hub, int vmid,
+                  const EmulatedBusMemory* system = nullptr)
+      : model_(model), hub_(hub), vmid_(vmid), system_(system) {}
 
   // One page's walk: the PTE that applies (the fragment's first PTE when
-  // FRAGMENT > 0) and the VRAM physical address of `va`.
+  // FRAGMENT > 0) and the VRAM physical address of `va`, or for a SYSTEM
+  // PTE the bus address (IOVA) of `va` and its host byte.
   struct PageWalk {
     uint64_t pte = 0;
-    uint64_t vram_pa = 0;
+    uint64_t vram_pa = 0;  // VRAM pages only
+    bool system = false;
+    uint64_t bus_address = 0;  // SYSTEM pages only
+    uint8_t* host = nullptr;   // SYSTEM pages only
   };
-  // FailedPrecondition: context disabled or never invalidated;
-  // OutOfRange: outside [START, END]; NotFound: an invalid PDE/PTE (the
-  // message names the level); Unimplemented: huge-page PDE or SYSTEM PTE.
+  // FailedPrecondition: context disabled or never invalidated, or a SYSTEM
+  // PTE without SNOOPED; OutOfRange: outside [START, END]; NotFound: an
+  // invalid PDE/PTE (the message names the level) or an IOVA the IOMMU
+  // does not map; Unimplemented: huge-page PDE, or a SYSTEM PTE with no
+  // bus memory attached.
   absl::StatusOr<PageWalk> Walk(uint64_t va) const;
 
   // GpuAddressSpace. Translate: a host pointer for [va, va + length) when
-  // every page is valid and the pages are physically contiguous in VRAM;
-  // nullptr otherwise. `hold` receives the TLB view used.
+  // every page is valid and the pages are contiguous in VRAM, or in IOVA
+  // space inside one IOMMU mapping; nullptr otherwise. `hold` receives the
+  // TLB view used.
   uint8_t* Translate(uint64_t va, size_t length,
                      std::shared_ptr<void>* hold = nullptr) const override;
   // The maximal run of valid, physically contiguous pages with the same
-  // flags around `va`: id = its VRAM physical start, executable = the PTE's
-  // EXECUTABLE bit.
+  // flags around `va`: id = its VRAM physical start (for SYSTEM pages its
+  // IOVA), executable = the PTE's EXECUTABLE bit.
   std::optional<Allocation> AllocationAt(uint64_t va) const override;
 
  private:
@@ -76,6 +99,7 @@ class EmulatedVmSpace final : public GpuAddressSpace {
   const EmulatedGmcIh& model_;
   const AmVmHubRegs& hub_;
   const int vmid_;
+  const EmulatedBusMemory* const system_;
 };
 
 }  // namespace uop

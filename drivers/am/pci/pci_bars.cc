@@ -23,6 +23,25 @@ absl::StatusOr<std::unique_ptr<AmPciBars>> AmPciBars::Open(KernelIo& io, const P
   return bars;
 }
 
+absl::StatusOr<std::unique_ptr<AmPciBars>> AmPciBars::OpenVfio(KernelIo& io, const PciFunction& fn,
+                                                               AmVfio& vfio) {
+  if (fn.vendor != kPciVendorAmd) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: vendor 0x%04x is not AMD", fn.bdf, fn.vendor));
+  }
+  if (fn.bdf != vfio.bdf()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: the VFIO device is %s, another function", fn.bdf, vfio.bdf()));
+  }
+  RETURN_IF_ERROR(vfio.Enable());
+  std::unique_ptr<AmPciBars> bars(new AmPciBars(io, fn, &vfio));
+  RETURN_IF_ERROR(bars->Map(kRegs, kAmdRegisterBar, /*want_prefetchable=*/false, "registers"));
+  RETURN_IF_ERROR(bars->Map(kVram, kAmdVramBar, /*want_prefetchable=*/true, "VRAM aperture"));
+  RETURN_IF_ERROR(
+      bars->Map(kDoorbells, kAmdDoorbellBar, /*want_prefetchable=*/true, "doorbell aperture"));
+  return bars;
+}
+
 absl::Status AmPciBars::Map(Slot slot, int bar, bool want_prefetchable, const char* what) {
   const PciBar& b = fn_.bars[bar];
   const std::string name = absl::StrFormat("BAR%d (%s)", bar, what);
@@ -37,15 +56,23 @@ absl::Status AmPciBars::Map(Slot slot, int bar, bool want_prefetchable, const ch
                         name, b.prefetchable() ? "" : "non-", b.flags));
   }
   Mapped& m = bars_[slot];
-  const std::string path = fn_.Path(absl::StrCat("resource", bar));
-  ASSIGN_OR_RETURN(m.fd, io_.Open(path, O_RDWR | O_SYNC));
-  ASSIGN_OR_RETURN(m.base,
-                   io_.Mmap(nullptr, b.size(), PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0, path));
+  LivenessProbe probe;
+  if (vfio_ != nullptr) {
+    ASSIGN_OR_RETURN(m.base, vfio_->MapBar(bar, b.size()));
+    AmVfio* vfio = vfio_;
+    probe = [vfio] { return vfio->CheckAlive(); };
+  } else {
+    const std::string path = fn_.Path(absl::StrCat("resource", bar));
+    ASSIGN_OR_RETURN(m.fd, io_.Open(path, O_RDWR | O_SYNC));
+    ASSIGN_OR_RETURN(
+        m.base, io_.Mmap(nullptr, b.size(), PROT_READ | PROT_WRITE, MAP_SHARED, m.fd, 0, path));
+    KernelIo* io = &io_;
+    const PciFunction* fn = &fn_;
+    probe = [io, fn] { return CheckPciAlive(*io, *fn); };
+  }
   m.size = b.size();
-  KernelIo* io = &io_;
-  const PciFunction* fn = &fn_;
   m.region.emplace(absl::StrCat("AM ", fn_.bdf), name, static_cast<volatile uint8_t*>(m.base),
-                   m.size, [io, fn] { return CheckPciAlive(*io, *fn); });
+                   m.size, std::move(probe));
   return absl::OkStatus();
 }
 

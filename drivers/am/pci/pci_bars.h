@@ -15,6 +15,11 @@
 //
 // Open enables the function first (EnablePciFunction); the destructor unmaps
 // and closes everything it opened.
+//
+// OpenVfio is the same through VFIO (vfio.h): the BARs are mapped from the
+// VFIO device fd at their regions' offsets (sizes checked against sysfs),
+// the function enabled and probed through the VFIO config region; the
+// AmVfio owns the fds and must outlive the AmPciBars.
 #ifndef UOP_DRIVERS_AM_PCI_PCI_BARS_H_
 #define UOP_DRIVERS_AM_PCI_PCI_BARS_H_
 
@@ -25,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "drivers/am/pci/pci_sysfs.h"
+#include "drivers/am/pci/vfio.h"
 #include "drivers/common/kernel_io.h"
 #include "drivers/common/mmio.h"
 
@@ -37,6 +43,8 @@ inline constexpr int kAmdRegisterBar = 5;
 class AmPciBars {
  public:
   static absl::StatusOr<std::unique_ptr<AmPciBars>> Open(KernelIo& io, const PciFunction& fn);
+  static absl::StatusOr<std::unique_ptr<AmPciBars>> OpenVfio(KernelIo& io, const PciFunction& fn,
+                                                             AmVfio& vfio);
   ~AmPciBars();
   AmPciBars(const AmPciBars&) = delete;
   AmPciBars& operator=(const AmPciBars&) = delete;
@@ -55,11 +63,13 @@ class AmPciBars {
     std::optional<MmioRegion> region;
   };
 
-  AmPciBars(KernelIo& io, PciFunction fn) : io_(io), fn_(std::move(fn)) {}
+  AmPciBars(KernelIo& io, PciFunction fn, AmVfio* vfio = nullptr)
+      : io_(io), fn_(std::move(fn)), vfio_(vfio) {}
   absl::Status Map(Slot slot, int bar, bool want_prefetchable, const char* what);
 
   KernelIo& io_;
   const PciFunction fn_;
+  AmVfio* const vfio_;  // nullptr: sysfs
   Mapped bars_[kSlots];
 };
 

@@ -176,6 +176,28 @@ absl::Status AmVm::Map(uint64_t va, uint64_t vram_pa, uint64_t bytes, AmVmMapFla
     return absl::InvalidArgumentError(
         absl::StrFormat("VMID %d: MTYPE %u (0-3)", vmid_, flags.mtype));
   }
+  return MapPages(va, vram_pa + gmc_.vram_base_offset(), bytes, PtePayload(flags), "Map");
+}
+
+absl::Status AmVm::MapSystem(uint64_t va, uint64_t iova, uint64_t bytes, AmVmMapFlags flags) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bytes = (bytes + kPage - 1) & ~(kPage - 1);
+  RETURN_IF_ERROR(CheckRange(va, bytes, "MapSystem"));
+  if (iova % kPage != 0 || iova >= kMaxVaSize || bytes > kMaxVaSize - iova) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "VMID %d: MapSystem of VA 0x%x to IOVA [0x%x, +0x%x): not 4 KiB-aligned or past the "
+        "PTE's 48-bit address",
+        vmid_, va, iova, bytes));
+  }
+  if (flags.mtype > 3) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("VMID %d: MTYPE %u (0-3)", vmid_, flags.mtype));
+  }
+  return MapPages(va, iova, bytes, PtePayload(flags) | kPteSystem | kPteSnooped, "MapSystem");
+}
+
+absl::Status AmVm::MapPages(uint64_t va, uint64_t first_address, uint64_t bytes, uint64_t payload,
+                            const char* op) {
   // Refuse overlaps before touching anything.
   for (uint64_t at = va; at < va + bytes;) {
     const uint64_t chunk_end = std::min(va + bytes, (at | (kTwoMiB - 1)) + 1);
@@ -184,8 +206,8 @@ absl::Status AmVm::Map(uint64_t va, uint64_t vram_pa, uint64_t bytes, AmVmMapFla
         const uint64_t pte = ptb->entries[Index(p, kPtb)];
         if ((pte & kPteValid) != 0) {
           return absl::InvalidArgumentError(
-              absl::StrFormat("VMID %d: Map of [0x%x, +0x%x): VA 0x%x is already mapped (PTE 0x%x)",
-                              vmid_, va, bytes, p, pte));
+              absl::StrFormat("VMID %d: %s of [0x%x, +0x%x): VA 0x%x is already mapped (PTE 0x%x)",
+                              vmid_, op, va, bytes, p, pte));
         }
       }
     }
@@ -196,9 +218,8 @@ absl::Status AmVm::Map(uint64_t va, uint64_t vram_pa, uint64_t bytes, AmVmMapFla
   for (uint64_t at = va; at < va + bytes; at = (at | (kTwoMiB - 1)) + 1) {
     RETURN_IF_ERROR(Ptb(at, /*create=*/true).status());
   }
-  const uint64_t payload = PtePayload(flags);
   const uint64_t first_page = va / kPage;
-  const uint64_t first_pa_page = (vram_pa + gmc_.vram_base_offset()) / kPage;
+  const uint64_t first_pa_page = first_address / kPage;
   const uint64_t pages = bytes / kPage;
   uint64_t i = 0;
   int frag = 0;

@@ -102,6 +102,14 @@ class AmVm {
   // `vram_pa` 4 KiB-aligned, bytes > 0 rounded up to 4 KiB. A page already
   // mapped, a range past va_size or past VRAM: InvalidArgument naming it.
   absl::Status Map(uint64_t va, uint64_t vram_pa, uint64_t bytes, AmVmMapFlags flags = {});
+  // Maps [va, va + bytes) to host memory the GPU reaches at bus address
+  // `iova` (an IOMMU mapping: AmVfio::MapDma): PTEs with SYSTEM | SNOOPED
+  // (amdgpu_vm.h's AMDGPU_PTE_SYSTEM / _SNOOPED, as amdgpu_ttm_tt_pte_flags
+  // sets them for cached GTT) and the IOVA as the address, fragments
+  // computed over the IOVA run (contiguous in the GPU's view). `iova`
+  // 4 KiB-aligned, [iova, iova + bytes) below 2^48 (PTE bits 47:12). The
+  // same checks and flush as Map.
+  absl::Status MapSystem(uint64_t va, uint64_t iova, uint64_t bytes, AmVmMapFlags flags = {});
   // Unmaps [va, va + bytes): every page must be mapped (else
   // InvalidArgument naming the first that is not).
   absl::Status Unmap(uint64_t va, uint64_t bytes);
@@ -138,6 +146,10 @@ class AmVm {
   const Table* FindPtb(uint64_t va) const;
   absl::Status WriteEntries(const Table& t, int first, int count);
   absl::Status CheckRange(uint64_t va, uint64_t bytes, const char* op) const;
+  // Map's common part, under mu_: PTEs for pages at `first_address` (as the
+  // PTE holds it) with `payload`.
+  absl::Status MapPages(uint64_t va, uint64_t first_address, uint64_t bytes, uint64_t payload,
+                        const char* op);
   absl::Status ProgramContext();
   void FreeTree(std::unique_ptr<Table> t, std::vector<uint64_t>* pages);
   size_t CountTables(const Table& t) const;
