@@ -9,19 +9,26 @@
 #include <linux/vfio.h>
 #include <sys/mman.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
+#include "drivers/am/abi/sdma.h"
 #include "drivers/am/emulator/discovery_table.h"
 #include "drivers/am/emulator/emulated_pci_gpu.h"
 #include "drivers/am/emulator/gmc_ih_model.h"
+#include "drivers/am/emulator/sdma/sdma_model.h"
 #include "drivers/am/emulator/vfio_model.h"
 #include "drivers/am/emulator/vm_walker.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/discovery_reader.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/pci_bars.h"
+#include "drivers/am/pci/sdma/sdma.h"
+#include "drivers/am/pci/sdma/sdma_regs.h"
 #include "drivers/am/pci/vfio_abi.h"
 #include "drivers/am/pci/vm.h"
 #include "drivers/am/pci/vram_allocator.h"
@@ -506,6 +513,7 @@ struct DmaRig {
   std::unique_ptr<Rig> rig = MakeRig();
   std::unique_ptr<AmVfio> vfio;
   std::unique_ptr<AmPciBars> bars;
+  AmDiscovery discovery;
   std::unique_ptr<AmRegisterIo> regs;
   AmVramArena arena{1 << 20, 16 << 20};
   std::unique_ptr<AmVramAllocator> vram;
@@ -515,8 +523,8 @@ struct DmaRig {
   DmaRig() {
     vfio = *AmVfio::Open(rig->io, kBdf);
     bars = *AmPciBars::OpenVfio(rig->io, Function(*rig), *vfio);
-    absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(bars->regs(), bars->vram());
-    regs = std::make_unique<AmRegisterIo>(bars->regs(), *AmRegisterMap::Create(d->ip));
+    discovery = *ReadAmDiscovery(bars->regs(), bars->vram());
+    regs = std::make_unique<AmRegisterIo>(bars->regs(), *AmRegisterMap::Create(discovery.ip));
     vram = *AmVramAllocator::Create(16 << 20, kVram - (1 << 20));
     gmc = *AmGmc::Create(*regs, bars->vram(), kVram, arena);
     EXPECT_TRUE(gmc->Init().ok());
@@ -583,6 +591,105 @@ TEST(AmVfio, HostMemoryMappedWithMapSystemIsReadAndWrittenByteExact) {
   r.rig->gmc_model->FinishChecks();
   EXPECT_TRUE(r.rig->gpu->registers().CheckNoViolations().ok())
       << r.rig->gpu->registers().CheckNoViolations();
+}
+
+// The emulated SDMA engine copies VRAM -> host memory and back in VMID 1,
+// host pages reached through SYSTEM PTEs and the IOMMU.
+TEST(AmVfio, SdmaCopiesBetweenVramAndHostMemoryThroughTheIommu) {
+  DmaRig r;
+  EmulatedVmSpace space(*r.rig->gmc_model, kGcHub1100Regs, 1, &r.rig->model->iommu());
+  // The engine thread reports through the hooks under `mu`: waiting for the
+  // trap orders its writes to host memory before the test's reads.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> faults;
+  std::vector<uint32_t> traps;
+  EmulatedSdma::Hooks hooks;
+  hooks.on_fault = [&](int, uint64_t, const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu);
+    faults.push_back(what);
+    cv.notify_all();
+  };
+  hooks.on_trap = [&](int, uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu);
+    traps.push_back(id);
+    cv.notify_all();
+  };
+  std::unique_ptr<EmulatedSdma> engine = *EmulatedSdma::Attach(
+      *r.rig->gpu,
+      [&space](uint32_t vmid) -> const GpuAddressSpace* { return vmid == 1 ? &space : nullptr; },
+      {}, hooks);
+  std::unique_ptr<AmSdma> sdma = *AmSdma::Create(*r.regs, r.discovery.ip, r.bars->doorbells());
+  ASSERT_TRUE(sdma->Init().ok());
+
+  // VRAM pages: 0 the ring, 1 the read-pointer writeback, 2-4 the source,
+  // 5-7 the destination. Host pages: 0-2 the copy, 3 a fence.
+  constexpr uint64_t kCopy = 3 * kPage;
+  const uint64_t pa = *r.vram->Allocate(8 * kPage);
+  const uint64_t vva = *r.vm->AllocateVa(8 * kPage);
+  ASSERT_TRUE(r.vm->Map(vva, pa, 8 * kPage).ok());
+  AmDmaBuffer host = *r.vfio->AllocHost(4 * kPage);
+  const uint64_t hva = *r.vm->AllocateVa(4 * kPage);
+  ASSERT_TRUE(r.vm->MapSystem(hva, host.iova, 4 * kPage).ok());
+  const std::vector<uint8_t> src = Pattern(kCopy, 41);
+  ASSERT_TRUE(r.bars->vram().WriteBlock(pa + 2 * kPage, src).ok());
+  ASSERT_TRUE(r.bars->vram().WriteBlock(pa + kPage, std::vector<uint8_t>(8, 0)).ok());
+
+  AmSdmaQueueSpec spec;
+  spec.vmid = 1;
+  spec.ring_va = vva;
+  spec.ring_bytes = kPage;
+  spec.rptr_va = vva + kPage;
+  spec.doorbell_index = kNavi10DoorbellSdmaEngine0 << 1;
+  absl::StatusOr<AmSdmaQueue> q = sdma->CreateQueue(spec);
+  ASSERT_TRUE(q.ok()) << q.status();
+  uint64_t wptr = 0;
+  auto put = [&](uint32_t v) {
+    ASSERT_TRUE(r.bars->vram().Write32(pa + wptr, v).ok());
+    wptr += 4;
+  };
+  auto copy = [&](uint64_t dst, uint64_t from, uint64_t bytes) {
+    put(sdma::Header(sdma::kOpCopy, sdma::kSubOpCopyLinear));
+    put(static_cast<uint32_t>(bytes - 1));
+    put(0);
+    put(static_cast<uint32_t>(from));
+    put(static_cast<uint32_t>(from >> 32));
+    put(static_cast<uint32_t>(dst));
+    put(static_cast<uint32_t>(dst >> 32));
+  };
+  copy(hva, vva + 2 * kPage, kCopy);  // VRAM -> host
+  copy(vva + 5 * kPage, hva, kCopy);  // host -> VRAM
+  put(sdma::Header(sdma::kOpFence));  // a fence into host memory
+  put(static_cast<uint32_t>(hva + 3 * kPage));
+  put(static_cast<uint32_t>((hva + 3 * kPage) >> 32));
+  put(0xC0FFEE);
+  put(sdma::Header(sdma::kOpTrap));
+  put(7);
+  ASSERT_TRUE(sdma->RingDoorbell(*q, wptr).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5),
+                            [&] { return !traps.empty() || !faults.empty(); }));
+    ASSERT_TRUE(faults.empty()) << faults[0];
+    EXPECT_EQ(traps, std::vector<uint32_t>{7});
+  }
+
+  EXPECT_EQ(std::memcmp(host.host, src.data(), kCopy), 0);
+  std::vector<uint8_t> back(kCopy);
+  ASSERT_TRUE(r.bars->vram().ReadBlock(pa + 5 * kPage, absl::MakeSpan(back)).ok());
+  EXPECT_EQ(back, src);
+  uint32_t fence;
+  std::memcpy(&fence, static_cast<uint8_t*>(host.host) + 3 * kPage, 4);
+  EXPECT_EQ(fence, 0xC0FFEEu);
+  ASSERT_TRUE(sdma->DestroyQueue(*q).ok());
+  engine->FinishChecks();
+  EXPECT_TRUE(r.rig->gpu->registers().CheckNoViolations().ok())
+      << r.rig->gpu->registers().CheckNoViolations();
+  sdma.reset();
+  engine.reset();
+  ASSERT_TRUE(r.vm->Unmap(hva, 4 * kPage).ok());
+  ASSERT_TRUE(r.vm->Unmap(vva, 8 * kPage).ok());
+  ASSERT_TRUE(r.vfio->FreeHost(host).ok());
 }
 
 TEST(AmVfio, TwoBuffersAdjacentInIovaDoNotTranslateAsOne) {
