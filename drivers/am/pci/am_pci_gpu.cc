@@ -47,6 +47,7 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   AmRegisterMap map;
   UOP_AM_STEP("register map", Take(AmRegisterMap::Create(discovery_.ip), &map));
   regs_ = std::make_unique<AmRegisterIo>(bars_->regs(), std::move(map));
+  indirect_ = std::make_unique<AmIndirectRegs>(*regs_);
   const uint64_t size = discovery_.vram_size;
   if (size < 2 * kBootArenaBytes) {
     return Step(fn.bdf, "VRAM layout",
@@ -83,7 +84,7 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   UOP_AM_STEP("PSP", Take(AmPsp::Create(*regs_, bars_->vram(), *gmc_, *arena_), &psp_));
   UOP_AM_STEP("PSP", psp_->BringUp(sos, images));
 
-  UOP_AM_STEP("SMU", Take(AmSmu::Create(*regs_, *gmc_, *arena_, options.smu), &smu_));
+  UOP_AM_STEP("SMU", Take(AmSmu::Create(*regs_, *indirect_, *gmc_, *arena_, options.smu), &smu_));
   UOP_AM_STEP("SMU", smu_->Init());
   if (options.max_performance) {
     UOP_AM_STEP("SMU clocks", smu_->SetPerformanceLevel(AmSmuPerfLevel::kHigh).status());

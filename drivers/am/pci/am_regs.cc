@@ -114,7 +114,7 @@ struct Required {
 constexpr Required kRequired[] = {
     // GC segment 1 holds the HYP_DEC range (SDMA 6.0's F32_CNTL).
     {kHwIdGc, 11, 0, 2},  {kHwIdMmhub, 3, 0, 1}, {kHwIdOsssys, 6, 0, 1},
-    {kHwIdNbif, 4, 3, 3}, {kHwIdMp0, 13, 0, 1},  {kHwIdMp1, 13, 0, 1},  // SMU
+    {kHwIdNbif, 4, 3, 4}, {kHwIdMp0, 13, 0, 1},  {kHwIdMp1, 13, 0, 1},  // SMU
 };
 
 }  // namespace

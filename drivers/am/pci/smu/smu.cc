@@ -52,23 +52,18 @@ absl::Status ResponseError(uint32_t resp, const std::string& what) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AmSmu>> AmSmu::Create(const AmRegisterIo& regs, const AmGmc& gmc,
+absl::StatusOr<std::unique_ptr<AmSmu>> AmSmu::Create(const AmRegisterIo& regs,
+                                                     AmIndirectRegs& indirect, const AmGmc& gmc,
                                                      AmVramArena& arena, AmSmuConfig config) {
-  std::unique_ptr<AmSmu> s(new AmSmu(regs, gmc, config));
+  std::unique_ptr<AmSmu> s(new AmSmu(regs, indirect, gmc, config));
   ASSIGN_OR_RETURN(s->driver_table_,
                    arena.Allocate(kDriverTableBytes, kPage, "the SMU driver table"));
   return s;
 }
 
 absl::StatusOr<uint32_t> AmSmu::ReadSmn(uint32_t address) {
-  const AmSmuRegs& r = kSmu1300Regs;
-  const std::string what = absl::StrFormat("SMN read of 0x%08X", address);
-  RETURN_IF_ERROR(Annotate(regs_.Write(r.smn_index, address), what));
-  // Reading the index back posts the write before the data read
-  // (amdgpu_device_indirect_rreg does the same).
-  RETURN_IF_ERROR(Annotate(regs_.Read(r.smn_index).status(), what));
-  absl::StatusOr<uint32_t> v = regs_.Read(r.smn_data);
-  if (!v.ok()) return Annotate(v.status(), what);
+  absl::StatusOr<uint32_t> v = indirect_.Read(address);
+  if (!v.ok()) return Annotate(v.status(), absl::StrFormat("SMN read of 0x%08X", address));
   return *v;
 }
 
@@ -79,7 +74,7 @@ absl::StatusOr<bool> AmSmu::FirmwareAlive() {
     // never reached MP1.
     return absl::DataLossError(absl::StrFormat(
         "SMU: MP1_FIRMWARE_FLAGS (SMN 0x%08X through %s/%s) reads 0xFFFFFFFF on a live device",
-        smu::kSmnMp1FirmwareFlags, kSmu1300Regs.smn_index.name, kSmu1300Regs.smn_data.name));
+        smu::kSmnMp1FirmwareFlags, indirect_.pair().index.name, indirect_.pair().data.name));
   }
   return (flags & smu::kFirmwareInterruptsEnabled) != 0;
 }
@@ -95,7 +90,7 @@ absl::Status AmSmu::WaitFirmwareAlive() {
   return absl::DeadlineExceededError(absl::StrFormat(
       "SMU: the PMFW is not running: MP1_FIRMWARE_FLAGS (SMN 0x%08X, read through %s/%s) has "
       "INTERRUPTS_ENABLED (bit 0) clear after %s; the PSP loads the SMU firmware before this",
-      smu::kSmnMp1FirmwareFlags, kSmu1300Regs.smn_index.name, kSmu1300Regs.smn_data.name,
+      smu::kSmnMp1FirmwareFlags, indirect_.pair().index.name, indirect_.pair().data.name,
       absl::FormatDuration(config_.alive_timeout)));
 }
 

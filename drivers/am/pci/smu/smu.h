@@ -15,11 +15,10 @@
 //     from C2PMSG_82. Every error names the message, its id and argument,
 //     the register and the value read.
 //   Init (smu_hw_init / smu_smc_hw_setup for 13.0.0 with SCPM, as tinygrad):
-//     wait for MP1_FIRMWARE_FLAGS bit 0 (read over SMN through NBIO's
-//     RSMU_INDEX/DATA pair: write the address, read the index back to post
-//     it, read the data); GetDriverIfVersion, GetSmuVersion, checked against
-//     smu::kDriverIfVersion and PMFW 78.x (a mismatch is FailedPrecondition
-//     naming both, unless allow_version_mismatch); SetDriverDramAddrHigh/Low
+//     wait for MP1_FIRMWARE_FLAGS bit 0 (read over SMN through the device's
+//     AmIndirectRegs: NBIO's RSMU_INDEX/DATA pair, index read back); GetDriverIfVersion,
+//     GetSmuVersion, checked against smu::kDriverIfVersion and PMFW 78.x (a mismatch is
+//     FailedPrecondition naming both, unless allow_version_mismatch); SetDriverDramAddrHigh/Low
 //     with the MC address of a 16 KiB driver table in VRAM; optionally
 //     SetAllowedFeaturesMaskHigh/Low (Linux sends them only without SCPM,
 //     which Navi31 boards have on); EnableAllSmuFeatures.
@@ -46,6 +45,7 @@
 #include "absl/time/time.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/gmc.h"
+#include "drivers/am/pci/indirect_regs.h"
 #include "drivers/am/pci/smu/smu_regs.h"
 #include "drivers/am/pci/vram_arena.h"
 
@@ -79,8 +79,10 @@ struct AmSmuClockRange {
 
 class AmSmu {
  public:
-  // Allocates the driver table (16 KiB, 4 KiB-aligned) from `arena`.
-  static absl::StatusOr<std::unique_ptr<AmSmu>> Create(const AmRegisterIo& regs, const AmGmc& gmc,
+  // Allocates the driver table (16 KiB, 4 KiB-aligned) from `arena`. SMN
+  // reads go through `indirect` (the device's one AmIndirectRegs).
+  static absl::StatusOr<std::unique_ptr<AmSmu>> Create(const AmRegisterIo& regs,
+                                                       AmIndirectRegs& indirect, const AmGmc& gmc,
                                                        AmVramArena& arena, AmSmuConfig config = {});
 
   absl::Status Init();
@@ -90,7 +92,7 @@ class AmSmu {
   // MP1_FIRMWARE_FLAGS bit 0, one SMN read.
   absl::StatusOr<bool> FirmwareAlive();
   absl::Status WaitFirmwareAlive();
-  // An SMN register (byte address) through RSMU_INDEX/DATA.
+  // An SMN register (byte address) through the indirect pair.
   absl::StatusOr<uint32_t> ReadSmn(uint32_t address);
 
   // Needs Init (the DPM features enabled). Returns what was set per clock.
@@ -107,13 +109,14 @@ class AmSmu {
   static constexpr uint64_t kDriverTableBytes = 0x4000;  // tinygrad's; Linux sizes it per table
 
  private:
-  AmSmu(const AmRegisterIo& regs, const AmGmc& gmc, AmSmuConfig config)
-      : regs_(regs), gmc_(gmc), config_(config) {}
+  AmSmu(const AmRegisterIo& regs, AmIndirectRegs& indirect, const AmGmc& gmc, AmSmuConfig config)
+      : regs_(regs), indirect_(indirect), gmc_(gmc), config_(config) {}
   // Polls C2PMSG_90 until non-zero; `what` says why (for the timeout).
   absl::StatusOr<uint32_t> WaitResponse(const std::string& what);
   absl::Status CheckVersions();
 
   const AmRegisterIo& regs_;
+  AmIndirectRegs& indirect_;
   const AmGmc& gmc_;
   const AmSmuConfig config_;
   uint64_t driver_table_ = 0;

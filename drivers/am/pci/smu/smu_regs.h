@@ -13,8 +13,8 @@
 //  * inc/smu_v13_0.h: MP1_Public (0x03b00000) | smnMP1_FIRMWARE_FLAGS
 //    (0x3010024), bit 0 INTERRUPTS_ENABLED (set once the PMFW runs);
 //  * amdgpu/nbio_v4_3.c: RREG32_PCIE on NBIO 4.3 goes through
-//    regBIF_BX_PF0_RSMU_INDEX / _DATA (nbio_4_3_0_offset.h: dwords 0x0 and
-//    0x1 of NBIO segment 1; regs.py nbio_4_3_0 agrees).
+//    regBIF_BX_PF0_RSMU_INDEX / _DATA: AmIndirectRegs' kNbio430RsmuPair
+//    (drivers/am/pci/indirect_regs.h), shared with every other indirect user.
 #ifndef UOP_DRIVERS_AM_PCI_SMU_SMU_REGS_H_
 #define UOP_DRIVERS_AM_PCI_SMU_SMU_REGS_H_
 
@@ -26,17 +26,15 @@
 namespace uop {
 
 struct AmSmuRegs {
-  AmReg msg;        // regMP1_SMN_C2PMSG_66: message id; writing it starts the message
-  AmReg arg;        // regMP1_SMN_C2PMSG_82: argument in, result out
-  AmReg resp;       // regMP1_SMN_C2PMSG_90: 0 while busy, then a PPSMC_Result_*
-  AmReg smn_index;  // regBIF_BX_PF0_RSMU_INDEX: SMN byte address of an indirect access
-  AmReg smn_data;   // regBIF_BX_PF0_RSMU_DATA: the data at that address
+  AmReg msg;   // regMP1_SMN_C2PMSG_66: message id; writing it starts the message
+  AmReg arg;   // regMP1_SMN_C2PMSG_82: argument in, result out
+  AmReg resp;  // regMP1_SMN_C2PMSG_90: 0 while busy, then a PPSMC_Result_*
 };
 
 inline constexpr AmSmuRegs kSmu1300Regs = {
-    {"regMP1_SMN_C2PMSG_66", kHwIdMp1, 0, 0x282},   {"regMP1_SMN_C2PMSG_82", kHwIdMp1, 0, 0x292},
-    {"regMP1_SMN_C2PMSG_90", kHwIdMp1, 0, 0x29a},   {"regBIF_BX_PF0_RSMU_INDEX", kHwIdNbif, 1, 0x0},
-    {"regBIF_BX_PF0_RSMU_DATA", kHwIdNbif, 1, 0x1},
+    {"regMP1_SMN_C2PMSG_66", kHwIdMp1, 0, 0x282},
+    {"regMP1_SMN_C2PMSG_82", kHwIdMp1, 0, 0x292},
+    {"regMP1_SMN_C2PMSG_90", kHwIdMp1, 0, 0x29a},
 };
 
 namespace smu {

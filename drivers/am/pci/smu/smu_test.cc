@@ -16,6 +16,7 @@
 #include "drivers/am/emulator/smu/smu_model.h"
 #include "drivers/am/pci/discovery_reader.h"
 #include "drivers/am/pci/gmc.h"
+#include "drivers/am/pci/indirect_regs.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/pci_sysfs.h"
 #include "drivers/common/emulated_kernel_io.h"
@@ -37,6 +38,7 @@ struct Rig {
   std::unique_ptr<EmulatedSmu> model;
   std::unique_ptr<AmPciBars> bars;
   std::unique_ptr<AmRegisterIo> regs;
+  std::unique_ptr<AmIndirectRegs> indirect;
   AmVramArena arena{1 << 20, kVram - kDiscoveryTmrOffset};
   std::unique_ptr<AmGmc> gmc;
   std::unique_ptr<AmSmu> smu;
@@ -80,6 +82,7 @@ std::unique_ptr<Rig> MakeRig(EmulatedSmuConfig model_config = {}, AmSmuConfig sm
   absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
   EXPECT_TRUE(map.ok()) << map.status();
   rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  rig->indirect = std::make_unique<AmIndirectRegs>(*rig->regs);
   absl::StatusOr<std::unique_ptr<AmGmc>> gmc =
       AmGmc::Create(*rig->regs, rig->bars->vram(), kVram, rig->arena);
   EXPECT_TRUE(gmc.ok()) << gmc.status();
@@ -87,7 +90,7 @@ std::unique_ptr<Rig> MakeRig(EmulatedSmuConfig model_config = {}, AmSmuConfig sm
   EXPECT_TRUE(rig->gmc->Init().ok());
   smu_config.mode1_reset_wait = absl::Milliseconds(1);
   absl::StatusOr<std::unique_ptr<AmSmu>> s =
-      AmSmu::Create(*rig->regs, *rig->gmc, rig->arena, smu_config);
+      AmSmu::Create(*rig->regs, *rig->indirect, *rig->gmc, rig->arena, smu_config);
   EXPECT_TRUE(s.ok()) << s.status();
   rig->smu = std::move(*s);
   return rig;
@@ -110,8 +113,8 @@ TEST(AmSmu, RegistersComeFromTheDiscoveryBases) {
   EXPECT_EQ(rig->Dword(kSmu1300Regs.msg), 0x16000u + 0x282);
   EXPECT_EQ(rig->Dword(kSmu1300Regs.arg), 0x16000u + 0x292);
   EXPECT_EQ(rig->Dword(kSmu1300Regs.resp), 0x16000u + 0x29a);
-  EXPECT_EQ(rig->Dword(kSmu1300Regs.smn_index), 0x14u);
-  EXPECT_EQ(rig->Dword(kSmu1300Regs.smn_data), 0x15u);
+  EXPECT_EQ(rig->Dword(kNbio430RsmuPair.index), 0x14u);
+  EXPECT_EQ(rig->Dword(kNbio430RsmuPair.data), 0x15u);
   EXPECT_EQ(smu::kSmnMp1FirmwareFlags, 0x03B10024u);
   EXPECT_STREQ(smu::SmuMsgName(0x2F), "Mode1Reset");
   EXPECT_EQ(smu::SmuMsgName(0x4D), nullptr);  // a hole in the header
@@ -130,7 +133,7 @@ TEST(AmSmu, InitAndMaxPerformanceSendLinuxsSequence) {
   EXPECT_EQ(rig->smu->driver_table() % 4096, 0u);
   EXPECT_FALSE(rig->model->allowed_features().has_value());
   // The firmware flags were read over SMN at their address.
-  EXPECT_EQ(rig->file().WritesOf(rig->Dword(kSmu1300Regs.smn_index)),
+  EXPECT_EQ(rig->file().WritesOf(rig->Dword(kNbio430RsmuPair.index)),
             std::vector<uint32_t>{smu::kSmnMp1FirmwareFlags});
 
   absl::StatusOr<std::vector<AmSmuClockRange>> set =
@@ -363,7 +366,7 @@ TEST(AmSmu, APmfwThatNeverStartsIsNamedAndLateOneIsWaitedFor) {
   late.alive_after_reads = 50;
   std::unique_ptr<Rig> r2 = MakeRig(late);
   ASSERT_TRUE(r2->smu->Init().ok());
-  EXPECT_EQ(r2->file().WritesOf(r2->Dword(kSmu1300Regs.smn_index)).size(), 51u);
+  EXPECT_EQ(r2->file().WritesOf(r2->Dword(kNbio430RsmuPair.index)).size(), 51u);
   EXPECT_TRUE(r2->file().CheckNoViolations().ok()) << r2->file().CheckNoViolations();
 }
 
@@ -427,7 +430,8 @@ TEST(AmSmu, ARemovedDeviceIsUnavailableNamingTheRegister) {
 TEST(AmSmu, CreateRefusesAFullArena) {
   std::unique_ptr<Rig> rig = MakeRig();
   AmVramArena tiny(0, 0x1000);
-  absl::StatusOr<std::unique_ptr<AmSmu>> s = AmSmu::Create(*rig->regs, *rig->gmc, tiny);
+  absl::StatusOr<std::unique_ptr<AmSmu>> s =
+      AmSmu::Create(*rig->regs, *rig->indirect, *rig->gmc, tiny);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kResourceExhausted) << s.status();
   EXPECT_TRUE(Contains(s.status(), "SMU driver table")) << s.status();
 }
@@ -497,7 +501,7 @@ TEST(AmSmu, MailboxBreachesAreViolations) {
   }
   {  // SMN data read with no address; an address the model does not serve
     std::unique_ptr<Rig> rig = MakeRig();
-    ASSERT_TRUE(rig->regs->Read(r.smn_data).ok());
+    ASSERT_TRUE(rig->regs->Read(kNbio430RsmuPair.data).ok());
     EXPECT_TRUE(rig->HasViolation("RSMU_DATA read with no SMN address"));
     absl::StatusOr<uint32_t> other = rig->smu->ReadSmn(0x11140288);
     ASSERT_TRUE(other.ok());
