@@ -27,7 +27,7 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
   ASSIGN_OR_RETURN(chip->gpu_, EmulatedPciGpu::Install(io, c));
   ASSIGN_OR_RETURN(chip->gmc_ih_, EmulatedGmcIh::Attach(*chip->gpu_));
   ASSIGN_OR_RETURN(chip->psp_, EmulatedPsp::Attach(*chip->gpu_));
-  ASSIGN_OR_RETURN(chip->smu_, EmulatedSmu::Attach(*chip->gpu_));
+  ASSIGN_OR_RETURN(chip->smu_, EmulatedSmu::Attach(*chip->gpu_, config.smu));
 
   EmulatedNavi31* raw = chip.get();
   EmulatedMecConfig mec;
@@ -80,6 +80,14 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
     raw->mec_->CompleteAutoload();
   });
 
+  // MODE1 reset through the SMU resets every block; the register values
+  // the chip powers up with are the ones every model has set by now.
+  chip->smu_->OnMode1Reset([raw] { raw->Mode1Reset(); });
+  const EmulatedRegisterFile& rf = chip->gpu_->registers();
+  chip->power_on_.resize(rf.size() / 4);
+  for (size_t i = 0; i < chip->power_on_.size(); ++i)
+    chip->power_on_[i] = rf.Get(static_cast<uint32_t>(i));
+
   io.AddFile(absl::StrCat(config.firmware_dir, "/psp_13_0_0_sos.bin"), [] {
     const std::vector<uint8_t> f =
         BuildPspFirmwareFile(Navi31SosComponents(8192, /*with_toc=*/true));
@@ -93,6 +101,19 @@ EmulatedNavi31::~EmulatedNavi31() {
   sdma_.reset();
   mec_.reset();
 }
+
+void EmulatedNavi31::Mode1Reset() {
+  ++mode1_resets_;
+  // Engines first, so nothing they run after this point sees half a reset.
+  sdma_->ChipReset();
+  mec_->ChipReset();
+  psp_->ChipReset();
+  gmc_ih_->ChipReset();
+  EmulatedRegisterFile& rf = gpu_->registers();
+  for (size_t i = 0; i < power_on_.size(); ++i) rf.Set(static_cast<uint32_t>(i), power_on_[i]);
+}
+
+void EmulatedNavi31::LeaveRunningByOtherDriver() { psp_->SetSosRunning(); }
 
 const GpuAddressSpace* EmulatedNavi31::SpaceFor(uint32_t vmid) {
   if (vmid > 15) return nullptr;

@@ -14,7 +14,12 @@
 // correct headers and pattern payloads). Kernels execute as their host twins.
 //
 // Every model records protocol violations on the shared register file:
-// CheckNoViolations() reports them all. The EmulatedKernelIo must outlive
+// CheckNoViolations() reports them all.
+//
+// Lifecycle across processes (the chip outlives the driver that opened it):
+// a Mode1Reset message to the SMU resets the whole chip (Mode1Reset()
+// below), and LeaveRunningByOtherDriver() makes the state a kernel driver
+// (amdgpu) or a crashed process leaves behind. The EmulatedKernelIo must outlive
 // this object; destroying it stops the engine threads first.
 #ifndef UOP_DRIVERS_AM_EMULATOR_EMULATED_NAVI31_H_
 #define UOP_DRIVERS_AM_EMULATOR_EMULATED_NAVI31_H_
@@ -24,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +49,7 @@ struct EmulatedNavi31Config {
   uint64_t vram_size = uint64_t{1} << 30;  // sparse: untouched VRAM costs nothing
   std::string firmware_dir = "/lib/firmware/amdgpu";
   absl::Duration packet_latency = absl::ZeroDuration();
+  EmulatedSmuConfig smu;  // e.g. a PMFW that never starts
 };
 
 class EmulatedNavi31 {
@@ -65,6 +72,23 @@ class EmulatedNavi31 {
   uint64_t interrupts_raised() const;
   uint64_t interrupts_dropped() const;
 
+  // MODE1 reset of the whole chip, as the SMU's Mode1Reset message does it
+  // (the SMU model calls it): every register back to its power-on value
+  // (the snapshot taken at Install), the PSP bootloader starting over (sOS
+  // not running, no ring, no TMR), the SMU's PMFW restarting with its
+  // features off, every MEC queue inactive and the MEC halted, both SDMA
+  // engines halted without firmware and their rings off, both hubs' VM
+  // contexts and TLBs and the IH ring off. VRAM keeps its contents (a MODE1
+  // reset does not clear memory; the IFWI rewrites the discovery table,
+  // which is unchanged here). Model histories (the PSP's loads, faults,
+  // traps) and violations are kept. Runs inside the SMU's register hook.
+  void Mode1Reset();
+  int mode1_resets() const { return mode1_resets_; }
+  // The state amdgpu (or a process that died without closing the chip)
+  // leaves: the sOS running, the chip's other state whatever it was, and no
+  // AM marker in the scratch registers.
+  void LeaveRunningByOtherDriver();
+
  private:
   EmulatedNavi31() = default;
   const GpuAddressSpace* SpaceFor(uint32_t vmid);
@@ -78,6 +102,8 @@ class EmulatedNavi31 {
   std::unique_ptr<EmulatedSmu> smu_;
   mutable std::mutex ih_mu_;  // serializes the engines' interrupts
   uint64_t raised_ = 0, dropped_ = 0;
+  std::vector<uint32_t> power_on_;  // every register dword at Install
+  int mode1_resets_ = 0;
   // Engines last: destroyed first, so their threads stop before the models
   // and address spaces they use.
   std::unique_ptr<EmulatedMec> mec_;

@@ -315,6 +315,26 @@ void EmulatedGmcIh::OnIhCntl(uint32_t v) {
   ih_enabled_ = enable;
 }
 
+void EmulatedGmcIh::ChipReset() {
+  std::lock_guard<std::mutex> lock(vm_mu_);
+  for (Hub& h : hubs_) {
+    h.sem_held = false;
+    h.pending = 0;
+    h.unwaited = false;
+    h.ack_reads = 0;
+    h.ack = 0;
+    h.enabled = false;
+    h.hdp_view.clear();
+    h.tlb.clear();
+    h.tlb_start = 0;
+    h.hdp_vm = {};
+    h.tlb_vm = {};
+    h.ctx_enabled = {};
+  }
+  ih_enabled_ = false;
+  ih_wptr_ = 0;
+}
+
 absl::Status EmulatedGmcIh::InjectInterrupt(const IvEntry& entry) {
   using namespace am_field;
   const AmIhRegs& r = kOsssys600Regs;

@@ -115,6 +115,11 @@ class EmulatedGmcIh {
   EmulatedPciGpu& gpu() const { return gpu_; }
   // Records a violation for each request whose ACK was never read.
   void FinishChecks();
+  // A MODE1 reset: both hubs forget their contexts, TLBs, semaphore and
+  // pending invalidations, and the IH ring is off. Counters (HDP flushes,
+  // invalidations) are history and kept; the registers are the caller's to
+  // restore (EmulatedNavi31). Runs under the register file's lock.
+  void ChipReset();
 
   static std::array<uint32_t, 8> EncodeIvEntry(const IvEntry& e);
 

@@ -141,6 +141,30 @@ void EmulatedPsp::OnBlCommand(uint32_t cmd) {
   if (cmd == psp::kBlLoadSosDrv) sos_loaded_ = true;
 }
 
+void EmulatedPsp::ChipReset() {
+  bl_reads_ = 0;
+  ready_seen_ = addr_written_ = sys_drv_loaded_ = sos_loaded_ = false;
+  sos_reads_ = 0;
+  sos_alive_ = false;
+  for (bool& a : ring_args_) a = false;
+  ring_mc_ = 0;
+  ring_size_ = 0;
+  wptr_ = 0;
+  ctrl_pending_ = false;
+  ctrl_reads_ = 0;
+  ctrl_status_ = 0;
+  toc_.clear();
+  tmr_.reset();
+  loaded_types_.clear();
+  autoload_ = false;
+}
+
+void EmulatedPsp::SetSosRunning() {
+  sos_alive_ = true;
+  regs_.Set(D(kMp01300Regs.c2pmsg_81), 0x00310000);
+  regs_.Set(D(kMp01300Regs.c2pmsg_64), psp::kResponse);
+}
+
 uint32_t EmulatedPsp::ReadSos(uint32_t stored) {
   if (sos_loaded_ && !sos_alive_ && ++sos_reads_ >= config_.sos_after_reads) {
     sos_alive_ = true;

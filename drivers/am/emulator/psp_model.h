@@ -109,6 +109,16 @@ class EmulatedPsp {
   // complete in this model): the GFX model's hook.
   void OnAutoload(std::function<void()> callback) { on_autoload_.push_back(std::move(callback)); }
 
+  // A MODE1 reset of the chip: the bootloader starts over (sOS not running,
+  // no ring, no TOC/TMR, no image loaded, no autoload). The records above
+  // (bootloader_loads, ip_fw_loads, frames_executed) are the chip's history
+  // and are kept. Restoring the mailbox registers to their power-on values
+  // is the caller's (EmulatedNavi31 restores the whole register file).
+  void ChipReset();
+  // What another driver (amdgpu, a crashed process) leaves: sOS running
+  // (C2PMSG_81 non-zero, C2PMSG_64 ready) with nothing this model saw load it.
+  void SetSosRunning();
+
  private:
   EmulatedPsp(EmulatedPciGpu& gpu, AmRegisterMap map, EmulatedPspConfig config)
       : gpu_(gpu), regs_(gpu.registers()), map_(std::move(map)), config_(config) {}

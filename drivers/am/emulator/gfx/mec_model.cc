@@ -162,6 +162,24 @@ void EmulatedMec::CompleteAutoload() {
   regs_.Set(d, regs_.Get(d) | gfx11::kBootloadComplete);
 }
 
+void EmulatedMec::ChipReset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  grbm_ = 0;
+  mec_cntl_ = gfx11::kMecHalt;
+  pc_start_ = {};
+  sh_mem_config_written_ = {};
+  sh_mem_config_ = {};
+  sh_mem_bases_ = {};
+  for (auto& [id, h] : hqds_) {
+    // A new generation: a packet the GPU thread is running now reports
+    // nothing into the reset queue.
+    const uint64_t generation = h.generation + 1;
+    h = Hqd{};
+    h.generation = generation;
+  }
+  cv_.notify_all();
+}
+
 bool EmulatedMec::halted() const {
   std::lock_guard<std::mutex> lock(mu_);
   return (mec_cntl_ & gfx11::kMecHalt) != 0;

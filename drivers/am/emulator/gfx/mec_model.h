@@ -134,6 +134,12 @@ class EmulatedMec {
   AmdCpStats stats() const;
   // End-of-test checks (violations recorded into the register file).
   void FinishChecks();
+  // A MODE1 reset: every HQD inactive (queues stop between packets), the MEC
+  // halted, pipes' program counters and the VMIDs' SH_MEM settings cleared.
+  // Faults and events are history and kept; the registers (the RLC autoload
+  // status with them) are the caller's to restore. Runs under the register
+  // file's lock, as the hooks do.
+  void ChipReset();
 
  private:
   struct Hqd {

@@ -121,6 +121,21 @@ void EmulatedSdma::LoadFirmware(uint32_t gfx_fw_type) {
   if (gfx_fw_type == kGfxFwTypeSdmaUcodeTh1) th1_loaded_ = true;
 }
 
+void EmulatedSdma::ChipReset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  th0_loaded_ = th1_loaded_ = false;
+  for (Instance& in : inst_) {
+    if (in.run != nullptr) in.run->enabled = false;
+    in.run = nullptr;
+    in.status.enabled = false;
+    in.running = false;
+    in.trap_enable = false;
+    in.cntl = 0;
+    in.base_lo = in.base_hi = in.rptr_lo = in.rptr_hi = false;
+  }
+  cv_.notify_all();
+}
+
 void EmulatedSdma::SetHung(int instance, bool hung) {
   std::lock_guard<std::mutex> lock(mu_);
   inst_.at(instance).hung = hung;

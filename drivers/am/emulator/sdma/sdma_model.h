@@ -108,6 +108,11 @@ class EmulatedSdma {
   uint64_t dropped_traps(int instance) const;       // TRAP with CNTL.TRAP_ENABLE clear
   AmdCpStats stats() const;                         // over every ring run so far
   void FinishChecks();
+  // A MODE1 reset: both engines halted with no firmware, their rings
+  // disabled (a packet executing finishes; nothing after it runs). Traps,
+  // statuses and stats are history and kept; the registers are the caller's
+  // to restore. Runs under the register file's lock, as the hooks do.
+  void ChipReset();
 
  private:
   struct Run;

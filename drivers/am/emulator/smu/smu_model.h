@@ -33,15 +33,15 @@
 //    a frequency outside the clock's DPM range;
 //  * any message after PrepareMp1ForUnload but Mode1Reset (answered
 //    CmdRejectedPrereq);
-//  * (the register file's extended space, shared with the NBIO model:
-//    RSMU_DATA accessed with no address in RSMU_INDEX, an SMN address no
-//    model serves);
+//  * RSMU_DATA read with no address in RSMU_INDEX, or an SMN address this
+//    model does not serve;
 //  * FinishChecks: a message whose response the driver never read.
 #ifndef UOP_DRIVERS_AM_EMULATOR_SMU_SMU_MODEL_H_
 #define UOP_DRIVERS_AM_EMULATOR_SMU_SMU_MODEL_H_
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -95,6 +95,14 @@ class EmulatedSmu {
   uint32_t soft_max_mhz(smu::PpClk clk) const { return Of(soft_max_, clk); }
   uint32_t hard_min_mhz(smu::PpClk clk) const { return Of(hard_min_, clk); }
   int mode1_resets() const { return mode1_resets_; }
+  // Runs `callback` when a Mode1Reset message executes, after the SMU's own
+  // state went back to boot (the PMFW reads not-alive again until polled):
+  // the chip's other blocks reset with it (EmulatedNavi31 subscribes). It
+  // runs inside the register hook that answers the message (the register
+  // file's lock held) and must not block on the engine threads.
+  void OnMode1Reset(std::function<void()> callback) {
+    on_mode1_reset_.push_back(std::move(callback));
+  }
   bool unloaded() const { return unloaded_; }
   // Records a violation for a message whose response the driver never read.
   void FinishChecks();
@@ -112,7 +120,7 @@ class EmulatedSmu {
   void OnResponseWrite(uint32_t value);
   void OnArgWrite(uint32_t value);
   void OnMessage(uint32_t id);
-  uint32_t ReadFirmwareFlags();  // SMN MP1_FIRMWARE_FLAGS, through the RSMU pair
+  uint32_t ReadSmnData();
   // Executes messages_.back(): returns the response, sets *result.
   uint32_t Execute(const Message& m, uint32_t* result);
   uint32_t ExecuteClock(const Message& m, uint32_t* result);
@@ -131,6 +139,7 @@ class EmulatedSmu {
   int busy_left_ = 0;
   std::vector<Message> messages_;
   // SMN.
+  bool smn_index_set_ = false;
   int alive_reads_ = 0;
   bool alive_ = false;
   // Firmware state.
@@ -144,6 +153,7 @@ class EmulatedSmu {
   std::array<uint32_t, 4> soft_min_{}, soft_max_{}, hard_min_{};
   int mode1_resets_ = 0;
   bool unloaded_ = false;
+  std::vector<std::function<void()>> on_mode1_reset_;
 };
 
 }  // namespace uop
