@@ -91,8 +91,12 @@ class AmVfio {
   unsigned long iommu_type() const { return iommu_type_; }
   int device_fd() const { return device_fd_; }
   bool reset_supported() const { return (device_flags_ & vfio::kDeviceFlagsReset) != 0; }
-  // BARn is region n; vfio::kPciConfigRegion is config space.
-  const AmVfioRegion& bar(int n) const { return regions_[n]; }
+  // BARn is region n (0-5; the AM path reads 0, 2 and 5; any other n is an
+  // empty region); vfio::kPciConfigRegion is config space.
+  const AmVfioRegion& bar(int n) const {
+    static const AmVfioRegion kNone;
+    return n >= 0 && n < 6 ? regions_[n] : kNone;
+  }
   const AmVfioRegion& config() const { return regions_[vfio::kPciConfigRegion]; }
 
   // mmaps all of BAR `n` (it must be an mmappable region of `expected_size`

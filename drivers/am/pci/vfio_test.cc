@@ -159,6 +159,9 @@ TEST(AmVfio, OpensThroughTheGroupInLinuxsOrder) {
     EXPECT_TRUE(vfio.reset_supported());
     EXPECT_EQ(vfio.bar(0).size, kVram);
     EXPECT_EQ(vfio.bar(5).offset, uint64_t{5} << 40);
+    EXPECT_EQ(vfio.bar(9).size, 0u);
+    EXPECT_EQ(vfio.bar(-1).size, 0u);
+    EXPECT_EQ(vfio.MapBar(1, 0).status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(vfio.config().size, 256u);
     EXPECT_EQ(rig->model->open_devices(), 1);
     // The order of the calls that reached the kernel.
