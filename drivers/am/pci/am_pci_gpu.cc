@@ -105,6 +105,7 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   AmRegisterMap map;
   UOP_AM_STEP("register map", Take(AmRegisterMap::Create(discovery_.ip), &map));
   regs_ = std::make_unique<AmRegisterIo>(bars_->regs(), std::move(map));
+  indirect_ = std::make_unique<AmIndirectRegs>(*regs_);
   const uint64_t size = discovery_.vram_size;
   if (size < 2 * kBootArenaBytes) {
     return Step(fn.bdf, "VRAM layout",
@@ -126,7 +127,7 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   // buffers and TMR come last, and only on a full boot).
   UOP_AM_STEP("GMC", Take(AmGmc::Create(*regs_, bars_->vram(), size, *arena_), &gmc_));
   UOP_AM_STEP("IH", Take(AmIh::Create(*regs_, bars_->vram(), gmc_->fb_base(), *arena_), &ih_));
-  UOP_AM_STEP("SMU", Take(AmSmu::Create(*regs_, *gmc_, *arena_, options.smu), &smu_));
+  UOP_AM_STEP("SMU", Take(AmSmu::Create(*regs_, *indirect_, *gmc_, *arena_, options.smu), &smu_));
 
   // What the last owner left.
   UOP_AM_STEP("chip state", Take(ReadChipState(), &found_));

@@ -65,6 +65,8 @@
 #include "drivers/am/pci/gfx/gfx.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/ih.h"
+#include "drivers/am/pci/indirect_regs.h"
+#include "drivers/am/pci/nbio.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/psp.h"
 #include "drivers/am/pci/sdma/sdma.h"
@@ -177,6 +179,8 @@ class AmPciGpu {
   AmGmc& gmc() { return *gmc_; }
   AmIh& ih() { return *ih_; }
   AmSmu& smu() { return *smu_; }
+  AmNbio& nbio() { return *nbio_; }
+  AmIndirectRegs& indirect() { return *indirect_; }
   AmGfx& gfx() { return *gfx_; }
   AmSdma& sdma() { return *sdma_; }
   AmVm& vm() { return *vm_; }
@@ -208,11 +212,13 @@ class AmPciGpu {
   std::unique_ptr<AmPciBars> bars_;
   AmDiscovery discovery_;
   std::unique_ptr<AmRegisterIo> regs_;
+  std::unique_ptr<AmIndirectRegs> indirect_;  // registers past BAR5 (one mutex per device)
   std::unique_ptr<AmVramArena> arena_;
   std::unique_ptr<AmGmc> gmc_;
   std::unique_ptr<AmIh> ih_;
   std::unique_ptr<AmPsp> psp_;
   std::unique_ptr<AmSmu> smu_;
+  std::unique_ptr<AmNbio> nbio_;
   std::unique_ptr<AmGfx> gfx_;
   std::unique_ptr<AmSdma> sdma_;
   std::unique_ptr<AmVramAllocator> vram_allocator_;

@@ -1,6 +1,7 @@
 #include "drivers/am/emulator/smu/smu_model.h"
 
 #include "absl/strings/str_format.h"
+#include "drivers/am/emulator/nbio_model.h"
 #include "drivers/am/pci/ip_discovery.h"
 #include "drivers/am/pci/smu/smu.h"
 
@@ -36,8 +37,11 @@ absl::StatusOr<std::unique_ptr<EmulatedSmu>> EmulatedSmu::Attach(EmulatedPciGpu&
   rf.OnWrite(m->D(r.resp), [self](uint32_t v) { self->OnResponseWrite(v); });
   rf.OnWrite(m->D(r.arg), [self](uint32_t v) { self->OnArgWrite(v); });
   rf.OnWrite(m->D(r.msg), [self](uint32_t v) { self->OnMessage(v); });
-  rf.OnWrite(m->D(r.smn_index), [self](uint32_t) { self->smn_index_set_ = true; });
-  rf.OnRead(m->D(r.smn_data), [self](uint32_t) { return self->ReadSmnData(); });
+  // MP1_FIRMWARE_FLAGS is read over SMN: NBIO's RSMU pair, shared with the
+  // other models' extended registers.
+  ServeNbio430IndexPairs(rf, m->map_);
+  rf.OnExtendedRead(smu::kSmnMp1FirmwareFlags,
+                    [self](uint32_t) { return self->ReadFirmwareFlags(); });
   return m;
 }
 
@@ -57,18 +61,7 @@ void EmulatedSmu::ResetToBoot() {
   alive_reads_ = 0;
 }
 
-uint32_t EmulatedSmu::ReadSmnData() {
-  if (!smn_index_set_) {
-    regs_.Violation("RSMU_DATA read with no SMN address written to RSMU_INDEX");
-    return 0;
-  }
-  const uint32_t address = regs_.Get(D(kSmu1300Regs.smn_index));
-  if (address != smu::kSmnMp1FirmwareFlags) {
-    regs_.Violation(absl::StrFormat(
-        "SMN read of 0x%08X: not an address this model serves (MP1_FIRMWARE_FLAGS is 0x%08X)",
-        address, smu::kSmnMp1FirmwareFlags));
-    return 0;
-  }
+uint32_t EmulatedSmu::ReadFirmwareFlags() {
   if (!alive_ && !config_.never_alive && ++alive_reads_ > config_.alive_after_reads) alive_ = true;
   return alive_ ? smu::kFirmwareInterruptsEnabled : 0;
 }

@@ -33,8 +33,9 @@
 //    a frequency outside the clock's DPM range;
 //  * any message after PrepareMp1ForUnload but Mode1Reset (answered
 //    CmdRejectedPrereq);
-//  * RSMU_DATA read with no address in RSMU_INDEX, or an SMN address this
-//    model does not serve;
+//  * (the register file's extended space, shared with the NBIO model:
+//    RSMU_DATA accessed with no address in RSMU_INDEX, an SMN address no
+//    model serves);
 //  * FinishChecks: a message whose response the driver never read.
 #ifndef UOP_DRIVERS_AM_EMULATOR_SMU_SMU_MODEL_H_
 #define UOP_DRIVERS_AM_EMULATOR_SMU_SMU_MODEL_H_
@@ -120,7 +121,7 @@ class EmulatedSmu {
   void OnResponseWrite(uint32_t value);
   void OnArgWrite(uint32_t value);
   void OnMessage(uint32_t id);
-  uint32_t ReadSmnData();
+  uint32_t ReadFirmwareFlags();  // SMN MP1_FIRMWARE_FLAGS, through the RSMU pair
   // Executes messages_.back(): returns the response, sets *result.
   uint32_t Execute(const Message& m, uint32_t* result);
   uint32_t ExecuteClock(const Message& m, uint32_t* result);
@@ -139,7 +140,6 @@ class EmulatedSmu {
   int busy_left_ = 0;
   std::vector<Message> messages_;
   // SMN.
-  bool smn_index_set_ = false;
   int alive_reads_ = 0;
   bool alive_ = false;
   // Firmware state.
