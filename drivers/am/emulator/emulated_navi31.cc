@@ -28,11 +28,15 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
   ASSIGN_OR_RETURN(chip->gmc_ih_, EmulatedGmcIh::Attach(*chip->gpu_));
   ASSIGN_OR_RETURN(chip->psp_, EmulatedPsp::Attach(*chip->gpu_));
   ASSIGN_OR_RETURN(chip->smu_, EmulatedSmu::Attach(*chip->gpu_, config.smu));
+  ASSIGN_OR_RETURN(chip->nbio_, EmulatedNbio::Attach(*chip->gpu_));
 
   EmulatedNavi31* raw = chip.get();
   EmulatedMecConfig mec;
   mec.address_space = [raw](uint32_t vmid) { return raw->SpaceFor(vmid); };
   mec.packet_latency = config.packet_latency;
+  mec.doorbell_routed = [raw](uint32_t dword) {
+    return raw->nbio_->Route(dword) == EmulatedNbio::Target::kGc;
+  };
   mec.on_event = [raw](uint32_t event) {
     IvEntry iv;
     iv.client_id = kClientGrbmCp;
@@ -52,6 +56,9 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
 
   EmulatedSdmaConfig sdma;
   sdma.firmware_loaded = false;  // arrives through the PSP (OnAutoload below)
+  sdma.doorbell_routed = [raw](uint32_t dword) {
+    return raw->nbio_->Route(dword) == EmulatedNbio::Target::kSdma;
+  };
   EmulatedSdma::Hooks hooks;
   hooks.on_trap = [raw](int instance, uint32_t context) {
     IvEntry iv;

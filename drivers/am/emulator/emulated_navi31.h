@@ -6,6 +6,7 @@
 //   GMC/IH  <- page walks of each VMID (EmulatedVmSpace on the GC hub)
 //   PSP     -> RLC autoload complete -> MEC; SDMA firmware -> SDMA engines
 //   SMU     (mailbox)
+//   NBIO    doorbell aperture + S2A routing -> which doorbells MEC/SDMA see
 //   MEC     -> AQL queues through AmdCp; end-of-pipe and fault vectors -> IH
 //   SDMA    -> copy rings through AmdCp; trap and fault vectors -> IH
 //
@@ -36,6 +37,7 @@
 #include "drivers/am/emulator/emulated_pci_gpu.h"
 #include "drivers/am/emulator/gfx/mec_model.h"
 #include "drivers/am/emulator/gmc_ih_model.h"
+#include "drivers/am/emulator/nbio_model.h"
 #include "drivers/am/emulator/psp_model.h"
 #include "drivers/am/emulator/sdma/sdma_model.h"
 #include "drivers/am/emulator/smu/smu_model.h"
@@ -62,6 +64,7 @@ class EmulatedNavi31 {
   EmulatedGmcIh& gmc_ih() { return *gmc_ih_; }
   EmulatedPsp& psp() { return *psp_; }
   EmulatedSmu& smu() { return *smu_; }
+  EmulatedNbio& nbio() { return *nbio_; }
   EmulatedMec& mec() { return *mec_; }
   EmulatedSdma& sdma() { return *sdma_; }
 
@@ -100,7 +103,8 @@ class EmulatedNavi31 {
   std::map<uint32_t, std::unique_ptr<EmulatedVmSpace>> spaces_;  // guarded by spaces_mu_
   std::unique_ptr<EmulatedPsp> psp_;
   std::unique_ptr<EmulatedSmu> smu_;
-  mutable std::mutex ih_mu_;  // serializes the engines' interrupts
+  std::unique_ptr<EmulatedNbio> nbio_;  // routes doorbells to the engines below
+  mutable std::mutex ih_mu_;            // serializes the engines' interrupts
   uint64_t raised_ = 0, dropped_ = 0;
   std::vector<uint32_t> power_on_;  // every register dword at Install
   int mode1_resets_ = 0;

@@ -157,6 +157,12 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   // read/write pointers belong to this process's AmIh.
   UOP_AM_STEP("GMC", gmc_->Init());
   UOP_AM_STEP("IH", ih_->Init());
+  // Doorbell aperture and S2A routing (soc21 common hw_init, gfx/sdma
+  // doorbell ranges): without them the engines never see a doorbell.
+  UOP_AM_STEP("NBIO", Take(AmNbio::Create(*regs_, *indirect_), &nbio_));
+  UOP_AM_STEP("NBIO",
+              nbio_->Init(AmDoorbellLayout{
+                  0, kAmMecDoorbellLastDword, {kAmSdmaDoorbellDword[0], kAmSdmaDoorbellDword[1]}}));
   if (boot_path_ != AmBootPath::kPartial) RETURN_IF_ERROR(BootFirmware(io, fn, options));
 
   AmGfxConfig gfx_config;

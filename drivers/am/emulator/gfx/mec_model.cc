@@ -305,6 +305,12 @@ void EmulatedMec::Activate(Hqd& h, QueueId id) {
         "with doorbell dword %u: not a 64-bit doorbell inside the %u-byte doorbell BAR", db_dword,
         gpu_.doorbell_bytes()));
   }
+  if (config_.doorbell_routed && !config_.doorbell_routed(db_dword)) {
+    why.push_back(absl::StrFormat(
+        "with doorbell dword %u, which NBIO does not route to the GC (doorbell aperture, "
+        "S2A_DOORBELL_ENTRY_0_CTRL)",
+        db_dword));
+  }
   if ((r[Idx(R.aql_control)] & gfx11::kAqlControl0) == 0) {
     why.push_back("without CP_HQD_AQL_CONTROL.CONTROL0 (an AQL queue)");
   }

@@ -84,6 +84,11 @@ struct EmulatedMecConfig {
   // and the GPU address the fault was about (the integrator raises the VMC
   // interrupt a real hub would).
   std::function<void(uint32_t vmid, uint64_t address, const std::string& what)> on_fault;
+  // Whether NBIO delivers host doorbell writes at this dword index of the
+  // doorbell BAR to the GC (EmulatedNbio::Route); unset: every doorbell is.
+  // Activating a queue whose doorbell is not routed is a violation: on
+  // hardware its doorbells would be dropped and the queue never run.
+  std::function<bool(uint32_t dword)> doorbell_routed;
   int dequeue_after_reads = 2;
   bool never_dequeue = false;  // a hung CP: CP_HQD_ACTIVE stays 1
   absl::Duration packet_latency = absl::ZeroDuration();

@@ -264,6 +264,12 @@ void EmulatedSdma::StartRing(int i, uint32_t cntl) {
         absl::StrFormat("the doorbell at byte 0x%x is not a 64-bit word inside the "
                         "%u-byte doorbell BAR",
                         db_byte, gpu_.doorbell_bytes()));
+  } else if (config_.doorbell_routed &&
+             !config_.doorbell_routed(static_cast<uint32_t>(db_byte / 4))) {
+    bad.push_back(absl::StrFormat(
+        "its doorbell (dword 0x%x) is not routed to SDMA by NBIO (doorbell aperture, "
+        "S2A_DOORBELL_ENTRY_2_CTRL)",
+        db_byte / 4));
   }
   const uint32_t vmid = (cntl & kRbVmidMask) >> kRbVmidShift;
   const GpuAddressSpace* space = spaces_(vmid);

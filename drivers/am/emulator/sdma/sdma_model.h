@@ -40,7 +40,8 @@
 // Not modelled: the wptr poll (F32_WPTR_POLL_ENABLE) and register-written
 // write pointers (doorbells only), IBs (INDIRECT packets), queues other than
 // QUEUE0, preemption and context switch, the watchdog, the UTCL1/L2 policy
-// bits (stored, not interpreted), NBIO doorbell routing.
+// bits (stored, not interpreted). NBIO doorbell routing is the creator's
+// (EmulatedSdmaConfig::doorbell_routed).
 #ifndef UOP_DRIVERS_AM_EMULATOR_SDMA_SDMA_MODEL_H_
 #define UOP_DRIVERS_AM_EMULATOR_SDMA_SDMA_MODEL_H_
 
@@ -68,6 +69,10 @@ namespace uop {
 struct EmulatedSdmaConfig {
   bool firmware_loaded = true;  // false: LoadFirmware must precede the un-halt
   absl::Duration idle_poll = absl::Microseconds(200);  // engine thread with no work
+  // Whether NBIO delivers host doorbell writes at this dword index of the
+  // doorbell BAR to SDMA (EmulatedNbio::Route); unset: every doorbell is.
+  // RB_ENABLE with a doorbell that is not routed is a violation.
+  std::function<bool(uint32_t dword)> doorbell_routed;
 };
 
 class EmulatedSdma {
