@@ -116,6 +116,10 @@ void EmulatedNavi31::Mode1Reset() {
   mec_->ChipReset();
   psp_->ChipReset();
   gmc_ih_->ChipReset();
+  // Whether MODE1 clears NBIO's doorbell aperture and S2A entries on
+  // hardware is not documented; modelled as cleared (the driver programs
+  // NBIO again on every boot path).
+  nbio_->ChipReset();
   EmulatedRegisterFile& rf = gpu_->registers();
   for (size_t i = 0; i < power_on_.size(); ++i) rf.Set(static_cast<uint32_t>(i), power_on_[i]);
 }

@@ -124,5 +124,21 @@ TEST(NbioRouting, WithoutTheSdmaEntryOnlyTheSdmaRingsFail) {
   EXPECT_EQ(rig->chip->mec().active_queues().size(), 1u);
 }
 
+TEST(NbioRouting, AMode1ResetClearsTheRoutingAndTheNextBringUpRestoresIt) {
+  std::unique_ptr<Rig> rig = BringUp();
+  ASSERT_TRUE(rig->gpu->Reset().ok());
+  EXPECT_FALSE(rig->chip->nbio().aperture_enabled());
+  EXPECT_EQ(rig->chip->nbio().Route(kAmComputeDoorbellDword), EmulatedNbio::Target::kNone);
+  rig->gpu.reset();
+  absl::StatusOr<std::vector<PciFunction>> fns = FindAmdGpus(rig->io, "/sys/bus/pci/devices");
+  ASSERT_TRUE(fns.ok() && fns->size() == 1);
+  absl::StatusOr<std::unique_ptr<AmPciGpu>> gpu = AmPciGpu::Open(rig->io, (*fns)[0]);
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  EXPECT_TRUE(rig->chip->nbio().aperture_enabled());
+  EXPECT_EQ(rig->chip->nbio().Route(kAmComputeDoorbellDword), EmulatedNbio::Target::kGc);
+  EXPECT_EQ(rig->chip->nbio().Route(kAmSdmaDoorbellDword[1]), EmulatedNbio::Target::kSdma);
+  EXPECT_TRUE(rig->chip->CheckNoViolations().ok()) << rig->chip->CheckNoViolations();
+}
+
 }  // namespace
 }  // namespace uop
