@@ -178,6 +178,37 @@ TEST(AmPciEmulated, MissingFirmwareFailsTheBringUpNamingTheFile) {
       << emu.status();
 }
 
+// Bound to vfio-pci: BARs from the VFIO device fd, and every kAmMemGtt
+// allocation (the AQL ring, the queue page with its signal, kernel
+// arguments, the SDMA ring, the event page) in pinned host memory the
+// engines reach through the emulated IOMMU.
+TEST(AmPciEmulated, ThroughVfioHostMemoryCarriesTheRingsAndSignals) {
+  EmulatedNavi31Config chip;
+  chip.vfio = true;
+  absl::StatusOr<EmulatedAmPci> e = CreateEmulatedAmPci(chip);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EmulatedAmPci& emu = *e;
+  Device& d = *emu.device;
+  EXPECT_NE(d.info().description.find("through VFIO"), std::string::npos) << d.info().description;
+  ASSERT_NE(emu.chip->vfio(), nullptr);
+  const size_t mapped = emu.chip->vfio()->dma_mappings();
+  EXPECT_GE(mapped, 4u);  // event page, AQL ring, queue page, kernel arguments
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0}), copy = UploadForTest<int32_t>(d, {-1});
+  absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto cb = std::make_shared<CommandBuffer>();
+  DeviceBuffer* bufs[] = {counter.get()};
+  for (int i = 0; i < 7; ++i) cb->Exec(count.get(), bufs, {}, LaunchDims{}, LaunchDims{});
+  cb->Copy(copy.get(), 0, counter.get(), 0, 4);
+  ASSERT_TRUE((*q)->Submit(cb).ok());
+  ASSERT_TRUE((*q)->Wait(absl::Seconds(10)).ok());
+  EXPECT_EQ(ReadForTest<int32_t>(d, *copy, 1), std::vector<int32_t>{7});
+  EXPECT_GT(emu.chip->vfio()->dma_mappings(), mapped);  // the new queue's ring and page, SDMA's
+  EXPECT_TRUE(emu.chip->vfio()->refusals().empty());
+  EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
+}
+
 TEST(AmPciEmulated, OnlyGpusWithoutAKernelDriverAreOffered) {
   EmulatedKernelIo io;
   absl::StatusOr<std::unique_ptr<EmulatedNavi31>> chip = EmulatedNavi31::Install(io);

@@ -15,6 +15,7 @@ absl::StatusOr<EmulatedAmPci> CreateEmulatedAmPci(EmulatedNavi31Config chip,
   EmulatedAmPci emu;
   emu.io = std::make_shared<EmulatedKernelIo>();
   bring_up.firmware_dir = chip.firmware_dir;
+  bring_up.use_vfio = chip.vfio;
   ASSIGN_OR_RETURN(emu.chip, EmulatedNavi31::Install(*emu.io, chip));
   ASSIGN_OR_RETURN(std::vector<PciFunction> gpus, FindDriverlessAmdGpus(*emu.io));
   if (gpus.empty()) return absl::InternalError("the emulated Navi31 is not on the PCI bus");

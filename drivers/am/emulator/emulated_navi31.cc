@@ -26,6 +26,13 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
   c.discovery = BuildDiscoveryBinary(Navi31Ips());
   ASSIGN_OR_RETURN(chip->gpu_, EmulatedPciGpu::Install(io, c));
   ASSIGN_OR_RETURN(chip->gmc_ih_, EmulatedGmcIh::Attach(*chip->gpu_));
+  if (config.vfio) {
+    ASSIGN_OR_RETURN(chip->vfio_, EmulatedVfio::Install(io, chip->gpu_));
+    // Bound to vfio-pci, as sysfs shows it.
+    io.AddFile(chip->gpu_->dir() + "/driver/bind", "");
+    io.AddFile(chip->gpu_->dir() + "/uevent",
+               "DRIVER=vfio-pci\nPCI_SLOT_NAME=" + config.bdf + "\n");
+  }
   ASSIGN_OR_RETURN(chip->psp_, EmulatedPsp::Attach(*chip->gpu_));
   ASSIGN_OR_RETURN(chip->smu_, EmulatedSmu::Attach(*chip->gpu_, config.smu));
   ASSIGN_OR_RETURN(chip->nbio_, EmulatedNbio::Attach(*chip->gpu_));
@@ -131,7 +138,10 @@ const GpuAddressSpace* EmulatedNavi31::SpaceFor(uint32_t vmid) {
   std::lock_guard<std::mutex> lock(spaces_mu_);
   std::unique_ptr<EmulatedVmSpace>& s = spaces_[vmid];
   // The CP, the shaders and SDMA 6.0 translate through the GC hub.
-  if (s == nullptr) s = std::make_unique<EmulatedVmSpace>(*gmc_ih_, kGcHub1100Regs, vmid);
+  if (s == nullptr) {
+    s = std::make_unique<EmulatedVmSpace>(*gmc_ih_, kGcHub1100Regs, vmid,
+                                          vfio_ != nullptr ? &vfio_->iommu() : nullptr);
+  }
   return s.get();
 }
 

@@ -41,6 +41,7 @@
 #include "drivers/am/emulator/psp_model.h"
 #include "drivers/am/emulator/sdma/sdma_model.h"
 #include "drivers/am/emulator/smu/smu_model.h"
+#include "drivers/am/emulator/vfio_model.h"
 #include "drivers/am/emulator/vm_walker.h"
 #include "drivers/common/emulated_kernel_io.h"
 
@@ -52,6 +53,9 @@ struct EmulatedNavi31Config {
   std::string firmware_dir = "/lib/firmware/amdgpu";
   absl::Duration packet_latency = absl::ZeroDuration();
   EmulatedSmuConfig smu;  // e.g. a PMFW that never starts
+  // Bound to vfio-pci: /dev/vfio/<group> serves the function, and the
+  // engines reach host pages (SYSTEM PTEs) through the emulated IOMMU.
+  bool vfio = false;
 };
 
 class EmulatedNavi31 {
@@ -67,6 +71,8 @@ class EmulatedNavi31 {
   EmulatedNbio& nbio() { return *nbio_; }
   EmulatedMec& mec() { return *mec_; }
   EmulatedSdma& sdma() { return *sdma_; }
+  // Null unless installed with `vfio`.
+  EmulatedVfio* vfio() { return vfio_.get(); }
 
   // Every violation any model recorded (they share the register file).
   absl::Status CheckNoViolations() const;
@@ -99,6 +105,7 @@ class EmulatedNavi31 {
 
   std::shared_ptr<EmulatedPciGpu> gpu_;
   std::unique_ptr<EmulatedGmcIh> gmc_ih_;
+  std::shared_ptr<EmulatedVfio> vfio_;  // outlives the address spaces using its IOMMU
   std::mutex spaces_mu_;
   std::map<uint32_t, std::unique_ptr<EmulatedVmSpace>> spaces_;  // guarded by spaces_mu_
   std::unique_ptr<EmulatedPsp> psp_;

@@ -35,7 +35,10 @@ absl::StatusOr<std::unique_ptr<Device>> CreateRegistered(int index) {
     return absl::NotFoundError(absl::StrCat("AM_PCI:", index, ": only ", gpus.size(),
                                             " AMD GPUs without a kernel driver"));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<AmDevice> d, CreateAmPciDevice(KernelIo::Real(), gpus[index]));
+  AmPciGpuOptions bring_up;
+  bring_up.use_vfio = gpus[index].driver == "vfio-pci";
+  ASSIGN_OR_RETURN(std::unique_ptr<AmDevice> d,
+                   CreateAmPciDevice(KernelIo::Real(), gpus[index], std::move(bring_up)));
   return std::unique_ptr<Device>(std::move(d));
 }
 

@@ -98,7 +98,12 @@ absl::Status AmPciGpu::ResetChip() {
 
 absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
                                const AmPciGpuOptions& options) {
-  UOP_AM_STEP("PCI BARs", Take(AmPciBars::Open(io, fn), &bars_));
+  if (options.use_vfio) {
+    UOP_AM_STEP("VFIO", Take(AmVfio::Open(io, fn.bdf, options.iommu_groups_dir), &vfio_));
+    UOP_AM_STEP("PCI BARs", Take(AmPciBars::OpenVfio(io, fn, *vfio_), &bars_));
+  } else {
+    UOP_AM_STEP("PCI BARs", Take(AmPciBars::Open(io, fn), &bars_));
+  }
   UOP_AM_STEP(
       "IP discovery",
       Take(ReadAmDiscovery(bars_->regs(), bars_->vram(), options.ifwi_timeout), &discovery_));

@@ -71,6 +71,7 @@
 #include "drivers/am/pci/psp.h"
 #include "drivers/am/pci/sdma/sdma.h"
 #include "drivers/am/pci/smu/smu.h"
+#include "drivers/am/pci/vfio.h"
 #include "drivers/am/pci/vm.h"
 #include "drivers/am/pci/vram_allocator.h"
 #include "drivers/am/pci/vram_arena.h"
@@ -91,6 +92,11 @@ struct AmPciGpuOptions {
   std::string lock_dir = "/tmp";
   // MODE1-reset a chip that could boot partially (tinygrad's AM_RESET=1).
   bool force_reset = false;
+  // Open the GPU through VFIO (bound to vfio-pci) instead of sysfs: BARs
+  // from the device fd, and host memory the GPU reaches through the IOMMU
+  // (AmPciInterface then places kAmMemGtt there instead of in VRAM).
+  bool use_vfio = false;
+  std::string iommu_groups_dir = kIommuGroupsDir;
 };
 
 // The GC 11.0 scratch registers the lifecycle keeps its state in
@@ -185,6 +191,8 @@ class AmPciGpu {
   AmSdma& sdma() { return *sdma_; }
   AmVm& vm() { return *vm_; }
   AmVramAllocator& vram() { return *vram_allocator_; }
+  // The VFIO device when opened with use_vfio, else null.
+  AmVfio* vfio() { return vfio_.get(); }
   uint64_t vram_size() const { return discovery_.vram_size; }
   // The CPU's view of VRAM physical 0 (the whole of VRAM must be behind
   // BAR0: resizable BAR), and of the doorbell BAR.
@@ -209,6 +217,7 @@ class AmPciGpu {
   bool reset_ = false;      // Reset ran: nothing of ours left on the chip
   absl::Status close_status_;
 
+  std::unique_ptr<AmVfio> vfio_;  // outlives the BARs mapped from it
   std::unique_ptr<AmPciBars> bars_;
   AmDiscovery discovery_;
   std::unique_ptr<AmRegisterIo> regs_;

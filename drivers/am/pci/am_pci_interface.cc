@@ -48,7 +48,9 @@ absl::Status AmPciInterface::Error(absl::StatusCode code, const std::string& wha
 }
 
 std::string AmPciInterface::Describe() const {
-  return absl::StrFormat("PCI %s, no kernel driver%s", gpu_->bdf(), emulated_ ? ", emulated" : "");
+  return absl::StrFormat("PCI %s%s, no kernel driver%s", gpu_->bdf(),
+                         gpu_->vfio() != nullptr ? " through VFIO" : "",
+                         emulated_ ? ", emulated" : "");
 }
 
 AmGpuNode AmPciInterface::Node() const {
@@ -77,36 +79,58 @@ absl::StatusOr<AmMemory> AmPciInterface::Alloc(size_t bytes, uint32_t flags, boo
   const uint64_t align = size >= kBig ? kBig : kPage;
   AmVramAllocator& vram = gpu_->vram();
   AmVm& vm = gpu_->vm();
-  ASSIGN_OR_RETURN(uint64_t pa, vram.Allocate(size, align, "a buffer"));
+  AmVmMapFlags map;
+  map.writeable = (flags & kAmMemWritable) != 0;
+  map.executable = (flags & kAmMemExecutable) != 0;
+  map.mtype = (flags & kAmMemUncached) != 0 ? am_field::kMtypeUc : 0;
+  Allocation a;
+  a.size = size;
+  uint8_t* host = nullptr;
+  AmVfio* vfio = gpu_->vfio();
+  const bool in_host = (flags & kAmMemGtt) != 0 && vfio != nullptr;
+  if (in_host) {
+    ASSIGN_OR_RETURN(AmDmaBuffer buf, vfio->AllocHost(size));  // zeroed, pinned, IOMMU-mapped
+    a.host = buf;
+    host = static_cast<uint8_t*>(buf.host);
+  } else {
+    ASSIGN_OR_RETURN(a.pa, vram.Allocate(size, align, "a buffer"));
+    host = gpu_->vram_host() + a.pa;
+  }
+  auto release = [&] {
+    if (a.host.has_value()) {
+      (void)vfio->FreeHost(*a.host);
+    } else {
+      (void)vram.Free(a.pa);
+    }
+  };
   // One unmapped guard page after each allocation: an overrun faults
   // instead of reaching the neighbour, and no two allocations form one
   // contiguous mapping (the emulator finds a code object's allocation by
   // its mapping).
   absl::StatusOr<uint64_t> va = vm.AllocateVa(size + kPage, align);
   if (!va.ok()) {
-    (void)vram.Free(pa);
+    release();
     return va.status();
   }
-  AmVmMapFlags map;
-  map.writeable = (flags & kAmMemWritable) != 0;
-  map.executable = (flags & kAmMemExecutable) != 0;
-  map.mtype = (flags & kAmMemUncached) != 0 ? am_field::kMtypeUc : 0;
-  if (absl::Status s = vm.Map(*va, pa, size, map); !s.ok()) {
-    (void)vm.FreeVa(*va);
-    (void)vram.Free(pa);
-    return s;
+  a.va = *va;
+  absl::Status mapped =
+      in_host ? vm.MapSystem(a.va, a.host->iova, size, map) : vm.Map(a.va, a.pa, size, map);
+  if (!mapped.ok()) {
+    (void)vm.FreeVa(a.va);
+    release();
+    return mapped;
   }
-  // KFD hands out zeroed memory; so does this path (through the BAR).
-  uint8_t* host = gpu_->vram_host() + pa;
-  std::memset(host, 0, size);
+  // KFD hands out zeroed memory; so does this path (VRAM through the BAR;
+  // host pages come zeroed).
+  if (!in_host) std::memset(host, 0, size);
   AmMemory m;
-  m.va = *va;
+  m.va = a.va;
   m.size = size;
   m.flags = flags;
   m.cpu = cpu_map ? host : nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   m.handle = next_handle_++;
-  allocations_[m.handle] = Allocation{*va, pa, size};
+  allocations_[m.handle] = a;
   return m;
 }
 
@@ -124,6 +148,7 @@ absl::Status AmPciInterface::Free(const AmMemory& m) {
   }
   RETURN_IF_ERROR(gpu_->vm().Unmap(a.va, a.size));
   RETURN_IF_ERROR(gpu_->vm().FreeVa(a.va));
+  if (a.host.has_value()) return gpu_->vfio()->FreeHost(*a.host);
   return gpu_->vram().Free(a.pa);
 }
 

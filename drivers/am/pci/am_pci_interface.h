@@ -6,10 +6,11 @@
 //    runtime allocator, mapped at a fresh VA in the device's VMID (AmVm),
 //    followed by an unmapped guard page;
 //    the CPU reaches it through BAR0 (`cpu` = BAR base + physical address),
-//    so `va` and `cpu` differ. kAmMemGtt (host memory the GPU maps) is
-//    placed in VRAM too: system memory would need DMA addresses for the
-//    GPU (VFIO/IOMMU), which this path does not have yet; VRAM through a
-//    write-combined BAR is what tinygrad's AM driver uses for its rings.
+//    so `va` and `cpu` differ. kAmMemGtt (host memory the GPU maps): with
+//    VFIO, pinned host pages mapped through the IOMMU (AmVfio::AllocHost)
+//    and into the VMID as SYSTEM|SNOOPED pages; through sysfs there are no
+//    DMA addresses for host memory, so it is placed in VRAM too (what
+//    tinygrad's AM driver uses for its rings).
 //  * Events: without interrupts delivered to a process, WaitEvents polls —
 //    the event page's mailboxes (the CP writes a signal's event id there),
 //    and the IH ring (CP end-of-pipe and SDMA trap vectors carry the event
@@ -74,6 +75,7 @@ class AmPciInterface final : public AmGpuInterface {
  private:
   struct Allocation {
     uint64_t va = 0, pa = 0, size = 0;
+    std::optional<AmDmaBuffer> host;  // kAmMemGtt through VFIO: pinned host pages
   };
   struct Event {
     AmEventType type = AmEventType::kSignal;

@@ -140,8 +140,18 @@ absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(KernelIo& io,
   ASSIGN_OR_RETURN(std::vector<PciFunction> all, FindAmdGpus(io, root));
   std::vector<PciFunction> out;
   for (PciFunction& fn : all) {
-    // A bound function has a `driver` link to its driver's directory.
-    if (!io.ListDir(fn.Path("driver")).ok()) out.push_back(std::move(fn));
+    // A bound function has a `driver` link to its driver's directory, and
+    // its uevent names the driver.
+    if (!io.ListDir(fn.Path("driver")).ok()) {
+      out.push_back(std::move(fn));
+      continue;
+    }
+    absl::StatusOr<std::string> uevent = io.ReadFile(fn.Path("uevent"));
+    if (!uevent.ok()) continue;
+    for (absl::string_view line : absl::StrSplit(*uevent, '\n')) {
+      if (absl::ConsumePrefix(&line, "DRIVER=")) fn.driver = std::string(line);
+    }
+    if (fn.driver == "vfio-pci") out.push_back(std::move(fn));
   }
   return out;
 }

@@ -56,8 +56,9 @@ struct PciBar {
 };
 
 struct PciFunction {
-  std::string bdf;  // "0000:03:00.0"
-  std::string dir;  // "/sys/bus/pci/devices/0000:03:00.0"
+  std::string bdf;     // "0000:03:00.0"
+  std::string dir;     // "/sys/bus/pci/devices/0000:03:00.0"
+  std::string driver;  // the bound driver ("vfio-pci", "amdgpu"), "" when none
   uint16_t vendor = 0;
   uint16_t device = 0;
   uint32_t class_code = 0;  // 24-bit: base class, subclass, prog-if
@@ -79,8 +80,9 @@ absl::StatusOr<PciFunction> DescribePciFunction(KernelIo& io, absl::string_view 
 absl::StatusOr<std::vector<PciFunction>> FindAmdGpus(KernelIo& io,
                                                      absl::string_view root = kPciDevicesDir);
 
-// The AMD GPUs under `root` whose directory has no `driver` link: the ones
-// uop's AM path may bring up itself (a GPU amdgpu drives belongs to KFD).
+// The AMD GPUs under `root` uop's AM path may bring up itself: those with no
+// `driver` link, and those bound to vfio-pci (`driver` = "vfio-pci", from
+// the function's uevent). A GPU amdgpu drives belongs to KFD.
 absl::StatusOr<std::vector<PciFunction>> FindDriverlessAmdGpus(
     KernelIo& io, absl::string_view root = kPciDevicesDir);
 

@@ -57,13 +57,23 @@ TEST(PciSysfs, DriverlessGpusAreThoseWithoutADriverLink) {
   auto ga = EmulatedPciGpu::Install(io, a);
   auto gb = EmulatedPciGpu::Install(io, b);
   ASSERT_TRUE(ga.ok() && gb.ok());
+  EmulatedPciGpuConfig c;
+  c.bdf = "0000:05:00.0";
+  auto gc = EmulatedPciGpu::Install(io, c);
+  ASSERT_TRUE(gc.ok());
   io.AddFile((*gb)->dir() + "/driver/unbind", "");  // amdgpu drives 04:00.0
+  io.AddFile((*gb)->dir() + "/uevent", "DRIVER=amdgpu\nPCI_SLOT_NAME=0000:04:00.0\n");
+  io.AddFile((*gc)->dir() + "/driver/unbind", "");  // vfio-pci holds 05:00.0 for us
+  io.AddFile((*gc)->dir() + "/uevent", "DRIVER=vfio-pci\nPCI_SLOT_NAME=0000:05:00.0\n");
   absl::StatusOr<std::vector<PciFunction>> free = FindDriverlessAmdGpus(io);
   ASSERT_TRUE(free.ok()) << free.status();
-  ASSERT_EQ(free->size(), 1u);
+  ASSERT_EQ(free->size(), 2u);
   EXPECT_EQ((*free)[0].bdf, "0000:03:00.0");
+  EXPECT_EQ((*free)[0].driver, "");
+  EXPECT_EQ((*free)[1].bdf, "0000:05:00.0");
+  EXPECT_EQ((*free)[1].driver, "vfio-pci");
   ASSERT_TRUE(FindAmdGpus(io).ok());
-  EXPECT_EQ(FindAmdGpus(io)->size(), 2u);
+  EXPECT_EQ(FindAmdGpus(io)->size(), 3u);
 }
 
 TEST(PciSysfs, NoGpuIsAnEmptyListAndAnUnreadableRootAnError) {
