@@ -172,9 +172,11 @@ absl::Status MmioRegion::Gone(uint64_t offset, size_t bytes, const absl::Status&
 
 absl::StatusOr<uint32_t> MmioRegion::Read32(uint64_t offset) const {
   RETURN_IF_ERROR(CheckRange(offset, 4, 4, "read"));
-  const uint32_t v = backend_ != nullptr
-                         ? backend_->Load32(backend_offset_ + offset)
-                         : *reinterpret_cast<const volatile uint32_t*>(base_ + offset);
+  const uint32_t v =
+      backend_ != nullptr
+          ? backend_->Load32(backend_offset_ + offset)
+          : __atomic_load_n(reinterpret_cast<const volatile uint32_t*>(base_ + offset),
+                            __ATOMIC_ACQUIRE);
   if (v == 0xFFFFFFFFu) {
     if (absl::Status p = probe_(); !p.ok()) return Gone(offset, 4, p);
   }
@@ -183,9 +185,11 @@ absl::StatusOr<uint32_t> MmioRegion::Read32(uint64_t offset) const {
 
 absl::StatusOr<uint64_t> MmioRegion::Read64(uint64_t offset) const {
   RETURN_IF_ERROR(CheckRange(offset, 8, 8, "read"));
-  const uint64_t v = backend_ != nullptr
-                         ? backend_->Load64(backend_offset_ + offset)
-                         : *reinterpret_cast<const volatile uint64_t*>(base_ + offset);
+  const uint64_t v =
+      backend_ != nullptr
+          ? backend_->Load64(backend_offset_ + offset)
+          : __atomic_load_n(reinterpret_cast<const volatile uint64_t*>(base_ + offset),
+                            __ATOMIC_ACQUIRE);
   if (v == ~uint64_t{0}) {
     if (absl::Status p = probe_(); !p.ok()) return Gone(offset, 8, p);
   }
@@ -197,7 +201,10 @@ absl::Status MmioRegion::Write32(uint64_t offset, uint32_t value) const {
   if (backend_ != nullptr) {
     backend_->Store32(backend_offset_ + offset, value);
   } else {
-    *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
+    // Release/acquire: on x86 the same plain moves as a volatile access,
+    // and they order the memory a doorbell publishes for whoever reads it
+    // (an engine, or an emulator's engine thread ThreadSanitizer watches).
+    __atomic_store_n(reinterpret_cast<volatile uint32_t*>(base_ + offset), value, __ATOMIC_RELEASE);
   }
   return absl::OkStatus();
 }
@@ -207,7 +214,7 @@ absl::Status MmioRegion::Write64(uint64_t offset, uint64_t value) const {
   if (backend_ != nullptr) {
     backend_->Store64(backend_offset_ + offset, value);
   } else {
-    *reinterpret_cast<volatile uint64_t*>(base_ + offset) = value;
+    __atomic_store_n(reinterpret_cast<volatile uint64_t*>(base_ + offset), value, __ATOMIC_RELEASE);
   }
   return absl::OkStatus();
 }

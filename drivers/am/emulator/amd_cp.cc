@@ -186,7 +186,7 @@ absl::Status AmdCp::StepAql(AmdQueueState& q, bool* progress, int max_packets,
   if (ring == nullptr || rptr == nullptr || wptr == nullptr) {
     return Fault(q.ring, "the queue's ring or pointers are no longer mapped");
   }
-  const uint64_t doorbell = *q.doorbell;
+  const uint64_t doorbell = __atomic_load_n(q.doorbell, __ATOMIC_ACQUIRE);
   const uint64_t write = __atomic_load_n(wptr, __ATOMIC_ACQUIRE);
   uint64_t read = __atomic_load_n(rptr, __ATOMIC_ACQUIRE);
   // The CP runs what is both written and announced by the doorbell.
@@ -231,7 +231,7 @@ absl::Status AmdCp::StepSdma(AmdQueueState& q, bool* progress, int max_packets) 
   auto* rptr = reinterpret_cast<uint64_t*>(memory_->Translate(q.read_ptr, 8));
   if (ring == nullptr || rptr == nullptr) return Fault(q.ring, "SDMA ring is no longer mapped");
   const uint64_t dwords = q.ring_bytes / 4;
-  const uint64_t write = *q.doorbell;
+  const uint64_t write = __atomic_load_n(q.doorbell, __ATOMIC_ACQUIRE);
   uint64_t read = __atomic_load_n(rptr, __ATOMIC_ACQUIRE);
   auto dw = [&](uint64_t byte_at, int i) { return ring[(byte_at / 4 + i) % dwords]; };
   auto addr = [&](uint64_t byte_at, int i) {

@@ -76,6 +76,13 @@ class EmulatedPciGpu::BarNode final : public EmulatedNode {
                  -1, 0);
       if (p == MAP_FAILED) return -errno;
       std::memset(p, 0xFF, length);
+    } else if (bar_ == 2 && addr == nullptr && (flags & MAP_FIXED) == 0) {
+      // Doorbells: the driver gets the device's own view. A doorbell is a
+      // release store the engine models read with an acquire load; at one
+      // address, ThreadSanitizer sees that edge (through two mappings of
+      // the memfd it would not, and would report the rings' contents as
+      // races).
+      p = view_ + offset;
     } else {
       p = ::mmap(addr, length, prot, flags, memfd_, static_cast<off_t>(offset));
       if (p == MAP_FAILED) return -errno;
@@ -87,6 +94,8 @@ class EmulatedPciGpu::BarNode final : public EmulatedNode {
 
   int OnMunmap(void* addr, size_t length) override {
     mappings_.fetch_sub(1);
+    auto* a = static_cast<uint8_t*>(addr);
+    if (a >= view_ && a < view_ + size_) return 0;  // the shared doorbell view
     if (trapped_ != nullptr) {
       std::lock_guard<std::mutex> lock(traps_mu_);
       traps_.erase(addr);
