@@ -36,7 +36,6 @@
 #include "runtime/onnx/onnx_model.h"
 #include "runtime/onnx/tensor_proto.h"
 
-
 namespace uop::onnx_import {
 namespace {
 
