@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -132,6 +133,46 @@ int EmulatedKernelIo::AdoptFd(const std::string& path, std::shared_ptr<EmulatedN
   }
   Record(IoCall::kOpen, path, 0, fd);
   return fd;
+}
+
+void EmulatedEventfd::Signal() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++count_;
+    ++signals_;
+  }
+  cv_.notify_all();
+}
+
+uint64_t EmulatedEventfd::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t c = count_;
+  count_ = 0;
+  return c;
+}
+
+uint64_t EmulatedEventfd::signals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return signals_;
+}
+
+int EmulatedEventfd::OnPoll(int, int64_t timeout_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), [&] { return count_ > 0; }) ? 1
+                                                                                              : 0;
+}
+
+int EmulatedKernelIo::DoEventfd() {
+  return AdoptFd("eventfd", std::make_shared<EmulatedEventfd>());
+}
+
+int64_t EmulatedKernelIo::DoReadEventfd(int fd) {
+  std::shared_ptr<EmulatedEventfd> e = EventfdOf(fd);
+  return e == nullptr ? -EINVAL : static_cast<int64_t>(e->Take());
+}
+
+std::shared_ptr<EmulatedEventfd> EmulatedKernelIo::EventfdOf(int fd) const {
+  return std::dynamic_pointer_cast<EmulatedEventfd>(NodeOf(fd).first);
 }
 
 std::pair<std::shared_ptr<EmulatedNode>, std::string> EmulatedKernelIo::NodeOf(int fd) const {

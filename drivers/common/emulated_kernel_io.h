@@ -22,6 +22,7 @@
 #define UOP_DRIVERS_COMMON_EMULATED_KERNEL_IO_H_
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -59,6 +60,26 @@ class EmulatedNode {
   }
 };
 
+// An eventfd made through the emulated seam (KernelIo::Eventfd): a counter
+// a model signals (as the kernel's eventfd_signal) and the driver polls and
+// reads. Signal is safe from any thread; OnPoll sleeps on a condition
+// variable until the counter is non-zero or the timeout passes.
+class EmulatedEventfd final : public EmulatedNode {
+ public:
+  void Signal();
+  // The counter, cleared (eventfd's read without EFD_SEMAPHORE).
+  uint64_t Take();
+  uint64_t signals() const;
+  int OnIoctl(int, unsigned long, void*) override { return -ENOTTY; }
+  int OnPoll(int fd, int64_t timeout_ns) override;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t count_ = 0;    // guarded by mu_
+  uint64_t signals_ = 0;  // guarded by mu_
+};
+
 struct IoCall {
   enum Kind {
     kOpen,
@@ -94,6 +115,8 @@ class EmulatedKernelIo final : public KernelIo {
   // anonymous inode, as VFIO's GROUP_GET_DEVICE_FD): recorded as an open of
   // `path`; the driver closes it like any other.
   int AdoptFd(const std::string& path, std::shared_ptr<EmulatedNode> node);
+  // The eventfd open as `fd` (made by KernelIo::Eventfd), or nullptr.
+  std::shared_ptr<EmulatedEventfd> EventfdOf(int fd) const;
   void RemoveFile(const std::string& path);
   // A file's current contents without recording a call (for device models
   // that react to what a driver wrote): nullopt when absent.
@@ -120,6 +143,8 @@ class EmulatedKernelIo final : public KernelIo {
   // Writes into an existing file (-ENOENT otherwise), growing it as needed.
   int DoWriteFile(const std::string& path, uint64_t offset, const std::string& bytes) override;
   int DoPoll(int fd, int64_t timeout_ns) override;
+  int DoEventfd() override;
+  int64_t DoReadEventfd(int fd) override;
   int64_t DoPread(int fd, uint64_t offset, void* out, size_t length) override;
   int64_t DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length) override;
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -146,6 +147,19 @@ class RealKernelIo final : public KernelIo {
       return (p.revents & POLLNVAL) != 0 ? -EBADF : -EIO;
     }
     return r > 0 ? 1 : 0;
+  }
+  int DoEventfd() override {
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
+  }
+  int64_t DoReadEventfd(int fd) override {
+    uint64_t count = 0;
+    ssize_t n;
+    do {
+      n = ::read(fd, &count, sizeof(count));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN ? 0 : -errno;
+    return n == sizeof(count) ? static_cast<int64_t>(count) : -EIO;
   }
   int64_t DoPread(int fd, uint64_t offset, void* out, size_t length) override {
     ssize_t n;
@@ -323,6 +337,24 @@ absl::StatusOr<std::vector<std::string>> KernelIo::ListDir(absl::string_view pat
 }
 
 int KernelIo::DoPoll(int, int64_t) { return -ENOSYS; }
+
+int KernelIo::DoEventfd() { return -ENOSYS; }
+
+int64_t KernelIo::DoReadEventfd(int) { return -ENOSYS; }
+
+absl::StatusOr<int> KernelIo::Eventfd(absl::string_view what) {
+  const int fd = DoEventfd();
+  if (fd < 0) return ErrnoStatus(-fd, absl::StrCat("eventfd for ", what));
+  std::lock_guard<std::mutex> lock(mu_);
+  paths_[fd] = std::string(what);
+  return fd;
+}
+
+absl::StatusOr<uint64_t> KernelIo::ReadEventfd(int fd) {
+  const int64_t r = DoReadEventfd(fd);
+  if (r < 0) return ErrnoStatus(static_cast<int>(-r), absl::StrCat("reading eventfd ", PathOf(fd)));
+  return static_cast<uint64_t>(r);
+}
 
 int64_t KernelIo::DoPread(int, uint64_t, void*, size_t) { return -ENOSYS; }
 

@@ -79,6 +79,12 @@ class KernelIo {
   // event): true when it has, false on timeout. The wait sleeps in the
   // kernel (ppoll), never in a loop.
   absl::StatusOr<bool> Poll(int fd, absl::Duration timeout);
+  // A new eventfd (counter 0, non-blocking, close-on-exec) for the kernel to
+  // signal (VFIO's interrupt trigger); `what` names it in errors and PathOf.
+  // Poll waits on it; close it with Close.
+  absl::StatusOr<int> Eventfd(absl::string_view what);
+  // Reads and clears an eventfd's counter: 0 when nothing was signalled.
+  absl::StatusOr<uint64_t> ReadEventfd(int fd);
 
   // The path an open fd was opened with ("fd N" if unknown).
   std::string PathOf(int fd) const;
@@ -98,6 +104,10 @@ class KernelIo {
   // 1 when readable, 0 on timeout, or -errno. Optional: seams without
   // pollable nodes keep the default (ENOSYS).
   virtual int DoPoll(int fd, int64_t timeout_ns);
+  // A new eventfd or -errno; its counter (cleared) or -errno (0 when none,
+  // not -EAGAIN). Optional: the defaults are -ENOSYS.
+  virtual int DoEventfd();
+  virtual int64_t DoReadEventfd(int fd);
   // Bytes transferred, or -errno. Optional: the default is -ENOSYS.
   virtual int64_t DoPread(int fd, uint64_t offset, void* out, size_t length);
   virtual int64_t DoPwrite(int fd, uint64_t offset, const void* bytes, size_t length);

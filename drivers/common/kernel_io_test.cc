@@ -184,6 +184,57 @@ TEST(EmulatedKernelIo, PollOfANodeWithoutEventsIsUnsupported) {
   ASSERT_TRUE(io.Close(*fd).ok());
 }
 
+TEST(RealKernelIo, EventfdIsPolledAndReadAndCleared) {
+  KernelIo& io = KernelIo::Real();
+  absl::StatusOr<int> fd = io.Eventfd("test interrupt");
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_EQ(io.PathOf(*fd), "test interrupt");
+  absl::StatusOr<uint64_t> n = io.ReadEventfd(*fd);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 0u);  // nothing signalled: 0, not EAGAIN
+  absl::StatusOr<bool> ready = io.Poll(*fd, absl::Milliseconds(1));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_FALSE(*ready);
+  const uint64_t two = 2;
+  ASSERT_EQ(write(*fd, &two, sizeof(two)), 8);
+  ready = io.Poll(*fd, absl::Seconds(5));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_TRUE(*ready);
+  n = io.ReadEventfd(*fd);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2u);
+  n = io.ReadEventfd(*fd);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0u);
+  ASSERT_TRUE(io.Close(*fd).ok());
+  EXPECT_FALSE(io.ReadEventfd(*fd).ok());
+}
+
+TEST(EmulatedKernelIo, EventfdIsAModelSignalledNode) {
+  EmulatedKernelIo io;
+  absl::StatusOr<int> fd = io.Eventfd("test interrupt");
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  std::shared_ptr<EmulatedEventfd> e = io.EventfdOf(*fd);
+  ASSERT_NE(e, nullptr);
+  absl::StatusOr<bool> ready = io.Poll(*fd, absl::Milliseconds(1));
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_FALSE(*ready);
+  e->Signal();
+  e->Signal();
+  ready = io.Poll(*fd, absl::Seconds(5));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_TRUE(*ready);
+  absl::StatusOr<uint64_t> n = io.ReadEventfd(*fd);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(*io.ReadEventfd(*fd), 0u);
+  EXPECT_EQ(e->signals(), 2u);
+  ASSERT_TRUE(io.Close(*fd).ok());
+  EXPECT_EQ(io.EventfdOf(*fd), nullptr);
+  EXPECT_FALSE(io.ReadEventfd(*fd).ok());
+  EXPECT_TRUE(io.CheckClean().ok());
+}
+
 TEST(RealKernelIo, WriteFileWritesAtAnOffsetOfAnExistingFile) {
   const std::string path = ::testing::TempDir() + "/write_file_test";
   KernelIo& io = KernelIo::Real();
