@@ -1,5 +1,6 @@
 #include "drivers/am/emulator/vfio_model.h"
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -123,6 +124,12 @@ struct EmulatedVfio::State {
   int attached_container = -1;
   std::map<int, int> devices;  // open device fds
   int resets = 0;
+  // Interrupts: the indexes GET_IRQ_INFO was asked about, the active one
+  // (-1: none) and its vector 0's eventfd.
+  std::set<uint32_t> irq_info_asked;
+  int irq_index = -1;
+  std::shared_ptr<EmulatedEventfd> trigger;
+  uint64_t interrupts_signalled = 0;
   std::map<uintptr_t, int> bar_maps;  // device-fd mappings -> BAR
 };
 
@@ -247,7 +254,13 @@ class DeviceNode final : public EmulatedNode {
       s_->devices.erase(fd);
       if (!s_->devices.empty()) return;
     }
-    // The last close: vfio-pci disables the function (pci_disable_device).
+    {
+      // The last close: vfio-pci disables the IRQs and the function
+      // (vfio_pci_core_disable, pci_disable_device).
+      std::lock_guard<std::mutex> lock(s_->mu);
+      s_->irq_index = -1;
+      s_->trigger.reset();
+    }
     s_->SetCommand(kPciCommandMaster, false);
     s_->io.AddFile(s_->gpu->dir() + "/enable", "0\n");
   }
@@ -271,6 +284,10 @@ class DeviceNode final : public EmulatedNode {
       }
       case vfio::kDeviceGetRegionInfo:
         return RegionInfo(static_cast<vfio::region_info*>(arg));
+      case vfio::kDeviceGetIrqInfo:
+        return IrqInfo(static_cast<vfio::irq_info*>(arg));
+      case vfio::kDeviceSetIrqs:
+        return SetIrqs(static_cast<vfio::irq_set*>(arg));
       case vfio::kDeviceReset:
         if (!s_->config.reset_supported) {
           return s_->Refuse("VFIO_DEVICE_RESET", "the device has no reset", EINVAL);
@@ -335,6 +352,120 @@ class DeviceNode final : public EmulatedNode {
 
  private:
   // Caller holds mu.
+  uint32_t IrqCount(uint32_t index) const {
+    switch (index) {
+      case vfio::kPciMsiIrq:
+        return s_->config.msi_vectors;
+      case vfio::kPciMsixIrq:
+        return s_->config.msix_vectors;
+      default:
+        return 1;  // INTx (the pin), ERR (PCIe), REQ
+    }
+  }
+
+  // Caller holds mu.
+  int IrqInfo(vfio::irq_info* info) {
+    constexpr const char* kCall = "VFIO_DEVICE_GET_IRQ_INFO";
+    if (info->argsz < sizeof(*info)) {
+      return s_->Refuse(kCall, absl::StrCat("argsz ", info->argsz, " < ", sizeof(*info)), EINVAL);
+    }
+    if (info->index >= vfio::kPciNumIrqs) {
+      return s_->Refuse(kCall, absl::StrCat("IRQ index ", info->index, " >= ", vfio::kPciNumIrqs),
+                        EINVAL);
+    }
+    info->flags = vfio::kIrqInfoEventfd;
+    if (info->index == vfio::kPciIntxIrq) {
+      info->flags |= vfio::kIrqInfoMaskable | vfio::kIrqInfoAutomasked;
+    } else {
+      info->flags |= vfio::kIrqInfoNoresize;
+    }
+    info->count = IrqCount(info->index);
+    s_->irq_info_asked.insert(info->index);
+    return 0;
+  }
+
+  // Caller holds mu.
+  int SetIrqs(vfio::irq_set* set) {
+    constexpr const char* kCall = "VFIO_DEVICE_SET_IRQS";
+    if (set->argsz < sizeof(*set)) {
+      return s_->Refuse(kCall, absl::StrCat("argsz ", set->argsz, " < ", sizeof(*set)), EINVAL);
+    }
+    if (set->index >= vfio::kPciNumIrqs) {
+      return s_->Refuse(kCall, absl::StrCat("IRQ index ", set->index, " >= ", vfio::kPciNumIrqs),
+                        EINVAL);
+    }
+    const uint32_t data = set->flags & vfio::kIrqSetDataTypeMask;
+    const uint32_t action = set->flags & vfio::kIrqSetActionTypeMask;
+    if ((set->flags & ~(vfio::kIrqSetDataTypeMask | vfio::kIrqSetActionTypeMask)) != 0 ||
+        std::popcount(data) != 1 || std::popcount(action) != 1) {
+      return s_->Refuse(kCall,
+                        absl::StrFormat("flags 0x%x: not one data type and one action", set->flags),
+                        EINVAL);
+    }
+    if (s_->irq_info_asked.count(set->index) == 0) {
+      return s_->Refuse(kCall,
+                        absl::StrCat("IRQ index ", set->index,
+                                     " set before VFIO_DEVICE_GET_IRQ_INFO gave its vector count"),
+                        EINVAL);
+    }
+    const uint32_t max = IrqCount(set->index);
+    if (max == 0 || set->start >= max || set->count > max - set->start) {
+      return s_->Refuse(kCall,
+                        absl::StrFormat("vectors [%u, %u + %u) of IRQ index %u, which has %u",
+                                        set->start, set->start, set->count, set->index, max),
+                        EINVAL);
+    }
+    if (data == vfio::kIrqSetDataEventfd &&
+        set->argsz - sizeof(*set) < uint64_t{set->count} * sizeof(int32_t)) {
+      return s_->Refuse(kCall,
+                        absl::StrCat("argsz ", set->argsz, " holds fewer than ", set->count,
+                                     " eventfds after the header"),
+                        EINVAL);
+    }
+    if ((set->index != vfio::kPciMsiIrq && set->index != vfio::kPciMsixIrq) ||
+        action != vfio::kIrqSetActionTrigger || data == vfio::kIrqSetDataBool ||
+        (data == vfio::kIrqSetDataNone && set->count != 0)) {
+      return s_->Refuse(kCall,
+                        absl::StrFormat("index %u flags 0x%x: only MSI/MSI-X eventfd triggers and "
+                                        "their disable are modelled",
+                                        set->index, set->flags),
+                        ENOTTY);
+    }
+    const int index = static_cast<int>(set->index);
+    if (data == vfio::kIrqSetDataNone) {  // count 0: disable the index
+      if (s_->irq_index != index) {
+        return s_->Refuse(
+            kCall, absl::StrCat("disabling IRQ index ", index, ", which is not active"), EINVAL);
+      }
+      s_->irq_index = -1;
+      s_->trigger.reset();
+      return 0;
+    }
+    if (s_->irq_index >= 0 && s_->irq_index != index) {
+      return s_->Refuse(
+          kCall, absl::StrCat("IRQ index ", index, " while index ", s_->irq_index, " is active"),
+          EINVAL);
+    }
+    const int32_t* fds =
+        reinterpret_cast<const int32_t*>(reinterpret_cast<const uint8_t*>(set) + sizeof(*set));
+    std::shared_ptr<EmulatedEventfd> vector0 = s_->trigger;
+    for (uint32_t i = 0; i < set->count; ++i) {
+      int32_t fd;
+      std::memcpy(&fd, fds + i, sizeof(fd));
+      std::shared_ptr<EmulatedEventfd> e;
+      if (fd >= 0) {
+        e = s_->io.EventfdOf(fd);
+        if (e == nullptr) {
+          return s_->Refuse(kCall, absl::StrCat("fd ", fd, " is not an eventfd"), EINVAL);
+        }
+      }
+      if (set->start + i == 0) vector0 = e;  // fd -1 disables the vector
+    }
+    s_->irq_index = index;
+    s_->trigger = std::move(vector0);
+    return 0;
+  }
+
   int RegionInfo(vfio::region_info* r) {
     if (r->argsz < sizeof(*r)) {
       return s_->Refuse("VFIO_DEVICE_GET_REGION_INFO",
@@ -522,6 +653,24 @@ std::vector<std::string> EmulatedVfio::refusals() const {
 int EmulatedVfio::resets() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return state_->resets;
+}
+
+bool EmulatedVfio::SignalInterrupt() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (state_->trigger == nullptr) return false;
+  state_->trigger->Signal();
+  ++state_->interrupts_signalled;
+  return true;
+}
+
+int EmulatedVfio::irq_index() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->irq_index;
+}
+
+uint64_t EmulatedVfio::interrupts_signalled() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->interrupts_signalled;
 }
 
 int EmulatedVfio::open_devices() const {

@@ -36,7 +36,21 @@
 // overlapping DMA map, EPERM for attaching a non-viable group, EBUSY for a
 // second group open); they are not checked against a running kernel.
 //
-// Not modelled: IRQs (eventfds), reading or writing BARs with pread/pwrite,
+// Interrupts (vfio_pci_intrs.c as read): GET_IRQ_INFO for the 5 indexes
+// (INTx 1 vector, MASKABLE|AUTOMASKED; MSI config.msi_vectors and MSI-X
+// config.msix_vectors, NORESIZE; ERR and REQ 1; all EVENTFD); SET_IRQS
+// checks argsz (20-byte header, count int32 eventfds after it), one data
+// type and one action, the index and [start, start + count) against the
+// index's vectors, an eventfd for each fd (EmulatedKernelIo::EventfdOf),
+// one MSI/MSI-X index active at a time, DATA_NONE|ACTION_TRIGGER count 0
+// only for the active index; the model also refuses SET_IRQS on an index
+// GET_IRQ_INFO was never asked about (the kernel does not: a protocol check
+// of the driver, which must learn the vector count first). SignalInterrupt
+// (the chip's MSI) signals vector 0's eventfd; closing the last device fd
+// disables the IRQs, as vfio_pci_core_disable. INTx and ERR/REQ triggers,
+// masking and DATA_BOOL/loopback triggers are refused as not modelled.
+//
+// Not modelled: reading or writing BARs with pread/pwrite,
 // DMA permission faults (every mapping the AM driver makes is READ|WRITE),
 // IOVA ranges reserved by the IOMMU (VFIO_IOMMU_GET_INFO), what a reset
 // does inside the GPU.
@@ -66,6 +80,10 @@ struct EmulatedVfioConfig {
   bool viable = true;
   bool type1v2 = true;  // false: the container offers VFIO_TYPE1_IOMMU only
   bool reset_supported = true;
+  // Vectors GET_IRQ_INFO reports (0: no such capability). Navi31's MSI and
+  // MSI-X table sizes are not known here (unverified); amdgpu uses one.
+  uint32_t msi_vectors = 1;
+  uint32_t msix_vectors = 1;
 };
 
 // The IOMMU's table for the group's domain: IOVA -> host memory.
@@ -107,6 +125,12 @@ class EmulatedVfio {
   std::vector<std::string> refusals() const;
   int resets() const;
   int open_devices() const;
+  // The chip sends an MSI: signals vector 0's eventfd of the active index.
+  // False (nothing signalled) when no trigger is set.
+  bool SignalInterrupt();
+  // The active IRQ index (vfio::kPciMsiIrq / kPciMsixIrq) or -1.
+  int irq_index() const;
+  uint64_t interrupts_signalled() const;
 
   struct State;  // shared with the nodes, which may outlive this object
 

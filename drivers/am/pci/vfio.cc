@@ -169,12 +169,90 @@ AmVfio::~AmVfio() {
     for (const auto& [iova, bytes] : dma_) left.push_back(iova);
   }
   for (uint64_t iova : left) (void)UnmapDma(iova);
+  (void)DisableMsi();
   if (device_fd_ >= 0) (void)io_.Close(device_fd_);
   if (container_set_) {
     (void)io_.Ioctl(group_fd_, vfio::kGroupUnsetContainer, nullptr, "VFIO_GROUP_UNSET_CONTAINER");
   }
   if (group_fd_ >= 0) (void)io_.Close(group_fd_);
   if (container_fd_ >= 0) (void)io_.Close(container_fd_);
+}
+
+absl::StatusOr<vfio::irq_info> AmVfio::IrqInfo(uint32_t index) {
+  vfio::irq_info info{};
+  info.argsz = sizeof(info);
+  info.index = index;
+  RETURN_IF_ERROR(
+      io_.Ioctl(device_fd_, vfio::kDeviceGetIrqInfo, &info,
+                absl::StrFormat("VFIO_DEVICE_GET_IRQ_INFO (index %u) of %s", index, Where())));
+  return info;
+}
+
+absl::StatusOr<int> AmVfio::EnableMsi() {
+  if (irq_fd_ >= 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Where(), ": MSI is already enabled (eventfd ", irq_fd_, ")"));
+  }
+  // MSI-X first (what amdgpu gets from pci_alloc_irq_vectors on Navi3x when
+  // the platform offers it), else MSI; one vector either way, as amdgpu.
+  uint32_t index = vfio::kPciMsixIrq;
+  ASSIGN_OR_RETURN(vfio::irq_info info, IrqInfo(index));
+  if (info.count == 0 || (info.flags & vfio::kIrqInfoEventfd) == 0) {
+    index = vfio::kPciMsiIrq;
+    ASSIGN_OR_RETURN(info, IrqInfo(index));
+  }
+  if (info.count == 0 || (info.flags & vfio::kIrqInfoEventfd) == 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: VFIO_DEVICE_GET_IRQ_INFO: neither MSI-X nor MSI offers a vector with an eventfd "
+        "trigger (MSI: count %u, flags 0x%x)",
+        Where(), info.count, info.flags));
+  }
+  ASSIGN_OR_RETURN(const int fd, io_.Eventfd(absl::StrCat(Where(), " interrupt eventfd")));
+  vfio::irq_set_eventfd set{};
+  set.hdr.argsz = sizeof(set);
+  set.hdr.flags = vfio::kIrqSetDataEventfd | vfio::kIrqSetActionTrigger;
+  set.hdr.index = index;
+  set.hdr.start = 0;
+  set.hdr.count = 1;
+  set.fd = fd;
+  absl::Status s =
+      io_.Ioctl(device_fd_, vfio::kDeviceSetIrqs, &set,
+                absl::StrFormat("VFIO_DEVICE_SET_IRQS (%s vector 0 to an eventfd) of %s",
+                                index == vfio::kPciMsixIrq ? "MSI-X" : "MSI", Where()));
+  if (!s.ok()) {
+    (void)io_.Close(fd);
+    return s;
+  }
+  irq_fd_ = fd;
+  irq_index_ = index;
+  return fd;
+}
+
+absl::Status AmVfio::DisableMsi() {
+  if (irq_fd_ < 0) return absl::OkStatus();
+  vfio::irq_set set{};
+  set.argsz = sizeof(set);
+  set.flags = vfio::kIrqSetDataNone | vfio::kIrqSetActionTrigger;
+  set.index = irq_index_;
+  set.start = 0;
+  set.count = 0;
+  absl::Status s = io_.Ioctl(
+      device_fd_, vfio::kDeviceSetIrqs, &set,
+      absl::StrFormat("VFIO_DEVICE_SET_IRQS (disable index %u) of %s", irq_index_, Where()));
+  // The eventfd goes either way: closing the device fd disables the IRQs.
+  (void)io_.Close(irq_fd_);
+  irq_fd_ = -1;
+  return s;
+}
+
+absl::StatusOr<bool> AmVfio::WaitInterrupt(absl::Duration timeout) {
+  if (irq_fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(Where(), ": wait for an interrupt with MSI off"));
+  }
+  ASSIGN_OR_RETURN(bool ready, io_.Poll(irq_fd_, timeout));
+  ASSIGN_OR_RETURN(uint64_t count, io_.ReadEventfd(irq_fd_));
+  return ready || count > 0;
 }
 
 absl::StatusOr<void*> AmVfio::MapBar(int n, uint64_t expected_size) {

@@ -28,6 +28,13 @@
 //   ASSIGN_OR_RETURN(AmDmaBuffer buf, vfio->AllocHost(1 << 20));
 //   RETURN_IF_ERROR(vm.MapSystem(va, buf.iova, buf.size, flags));
 //
+// Interrupts: EnableMsi asks VFIO_DEVICE_GET_IRQ_INFO for MSI-X (else MSI)
+// and routes vector 0 to an eventfd with VFIO_DEVICE_SET_IRQS (DATA_EVENTFD
+// | ACTION_TRIGGER): every MSI the GPU sends bumps the eventfd's counter,
+// and WaitInterrupt sleeps in poll() on it. DisableMsi (and the destructor)
+// sets the index back to no trigger (DATA_NONE | ACTION_TRIGGER, count 0)
+// and closes the eventfd.
+//
 // Errors name the ioctl, the group and the errno. The destructor unmaps
 // every DMA mapping and host buffer still live and closes the device,
 // group and container fds (the kernel then resets and releases the device).
@@ -45,6 +52,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "drivers/am/pci/vfio_abi.h"
 #include "drivers/am/pci/vram_allocator.h"
 #include "drivers/common/kernel_io.h"
@@ -114,6 +122,22 @@ class AmVfio {
   // when the device does not offer one.
   absl::Status Reset();
 
+  // Routes the function's first MSI-X vector (or, without MSI-X, its MSI)
+  // to a new eventfd: the eventfd. FailedPrecondition when already enabled
+  // or when the device offers neither with an eventfd trigger.
+  absl::StatusOr<int> EnableMsi();
+  // Undoes EnableMsi (nothing to do when it is off).
+  absl::Status DisableMsi();
+  // The eventfd EnableMsi made (-1 when off) and the VFIO IRQ index it
+  // triggers (vfio::kPciMsixIrq or kPciMsiIrq).
+  int irq_eventfd() const { return irq_fd_; }
+  uint32_t irq_index() const { return irq_index_; }
+  // Sleeps until an interrupt arrived since the last call or `timeout`
+  // (finite, >= 0) passed: whether one arrived (the eventfd's counter is
+  // read, so the next call waits for a new one). FailedPrecondition when
+  // MSI is off. Not for concurrent callers (one reader of the counter).
+  absl::StatusOr<bool> WaitInterrupt(absl::Duration timeout);
+
   // Maps `bytes` (> 0, rounded up to 4 KiB) at page-aligned `host` for the
   // device to read and write: the IOVA.
   absl::StatusOr<uint64_t> MapDma(void* host, uint64_t bytes);
@@ -130,6 +154,8 @@ class AmVfio {
   absl::Status Setup(absl::string_view groups_dir);
   absl::StatusOr<int> FindGroup(absl::string_view groups_dir);
   absl::Status GetRegion(uint32_t index);
+  // GET_IRQ_INFO of `index`.
+  absl::StatusOr<vfio::irq_info> IrqInfo(uint32_t index);
   std::string Where() const;  // "VFIO group 17 (0000:03:00.0)"
 
   KernelIo& io_;
@@ -142,6 +168,8 @@ class AmVfio {
   unsigned long iommu_type_ = 0;
   uint32_t device_flags_ = 0;
   AmVfioRegion regions_[vfio::kPciNumRegions];
+  int irq_fd_ = -1;  // EnableMsi's eventfd
+  uint32_t irq_index_ = 0;
 
   mutable std::mutex mu_;
   std::unique_ptr<AmVramAllocator> iovas_;

@@ -38,6 +38,8 @@ inline constexpr unsigned long kGroupGetDeviceFd = Io(6);
 // Device (the fd GET_DEVICE_FD returns).
 inline constexpr unsigned long kDeviceGetInfo = Io(7);
 inline constexpr unsigned long kDeviceGetRegionInfo = Io(8);
+inline constexpr unsigned long kDeviceGetIrqInfo = Io(9);
+inline constexpr unsigned long kDeviceSetIrqs = Io(10);
 inline constexpr unsigned long kDeviceReset = Io(11);
 // Type-1 IOMMU (on the container).
 inline constexpr unsigned long kIommuMapDma = Io(13);
@@ -80,6 +82,50 @@ inline constexpr uint32_t kPciBar0Region = 0;  // BARn is region n
 inline constexpr uint32_t kPciRomRegion = 6;
 inline constexpr uint32_t kPciConfigRegion = 7;
 inline constexpr uint32_t kPciNumRegions = 9;  // ... VGA (8)
+
+// Interrupts: GET_IRQ_INFO says how many vectors an index has; SET_IRQS
+// with DATA_EVENTFD | ACTION_TRIGGER makes vectors [start, start + count)
+// signal the eventfds in `data` (one int32 each), DATA_NONE | ACTION_TRIGGER
+// with count 0 disables the index.
+struct irq_info {
+  uint32_t argsz;
+  uint32_t flags;
+  uint32_t index;
+  uint32_t count;
+};
+inline constexpr uint32_t kIrqInfoEventfd = 1u << 0;
+inline constexpr uint32_t kIrqInfoMaskable = 1u << 1;
+inline constexpr uint32_t kIrqInfoAutomasked = 1u << 2;
+inline constexpr uint32_t kIrqInfoNoresize = 1u << 3;
+
+struct irq_set {
+  uint32_t argsz;
+  uint32_t flags;
+  uint32_t index;
+  uint32_t start;
+  uint32_t count;
+  // followed by uint8_t data[] (here: count int32 eventfds)
+};
+inline constexpr uint32_t kIrqSetDataNone = 1u << 0;
+inline constexpr uint32_t kIrqSetDataBool = 1u << 1;
+inline constexpr uint32_t kIrqSetDataEventfd = 1u << 2;
+inline constexpr uint32_t kIrqSetActionMask = 1u << 3;
+inline constexpr uint32_t kIrqSetActionUnmask = 1u << 4;
+inline constexpr uint32_t kIrqSetActionTrigger = 1u << 5;
+inline constexpr uint32_t kIrqSetDataTypeMask = 0x7;
+inline constexpr uint32_t kIrqSetActionTypeMask = 0x38;
+
+// vfio-pci IRQ indexes (VFIO_PCI_*_IRQ_INDEX).
+inline constexpr uint32_t kPciIntxIrq = 0;
+inline constexpr uint32_t kPciMsiIrq = 1;
+inline constexpr uint32_t kPciMsixIrq = 2;
+inline constexpr uint32_t kPciNumIrqs = 5;  // ... ERR (3), REQ (4)
+
+// One eventfd for one vector: the header and its int32.
+struct irq_set_eventfd {
+  irq_set hdr;
+  int32_t fd;
+};
 
 struct iommu_type1_dma_map {
   uint32_t argsz;

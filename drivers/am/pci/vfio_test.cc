@@ -52,6 +52,31 @@ static_assert(vfio::kDeviceGetRegionInfo == VFIO_DEVICE_GET_REGION_INFO);
 static_assert(vfio::kDeviceReset == VFIO_DEVICE_RESET);
 static_assert(vfio::kIommuMapDma == VFIO_IOMMU_MAP_DMA);
 static_assert(vfio::kIommuUnmapDma == VFIO_IOMMU_UNMAP_DMA);
+static_assert(vfio::kDeviceGetIrqInfo == VFIO_DEVICE_GET_IRQ_INFO);
+static_assert(vfio::kDeviceSetIrqs == VFIO_DEVICE_SET_IRQS);
+static_assert(sizeof(vfio::irq_info) == sizeof(vfio_irq_info));
+static_assert(offsetof(vfio::irq_info, index) == offsetof(vfio_irq_info, index));
+static_assert(offsetof(vfio::irq_info, count) == offsetof(vfio_irq_info, count));
+static_assert(vfio::kIrqInfoEventfd == VFIO_IRQ_INFO_EVENTFD);
+static_assert(vfio::kIrqInfoMaskable == VFIO_IRQ_INFO_MASKABLE);
+static_assert(vfio::kIrqInfoAutomasked == VFIO_IRQ_INFO_AUTOMASKED);
+static_assert(vfio::kIrqInfoNoresize == VFIO_IRQ_INFO_NORESIZE);
+static_assert(sizeof(vfio::irq_set) == sizeof(vfio_irq_set));  // data[] is a flexible array
+static_assert(offsetof(vfio::irq_set, start) == offsetof(vfio_irq_set, start));
+static_assert(offsetof(vfio::irq_set, count) == offsetof(vfio_irq_set, count));
+static_assert(offsetof(vfio::irq_set_eventfd, fd) == offsetof(vfio_irq_set, data));
+static_assert(vfio::kIrqSetDataNone == VFIO_IRQ_SET_DATA_NONE);
+static_assert(vfio::kIrqSetDataBool == VFIO_IRQ_SET_DATA_BOOL);
+static_assert(vfio::kIrqSetDataEventfd == VFIO_IRQ_SET_DATA_EVENTFD);
+static_assert(vfio::kIrqSetActionMask == VFIO_IRQ_SET_ACTION_MASK);
+static_assert(vfio::kIrqSetActionUnmask == VFIO_IRQ_SET_ACTION_UNMASK);
+static_assert(vfio::kIrqSetActionTrigger == VFIO_IRQ_SET_ACTION_TRIGGER);
+static_assert(vfio::kIrqSetDataTypeMask == VFIO_IRQ_SET_DATA_TYPE_MASK);
+static_assert(vfio::kIrqSetActionTypeMask == VFIO_IRQ_SET_ACTION_TYPE_MASK);
+static_assert(vfio::kPciIntxIrq == VFIO_PCI_INTX_IRQ_INDEX);
+static_assert(vfio::kPciMsiIrq == VFIO_PCI_MSI_IRQ_INDEX);
+static_assert(vfio::kPciMsixIrq == VFIO_PCI_MSIX_IRQ_INDEX);
+static_assert(vfio::kPciNumIrqs == VFIO_PCI_NUM_IRQS);
 static_assert(vfio::kApiVersion == VFIO_API_VERSION);
 static_assert(vfio::kType1Iommu == VFIO_TYPE1_IOMMU);
 static_assert(vfio::kType1v2Iommu == VFIO_TYPE1v2_IOMMU);
@@ -755,6 +780,173 @@ TEST(AmVfio, MapSystemRefusesBadIovasAndMappedVas) {
   EXPECT_EQ(r.vfio->FreeHost(AmDmaBuffer{buf.host, buf.iova + kPage, kPage}).code(),
             absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(r.vfio->FreeHost(buf).ok());
+}
+
+// ------------------------------------------------------------ interrupts --
+
+TEST(AmVfio, EnableMsiRoutesMsixVectorZeroToAnEventfd) {
+  auto rig = MakeRig();
+  {
+    std::unique_ptr<AmVfio> vfio = *AmVfio::Open(rig->io, kBdf);
+    EXPECT_EQ(vfio->irq_eventfd(), -1);
+    EXPECT_EQ(vfio->WaitInterrupt(absl::Milliseconds(1)).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    absl::StatusOr<int> fd = vfio->EnableMsi();
+    ASSERT_TRUE(fd.ok()) << fd.status();
+    EXPECT_EQ(vfio->irq_eventfd(), *fd);
+    EXPECT_EQ(vfio->irq_index(), vfio::kPciMsixIrq);
+    EXPECT_EQ(rig->model->irq_index(), static_cast<int>(vfio::kPciMsixIrq));
+    // GET_IRQ_INFO (MSI-X) before SET_IRQS.
+    std::vector<unsigned long> ioctls;
+    for (const IoCall& c : rig->io.Trace())
+      if (c.kind == IoCall::kIoctl) ioctls.push_back(c.request);
+    ASSERT_GE(ioctls.size(), 2u);
+    EXPECT_EQ(ioctls[ioctls.size() - 2], vfio::kDeviceGetIrqInfo);
+    EXPECT_EQ(ioctls.back(), vfio::kDeviceSetIrqs);
+    // Nothing sent: the wait sleeps for its timeout, not less.
+    absl::Time t0 = absl::Now();
+    absl::StatusOr<bool> got = vfio->WaitInterrupt(absl::Milliseconds(20));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_FALSE(*got);
+    EXPECT_GE(absl::Now() - t0, absl::Milliseconds(19));
+    // An MSI wakes it; the counter is read, so the next wait sleeps again.
+    EXPECT_TRUE(rig->model->SignalInterrupt());
+    t0 = absl::Now();
+    got = vfio->WaitInterrupt(absl::Seconds(10));
+    ASSERT_TRUE(got.ok());
+    EXPECT_TRUE(*got);
+    EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+    got = vfio->WaitInterrupt(absl::ZeroDuration());
+    ASSERT_TRUE(got.ok());
+    EXPECT_FALSE(*got);
+    EXPECT_EQ(vfio->EnableMsi().status().code(), absl::StatusCode::kFailedPrecondition);
+    ASSERT_TRUE(vfio->DisableMsi().ok());
+    EXPECT_EQ(vfio->irq_eventfd(), -1);
+    EXPECT_EQ(rig->model->irq_index(), -1);
+    EXPECT_FALSE(rig->model->SignalInterrupt());
+    EXPECT_TRUE(vfio->DisableMsi().ok());  // nothing to do
+    EXPECT_EQ(rig->io.CountOf(IoCall::kIoctl, vfio::kDeviceSetIrqs), 2u);
+  }
+  EXPECT_EQ(rig->model->interrupts_signalled(), 1u);
+  EXPECT_TRUE(rig->Refusals().empty()) << rig->Refusals()[0];
+  EXPECT_TRUE(rig->io.CheckClean().ok()) << rig->io.CheckClean();
+}
+
+TEST(AmVfio, EnableMsiFallsBackToMsiAndFailsWithNeither) {
+  {
+    EmulatedVfioConfig vc;
+    vc.msix_vectors = 0;
+    auto rig = MakeRig(vc);
+    std::unique_ptr<AmVfio> vfio = *AmVfio::Open(rig->io, kBdf);
+    ASSERT_TRUE(vfio->EnableMsi().ok());
+    EXPECT_EQ(vfio->irq_index(), vfio::kPciMsiIrq);
+    EXPECT_EQ(rig->model->irq_index(), static_cast<int>(vfio::kPciMsiIrq));
+    // The destructor disables it before closing the device.
+    vfio.reset();
+    EXPECT_EQ(rig->io.CountOf(IoCall::kIoctl, vfio::kDeviceSetIrqs), 2u);
+    EXPECT_TRUE(rig->Refusals().empty()) << rig->Refusals()[0];
+    EXPECT_TRUE(rig->io.CheckClean().ok());
+  }
+  EmulatedVfioConfig vc;
+  vc.msix_vectors = 0;
+  vc.msi_vectors = 0;
+  auto rig = MakeRig(vc);
+  {
+    std::unique_ptr<AmVfio> vfio = *AmVfio::Open(rig->io, kBdf);
+    absl::StatusOr<int> fd = vfio->EnableMsi();
+    EXPECT_EQ(fd.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(Contains(fd.status(), "VFIO_DEVICE_GET_IRQ_INFO")) << fd.status();
+    EXPECT_TRUE(Contains(fd.status(), "neither MSI-X nor MSI")) << fd.status();
+    EXPECT_EQ(rig->io.CountOf(IoCall::kIoctl, vfio::kDeviceSetIrqs), 0u);
+  }
+  EXPECT_TRUE(rig->io.CheckClean().ok());
+}
+
+TEST(AmVfio, EnableMsiNamesAFailedSetIrqsAndClosesTheEventfd) {
+  auto rig = MakeRig();
+  {
+    std::unique_ptr<AmVfio> vfio = *AmVfio::Open(rig->io, kBdf);
+    rig->io.FailNext(IoCall::kIoctl, vfio::kDeviceSetIrqs, ENOSPC);
+    absl::StatusOr<int> fd = vfio->EnableMsi();
+    ASSERT_FALSE(fd.ok());
+    EXPECT_TRUE(Contains(fd.status(), "VFIO_DEVICE_SET_IRQS")) << fd.status();
+    EXPECT_TRUE(Contains(fd.status(), "MSI-X")) << fd.status();
+    EXPECT_EQ(vfio->irq_eventfd(), -1);
+    EXPECT_EQ(rig->model->irq_index(), -1);
+    // It can be tried again.
+    ASSERT_TRUE(vfio->EnableMsi().ok());
+  }
+  EXPECT_TRUE(rig->io.CheckClean().ok()) << rig->io.CheckClean();
+}
+
+// Raw SET_IRQS calls the model refuses, each with the kernel's errno (and
+// the model's own rule: GET_IRQ_INFO first).
+TEST(EmulatedVfio, SetIrqsRefusesBadSequencesAndArguments) {
+  auto rig = MakeRig();
+  std::unique_ptr<AmVfio> vfio = *AmVfio::Open(rig->io, kBdf);
+  const int dev = vfio->device_fd();
+  const int efd = *rig->io.Eventfd("test eventfd");
+  auto set_irqs = [&](uint32_t index, uint32_t flags, uint32_t count, int32_t fd,
+                      uint32_t argsz = sizeof(vfio::irq_set_eventfd)) {
+    vfio::irq_set_eventfd s{};
+    s.hdr.argsz = argsz;
+    s.hdr.flags = flags;
+    s.hdr.index = index;
+    s.hdr.start = 0;
+    s.hdr.count = count;
+    s.fd = fd;
+    return rig->io.IoctlErrno(dev, vfio::kDeviceSetIrqs, &s);
+  };
+  auto irq_info = [&](uint32_t index, uint32_t argsz = sizeof(vfio::irq_info)) {
+    vfio::irq_info info{};
+    info.argsz = argsz;
+    info.index = index;
+    const int err = rig->io.IoctlErrno(dev, vfio::kDeviceGetIrqInfo, &info);
+    return std::make_pair(err, info);
+  };
+  constexpr uint32_t kTrigger = vfio::kIrqSetDataEventfd | vfio::kIrqSetActionTrigger;
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 1, efd), EINVAL);
+  EXPECT_TRUE(rig->Refused("set before VFIO_DEVICE_GET_IRQ_INFO"));
+  EXPECT_EQ(irq_info(vfio::kPciMsixIrq, 12).first, EINVAL);
+  EXPECT_EQ(irq_info(9).first, EINVAL);
+  auto [err, info] = irq_info(vfio::kPciMsixIrq);
+  ASSERT_EQ(err, 0);
+  EXPECT_EQ(info.count, 1u);
+  EXPECT_EQ(info.flags, vfio::kIrqInfoEventfd | vfio::kIrqInfoNoresize);
+  auto [intx_err, intx] = irq_info(vfio::kPciIntxIrq);
+  ASSERT_EQ(intx_err, 0);
+  EXPECT_EQ(intx.flags, vfio::kIrqInfoEventfd | vfio::kIrqInfoMaskable | vfio::kIrqInfoAutomasked);
+  EXPECT_EQ(set_irqs(7, kTrigger, 1, efd), EINVAL);
+  EXPECT_TRUE(rig->Refused("IRQ index 7 >= 5"));
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 2, efd), EINVAL);
+  EXPECT_TRUE(rig->Refused("which has 1"));
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 1, efd, sizeof(vfio::irq_set)), EINVAL);
+  EXPECT_TRUE(rig->Refused("fewer than 1 eventfds"));
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 1, efd, 16), EINVAL);
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger | vfio::kIrqSetDataBool, 1, efd), EINVAL);
+  EXPECT_TRUE(rig->Refused("not one data type and one action"));
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 1, dev), EINVAL);
+  EXPECT_TRUE(rig->Refused("is not an eventfd"));
+  EXPECT_EQ(set_irqs(vfio::kPciIntxIrq, kTrigger, 1, efd), ENOTTY);
+  EXPECT_EQ(set_irqs(vfio::kPciMsixIrq, vfio::kIrqSetDataNone | vfio::kIrqSetActionTrigger, 0, -1),
+            EINVAL);
+  EXPECT_TRUE(rig->Refused("which is not active"));
+  EXPECT_EQ(rig->model->irq_index(), -1);
+  // The good call, then MSI while MSI-X is active.
+  ASSERT_EQ(set_irqs(vfio::kPciMsixIrq, kTrigger, 1, efd), 0);
+  EXPECT_EQ(rig->model->irq_index(), static_cast<int>(vfio::kPciMsixIrq));
+  ASSERT_EQ(irq_info(vfio::kPciMsiIrq).first, 0);
+  EXPECT_EQ(set_irqs(vfio::kPciMsiIrq, kTrigger, 1, efd), EINVAL);
+  EXPECT_TRUE(rig->Refused("while index 2 is active"));
+  // The model's MSI reaches the eventfd.
+  EXPECT_TRUE(rig->model->SignalInterrupt());
+  EXPECT_EQ(*rig->io.ReadEventfd(efd), 1u);
+  // Closing the device disables the IRQs (vfio_pci_core_disable).
+  vfio.reset();
+  EXPECT_EQ(rig->model->irq_index(), -1);
+  EXPECT_FALSE(rig->model->SignalInterrupt());
+  ASSERT_TRUE(rig->io.Close(efd).ok());
+  EXPECT_TRUE(rig->io.CheckClean().ok());
 }
 
 }  // namespace
