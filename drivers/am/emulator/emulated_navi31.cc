@@ -149,6 +149,11 @@ void EmulatedNavi31::Raise(const IvEntry& iv) {
   std::lock_guard<std::mutex> lock(ih_mu_);
   if (gmc_ih_->InjectInterrupt(iv).ok()) {
     ++raised_;
+    // The vector and the write-pointer writeback are in VRAM before the MSI
+    // (InjectInterrupt only succeeds with RB_CNTL.ENABLE_INTR set): a driver
+    // woken by the eventfd finds them. Without VFIO or a trigger there is no
+    // interrupt delivery, only the ring.
+    if (vfio_ != nullptr) vfio_->SignalInterrupt();
   } else {
     ++dropped_;
   }

@@ -162,6 +162,10 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   // read/write pointers belong to this process's AmIh.
   UOP_AM_STEP("GMC", gmc_->Init());
   UOP_AM_STEP("IH", ih_->Init());
+  // The IH raises an MSI per vector (RB_CNTL.ENABLE_INTR); through VFIO it
+  // reaches an eventfd the waits sleep on. Once per AmVfio.
+  if (vfio_ != nullptr && options.vfio_msi && vfio_->irq_eventfd() < 0)
+    UOP_AM_STEP("MSI", vfio_->EnableMsi().status());
   // Doorbell aperture and S2A routing (soc21 common hw_init, gfx/sdma
   // doorbell ranges): without them the engines never see a doorbell.
   UOP_AM_STEP("NBIO", Take(AmNbio::Create(*regs_, *indirect_), &nbio_));

@@ -96,6 +96,10 @@ struct AmPciGpuOptions {
   // from the device fd, and host memory the GPU reaches through the IOMMU
   // (AmPciInterface then places kAmMemGtt there instead of in VRAM).
   bool use_vfio = false;
+  // With use_vfio: route the GPU's MSI-X/MSI to an eventfd after the IH is
+  // up (AmVfio::EnableMsi), so AmPciInterface's waits sleep in poll()
+  // instead of polling. False: waits poll as through sysfs.
+  bool vfio_msi = true;
   std::string iommu_groups_dir = kIommuGroupsDir;
 };
 

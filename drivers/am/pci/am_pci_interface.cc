@@ -253,29 +253,62 @@ bool AmPciInterface::Fired(uint32_t id, AmEventData* data) {
 absl::StatusOr<std::vector<AmEventData>> AmPciInterface::WaitEvents(
     const std::vector<uint32_t>& events, uint32_t timeout_ms) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  AmVfio* vfio = gpu_->vfio();
+  const bool msi = interrupt_driven();
   absl::Duration nap = absl::Microseconds(2);
+  std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      RETURN_IF_ERROR(PumpInterrupts());
-      std::vector<AmEventData> out(events.size());
-      bool any = false;
-      for (size_t i = 0; i < events.size(); ++i) {
-        if (events_.count(events[i]) == 0) {
-          return Error(absl::StatusCode::kNotFound,
-                       absl::StrCat("wait on unknown event ", events[i]));
-        }
-        any = Fired(events[i], &out[i]) || any;
-        out[i].id = events[i];
+    RETURN_IF_ERROR(PumpInterrupts());
+    std::vector<AmEventData> out(events.size());
+    bool any = false;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events_.count(events[i]) == 0) {
+        return Error(absl::StatusCode::kNotFound,
+                     absl::StrCat("wait on unknown event ", events[i]));
       }
-      if (any) return out;
+      any = Fired(events[i], &out[i]) || any;
+      out[i].id = events[i];
     }
+    if (any) return out;
     const absl::Time now = absl::Now();
     if (now >= deadline) return std::vector<AmEventData>{};
-    // Back off from a short spin to 50 us naps; never past the deadline.
-    absl::SleepFor(std::min(nap, deadline - now));
-    nap = std::min(nap * 2, absl::Microseconds(50));
+    if (!msi) {
+      // Back off from a short spin to 50 us naps; never past the deadline.
+      ++wait_stats_.naps;
+      lock.unlock();
+      absl::SleepFor(std::min(nap, deadline - now));
+      nap = std::min(nap * 2, absl::Microseconds(50));
+      lock.lock();
+      continue;
+    }
+    if (poller_active_) {
+      // Another waiter sleeps on the eventfd; it notifies after each
+      // wake-up (then this one drains and checks again, or takes over).
+      woken_.wait_until(lock, absl::ToChronoTime(deadline));
+      continue;
+    }
+    poller_active_ = true;
+    lock.unlock();
+    // The eventfd's counter is read (cleared) before the drain above runs
+    // again: an MSI after that read leaves it set, so the next poll returns
+    // at once; the vector is in the ring before the MSI is sent.
+    absl::StatusOr<bool> irq = vfio->WaitInterrupt(deadline - now);
+    lock.lock();
+    poller_active_ = false;
+    woken_.notify_all();
+    if (!irq.ok()) return Error(irq.status().code(), std::string(irq.status().message()));
+    ++(*irq ? wait_stats_.interrupt_wakeups : wait_stats_.timeout_wakeups);
   }
+}
+
+AmPciInterface::WaitStats AmPciInterface::wait_stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return wait_stats_;
+}
+
+bool AmPciInterface::interrupt_driven() const {
+  AmVfio* vfio = gpu_->vfio();
+  return vfio != nullptr && vfio->irq_eventfd() >= 0;
 }
 
 absl::StatusOr<AmQueueInfo> AmPciInterface::CreateQueue(const AmQueueSpec& spec) {

@@ -15,8 +15,15 @@
 //    the event page's mailboxes (the CP writes a signal's event id there),
 //    and the IH ring (CP end-of-pipe and SDMA trap vectors carry the event
 //    id in src_data[0]; VMC/UTCL2 vectors are page faults, reported on every
-//    memory-fault event from then on, as KFD does). Polls back off from a
-//    spin to 50 µs sleeps and never sleep past the timeout.
+//    memory-fault event from then on, as KFD does). Through sysfs, polls
+//    back off from a spin to 50 µs sleeps and never sleep past the timeout.
+//    Through VFIO with MSI on (AmPciGpuOptions::vfio_msi), a wait sleeps in
+//    poll() on the interrupt eventfd (AmVfio::WaitInterrupt) for at most
+//    what is left of the timeout, and drains the IH and reads the
+//    mailboxes after every wake-up (the CP writes a mailbox before its
+//    vector; spurious wake-ups only cost a drain). One waiter at a time
+//    sleeps on the eventfd; the others wait on a condition variable it
+//    notifies after each wake-up, so no wake-up is lost between waiters.
 //  * Queues: an AQL queue is an HQD on the MEC (AmGfx::MapAqlQueue: ME1,
 //    pipes round-robin, a CP save area allocated here); an SDMA queue is
 //    QUEUE0 of a free SDMA engine. Doorbells follow Linux's Navi10 layout.
@@ -25,6 +32,7 @@
 #ifndef UOP_DRIVERS_AM_PCI_AM_PCI_INTERFACE_H_
 #define UOP_DRIVERS_AM_PCI_AM_PCI_INTERFACE_H_
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +80,19 @@ class AmPciInterface final : public AmGpuInterface {
   // Vectors seen on the IH ring so far (tests, diagnostics).
   uint64_t interrupts_seen() const;
 
+  // How WaitEvents' sleeps ended (tests, diagnostics). With MSI through
+  // VFIO: poll() on the eventfd returned for an interrupt, or at the
+  // timeout. Without: naps of the polling back-off.
+  struct WaitStats {
+    uint64_t interrupt_wakeups = 0;
+    uint64_t timeout_wakeups = 0;
+    uint64_t naps = 0;
+  };
+  WaitStats wait_stats() const;
+  // Whether waits sleep on the GPU's interrupt (VFIO with MSI enabled).
+  bool interrupt_driven() const;
+
+
  private:
   struct Allocation {
     uint64_t va = 0, pa = 0, size = 0;
@@ -114,6 +135,9 @@ class AmPciInterface final : public AmGpuInterface {
   bool compute_slot_used_[kMaxComputeQueues] = {};  // guarded by mu_
   bool sdma_used_[2] = {};                          // guarded by mu_
   uint64_t interrupts_ = 0;                         // guarded by mu_
+  WaitStats wait_stats_;                            // guarded by mu_
+  bool poller_active_ = false;     // a waiter sleeps on the eventfd; guarded by mu_
+  std::condition_variable woken_;  // the poller woke up
 };
 
 }  // namespace uop

@@ -1,0 +1,132 @@
+// Interrupt-driven waits on the AM path without a kernel driver: through
+// VFIO the emulated Navi31's IH vectors arrive as MSIs on an eventfd
+// (AmVfio::EnableMsi), and AmPciInterface::WaitEvents sleeps in poll() on it
+// instead of napping. End to end through AmDevice: kernels complete with
+// waits woken by the interrupt, a wait for something that never comes
+// returns at its timeout, and a second waiter does not hold up the first.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "drivers/am/am_device.h"
+#include "drivers/am/emulator/am_pci_emu_device.h"
+#include "drivers/am/emulator/test_kernels.h"
+#include "drivers/am/pci/am_pci_interface.h"
+#include "drivers/am/pci/vfio_abi.h"
+#include "drivers/device_test_util.h"
+#include "gtest/gtest.h"
+
+namespace uop {
+namespace {
+
+EmulatedAmPci ThroughVfio(bool msi = true) {
+  EmulatedNavi31Config chip;
+  chip.vfio = true;
+  AmPciGpuOptions bring_up;
+  bring_up.vfio_msi = msi;
+  absl::StatusOr<EmulatedAmPci> emu = CreateEmulatedAmPci(chip, bring_up);
+  EXPECT_TRUE(emu.ok()) << emu.status();
+  return std::move(*emu);
+}
+
+// Launches `count` kernels that each add one to a counter, waits, and
+// returns the counter.
+int32_t RunCount(EmulatedAmPci& emu, int launches) {
+  Device& d = *emu.device;
+  std::unique_ptr<Program> count = LoadForTest(d, "count", am_test::kCount, {4}, 0);
+  ScopedBuffer counter = UploadForTest<int32_t>(d, {0});
+  absl::StatusOr<std::unique_ptr<Queue>> q = d.CreateQueue("compute");
+  EXPECT_TRUE(q.ok()) << q.status();
+  if (!q.ok()) return -1;
+  auto cb = std::make_shared<CommandBuffer>();
+  DeviceBuffer* bufs[] = {counter.get()};
+  for (int i = 0; i < launches; ++i) cb->Exec(count.get(), bufs, {}, LaunchDims{}, LaunchDims{});
+  EXPECT_TRUE((*q)->Submit(cb).ok());
+  absl::Status done = (*q)->Wait(absl::Seconds(20));
+  EXPECT_TRUE(done.ok()) << done;
+  return ReadForTest<int32_t>(d, *counter, 1)[0];
+}
+
+TEST(AmPciMsi, KernelsCompleteWithWaitsWokenByTheInterrupt) {
+  EmulatedAmPci emu = ThroughVfio();
+  ASSERT_NE(emu.device, nullptr);
+  EXPECT_TRUE(emu.gpu->interrupt_driven());
+  EmulatedVfio& model = *emu.chip->vfio();
+  EXPECT_EQ(model.irq_index(), static_cast<int>(vfio::kPciMsixIrq));
+  EXPECT_EQ(RunCount(emu, 5), 5);
+  const AmPciInterface::WaitStats stats = emu.gpu->wait_stats();
+  EXPECT_GT(stats.interrupt_wakeups, 0u);
+  EXPECT_EQ(stats.naps, 0u);  // never the polling back-off
+  EXPECT_GT(model.interrupts_signalled(), 0u);
+  EXPECT_EQ(model.interrupts_signalled(), emu.chip->interrupts_raised());
+  EXPECT_GT(emu.gpu->interrupts_seen(), 0u);
+  EXPECT_TRUE(model.refusals().empty()) << model.refusals()[0];
+  EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
+}
+
+TEST(AmPciMsi, WithoutMsiTheWaitsPoll) {
+  EmulatedAmPci emu = ThroughVfio(/*msi=*/false);
+  ASSERT_NE(emu.device, nullptr);
+  EXPECT_FALSE(emu.gpu->interrupt_driven());
+  EXPECT_EQ(emu.chip->vfio()->irq_index(), -1);
+  EXPECT_EQ(RunCount(emu, 3), 3);
+  const AmPciInterface::WaitStats stats = emu.gpu->wait_stats();
+  EXPECT_EQ(stats.interrupt_wakeups, 0u);
+  EXPECT_EQ(stats.timeout_wakeups, 0u);
+  EXPECT_GT(stats.naps, 0u);
+  EXPECT_EQ(emu.chip->vfio()->interrupts_signalled(), 0u);
+  EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
+}
+
+TEST(AmPciMsi, AWaitForAnEventThatNeverFiresReturnsAtItsTimeout) {
+  EmulatedAmPci emu = ThroughVfio();
+  ASSERT_NE(emu.device, nullptr);
+  absl::StatusOr<AmEvent> ev = emu.gpu->CreateEvent(AmEventType::kSignal, true);
+  ASSERT_TRUE(ev.ok()) << ev.status();
+  const AmPciInterface::WaitStats before = emu.gpu->wait_stats();
+  const absl::Time t0 = absl::Now();
+  absl::StatusOr<std::vector<AmEventData>> r = emu.gpu->WaitEvents({ev->id}, 60);
+  const absl::Duration took = absl::Now() - t0;
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->empty());  // timed out
+  EXPECT_GE(took, absl::Milliseconds(59));
+  EXPECT_LT(took, absl::Milliseconds(60 + 500));  // generous: a loaded CI machine
+  const AmPciInterface::WaitStats after = emu.gpu->wait_stats();
+  EXPECT_GT(after.timeout_wakeups, before.timeout_wakeups);
+  EXPECT_EQ(after.interrupt_wakeups, before.interrupt_wakeups);
+  EXPECT_EQ(after.naps, 0u);
+  // A zero timeout checks once and returns.
+  r = emu.gpu->WaitEvents({ev->id}, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(emu.gpu->WaitEvents({ev->id + 1000}, 10).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(emu.gpu->DestroyEvent(ev->id).ok());
+}
+
+// One waiter sleeps on the eventfd; another waiting meanwhile must still
+// see its event when the interrupt comes (the sleeper drains the IH and
+// wakes the others), not only when the sleeper's long timeout ends.
+TEST(AmPciMsi, ASecondWaiterIsWokenByTheOneSleepingOnTheEventfd) {
+  EmulatedAmPci emu = ThroughVfio();
+  ASSERT_NE(emu.device, nullptr);
+  absl::StatusOr<AmEvent> never = emu.gpu->CreateEvent(AmEventType::kSignal, true);
+  ASSERT_TRUE(never.ok());
+  std::atomic<bool> sleeper_done{false};
+  std::thread sleeper([&] {
+    absl::StatusOr<std::vector<AmEventData>> r = emu.gpu->WaitEvents({never->id}, 3000);
+    EXPECT_TRUE(r.ok() && r->empty());
+    sleeper_done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(20));  // the sleeper is on the eventfd first (likely)
+  const absl::Time t0 = absl::Now();
+  EXPECT_EQ(RunCount(emu, 2), 2);
+  EXPECT_LT(absl::Now() - t0, absl::Milliseconds(2500));
+  EXPECT_FALSE(sleeper_done.load());
+  sleeper.join();
+  EXPECT_GT(emu.gpu->wait_stats().interrupt_wakeups, 0u);
+  ASSERT_TRUE(emu.gpu->DestroyEvent(never->id).ok());
+  EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
+}
+
+}  // namespace
+}  // namespace uop
