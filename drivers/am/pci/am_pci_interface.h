@@ -92,7 +92,6 @@ class AmPciInterface final : public AmGpuInterface {
   // Whether waits sleep on the GPU's interrupt (VFIO with MSI enabled).
   bool interrupt_driven() const;
 
-
  private:
   struct Allocation {
     uint64_t va = 0, pa = 0, size = 0;
