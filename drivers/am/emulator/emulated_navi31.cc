@@ -21,9 +21,9 @@ absl::StatusOr<std::unique_ptr<EmulatedNavi31>> EmulatedNavi31::Install(
   std::unique_ptr<EmulatedNavi31> chip(new EmulatedNavi31());
   EmulatedPciGpuConfig c;
   c.bdf = config.bdf;
-  c.device_id = 0x744c;  // Navi31
+  c.device_id = config.chip.device_id;
   c.vram_size = config.vram_size;
-  c.discovery = BuildDiscoveryBinary(Navi31Ips());
+  c.discovery = BuildChipDiscoveryBinary(config.chip);
   ASSIGN_OR_RETURN(chip->gpu_, EmulatedPciGpu::Install(io, c));
   ASSIGN_OR_RETURN(chip->gmc_ih_, EmulatedGmcIh::Attach(*chip->gpu_));
   if (config.vfio) {

@@ -34,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "drivers/am/emulator/discovery_table.h"
 #include "drivers/am/emulator/emulated_pci_gpu.h"
 #include "drivers/am/emulator/gfx/mec_model.h"
 #include "drivers/am/emulator/gmc_ih_model.h"
@@ -56,6 +57,10 @@ struct EmulatedNavi31Config {
   // Bound to vfio-pci: /dev/vfio/<group> serves the function, and the
   // engines reach host pages (SYSTEM PTEs) through the emulated IOMMU.
   bool vfio = false;
+  // The chip the discovery table and PCI device id present (its IP versions
+  // and GC info table). The device models and firmware files stay Navi31's:
+  // the AM bring-up refuses the others right after discovery.
+  EmuChip chip = Navi31Chip();
 };
 
 class EmulatedNavi31 {

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "drivers/am/pci/am_pci_chip.h"
 #include "drivers/am/pci/gfx/gfx_regs.h"
 #include "drivers/am/pci/ip_firmware.h"
 #include "drivers/am/pci/psp_firmware.h"
@@ -107,6 +108,7 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   UOP_AM_STEP(
       "IP discovery",
       Take(ReadAmDiscovery(bars_->regs(), bars_->vram(), options.ifwi_timeout), &discovery_));
+  UOP_AM_STEP("chip", CheckAmPciBringUpSupported(discovery_.ip));
   AmRegisterMap map;
   UOP_AM_STEP("register map", Take(AmRegisterMap::Create(discovery_.ip), &map));
   regs_ = std::make_unique<AmRegisterIo>(bars_->regs(), std::move(map));

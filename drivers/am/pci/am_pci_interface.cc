@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "drivers/am/pci/am_pci_chip.h"
 #include "runtime/base/status_macros.h"
 
 namespace uop {
@@ -23,6 +24,13 @@ absl::StatusOr<std::unique_ptr<AmPciInterface>> AmPciInterface::Create(
   if (gpu == nullptr) return absl::InvalidArgumentError("AmPciInterface: no GPU");
   std::unique_ptr<AmPciInterface> i(
       new AmPciInterface(std::move(gpu), std::move(device), emulated));
+  absl::StatusOr<AmGpuNode> node = AmPciGpuNode(
+      i->gpu_->discovery().ip, i->gpu_->bars().function().device, i->gpu_->vram_size());
+  if (!node.ok()) {
+    return i->Error(node.status().code(),
+                    absl::StrCat("node properties: ", node.status().message()));
+  }
+  i->node_ = *std::move(node);
   for (uint32_t s = 0; s < kEventSlots; ++s) i->free_slots_.insert(s);
   ASSIGN_OR_RETURN(i->event_page_, i->Alloc(kEventSlots * 8, kAmMemGtt | kAmMemWritable, true));
   return i;
@@ -51,26 +59,6 @@ std::string AmPciInterface::Describe() const {
   return absl::StrFormat("PCI %s%s, no kernel driver%s", gpu_->bdf(),
                          gpu_->vfio() != nullptr ? " through VFIO" : "",
                          emulated_ ? ", emulated" : "");
-}
-
-AmGpuNode AmPciInterface::Node() const {
-  // Navi31 (GC 11.0.0): 6 shader engines x 2 arrays, 96 CUs of 2 SIMDs.
-  AmGpuNode n;
-  n.gpu_id = 0;
-  n.properties = {{"gfx_target_version", 110000},
-                  {"simd_count", 192},
-                  {"simd_per_cu", 2},
-                  {"max_waves_per_simd", 16},
-                  {"array_count", 12},
-                  {"simd_arrays_per_engine", 2},
-                  {"num_xcc", 1},
-                  {"lds_size_in_kb", 64},
-                  {"max_slots_scratch_cu", 32},
-                  {"vendor_id", 0x1002},
-                  {"device_id", 0x744c},
-                  {"local_mem_size", gpu_->vram_size()}};
-  n.arch = GfxArchFromTargetVersion(110000);
-  return n;
 }
 
 absl::StatusOr<AmMemory> AmPciInterface::Alloc(size_t bytes, uint32_t flags, bool cpu_map) {

@@ -59,9 +59,10 @@ class AmPciInterface final : public AmGpuInterface {
                                                                 bool emulated = false);
   ~AmPciInterface() override;
 
-  // The topology AmDevice needs, from the chip: GC 11.0.0 (Navi31) values
-  // (discovery's GC info table is not parsed yet).
-  AmGpuNode Node() const;
+  // The topology AmDevice needs, from the chip's discovery table (GC version
+  // and GC info table, AmPciGpuNode in am_pci_chip.h), the PCI device id and
+  // the VRAM size; Create fails for a chip it cannot be built for.
+  AmGpuNode Node() const { return node_; }
   AmPciGpu& gpu() { return *gpu_; }
 
   const std::string& device() const override { return device_; }
@@ -121,6 +122,7 @@ class AmPciInterface final : public AmGpuInterface {
   std::unique_ptr<AmPciGpu> gpu_;
   const std::string device_;
   const bool emulated_;
+  AmGpuNode node_;
   AmMemory event_page_;
   mutable std::mutex mu_;
   uint64_t next_handle_ = 1;                        // guarded by mu_

@@ -23,6 +23,116 @@ absl::Status Corrupt(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("IP discovery binary: ", what));
 }
 
+// Table 1 of the binary header: the GC info table at `off`, `checksum` from
+// the table list, inside the first `size` bytes of the binary.
+absl::StatusOr<GcInfo> ParseGcInfo(absl::Span<const uint8_t> bin, size_t size, size_t off,
+                                   uint16_t checksum) {
+  if (off + kGpuInfoHeaderSize > size) {
+    return Corrupt(
+        absl::StrFormat("GC info table header at %u runs past the binary (%u bytes)", off, size));
+  }
+  if (const uint32_t id = Le32(bin, off); id != kDiscoveryGcTableId) {
+    return Corrupt(absl::StrFormat("GC info table_id 0x%08x (expected 0x%04x \"GC\")", id,
+                                   kDiscoveryGcTableId));
+  }
+  GcInfo g;
+  g.version_major = Le16(bin, off + 4);
+  g.version_minor = Le16(bin, off + 6);
+  g.size = Le32(bin, off + 8);
+  size_t need = 0;
+  if (g.version_major == 1 && g.version_minor <= 2) {
+    need = g.version_minor == 0 ? kGcInfoV1_0Size
+                                : (g.version_minor == 1 ? kGcInfoV1_1Size : kGcInfoV1_2Size);
+  } else if (g.version_major == 2 && g.version_minor <= 1) {
+    need = g.version_minor == 0 ? kGcInfoV2_0Size : kGcInfoV2_1Size;
+  } else {
+    return Corrupt(absl::StrFormat("GC info version %u.%u (1.0-1.2 and 2.0-2.1 are known)",
+                                   g.version_major, g.version_minor));
+  }
+  if (g.size < need || off + uint64_t{g.size} > size) {
+    return Corrupt(absl::StrFormat(
+        "GC info v%u.%u size %u at %u: needs at least %u bytes inside the binary (%u bytes)",
+        g.version_major, g.version_minor, g.size, off, need, size));
+  }
+  if (const uint16_t sum = DiscoveryChecksum(bin.subspan(off, g.size)); sum != checksum) {
+    return Corrupt(
+        absl::StrFormat("GC info checksum 0x%04x, table list says 0x%04x", sum, checksum));
+  }
+  size_t at = off + kGpuInfoHeaderSize;
+  auto next = [&]() {
+    const uint32_t v = Le32(bin, at);
+    at += 4;
+    return v;
+  };
+  g.num_se = next();
+  if (g.version_major == 1) {
+    g.num_wgp0_per_sa = next();
+    g.num_wgp1_per_sa = next();
+  } else {
+    g.num_cu_per_sh = next();
+    g.num_sh_per_se = next();
+  }
+  g.num_rb_per_se = next();
+  g.num_gl2c = next();
+  g.num_gprs = next();
+  g.num_max_gs_thds = next();
+  g.gs_table_depth = next();
+  g.gsprim_buff_depth = next();
+  g.parameter_cache_depth = next();
+  g.double_offchip_lds_buffer = next();
+  g.wave_size = next();
+  g.max_waves_per_simd = next();
+  g.max_scratch_slots_per_cu = next();
+  g.lds_size = next();
+  g.num_sc_per_se = next();
+  if (g.version_major == 1) {
+    g.num_sa_per_se = next();
+    g.num_packer_per_sc = next();
+    g.num_gl2a = next();
+    if (g.version_minor >= 1) {
+      g.num_tcp_per_sa = next();
+      g.num_sdp_interface = next();
+      g.num_tcps = next();
+    }
+    if (g.version_minor >= 2) {
+      g.num_tcp_per_wgp = next();
+      g.tcp_l1_size = next();
+      g.num_sqc_per_wgp = next();
+      g.l1_instruction_cache_size_per_sqc = next();
+      g.l1_data_cache_size_per_sqc = next();
+      g.gl1c_per_sa = next();
+      g.gl1c_size_per_instance = next();
+      g.gl2c_per_gpu = next();
+    }
+  } else {
+    g.num_packer_per_sc = next();
+    if (g.version_minor >= 1) {
+      g.num_tcp_per_sh = next();
+      g.tcp_size_per_cu = next();
+      g.num_sdp_interface = next();
+      g.num_cu_per_sqc = next();
+      g.instruction_cache_size_per_sqc = next();
+      g.scalar_data_cache_size_per_sqc = next();
+      g.tcc_size = next();
+    }
+  }
+  // Values every consumer divides or multiplies by: zero means a table the
+  // topology cannot be built from.
+  const struct {
+    const char* name;
+    uint32_t value;
+  } nonzero[] = {
+      {"num_se", g.num_se},
+      {g.version_major == 1 ? "num_sa_per_se" : "num_sh_per_se", g.sa_per_se()},
+      {g.version_major == 1 ? "num_wgp0_per_sa + num_wgp1_per_sa" : "num_cu_per_sh", g.cu_per_sa()},
+      {"wave_size", g.wave_size},
+      {"max_waves_per_simd", g.max_waves_per_simd}};
+  for (const auto& f : nonzero) {
+    if (f.value == 0) return Corrupt(absl::StrFormat("GC info %s is 0", f.name));
+  }
+  return g;
+}
+
 }  // namespace
 
 std::string AmdHwIdName(uint16_t hw_id) {
@@ -196,6 +306,11 @@ absl::StatusOr<IpDiscoveryTable> ParseIpDiscovery(absl::Span<const uint8_t> bin)
     }
   }
   if (t.Find(kHwIdGc) == nullptr) return Corrupt("no GC block");
+
+  // Table 1: GC info (optional: offset 0 means the binary carries none).
+  if (const uint16_t gc_off = Le16(bin, 12 + 8 * 1); gc_off != 0) {
+    ASSIGN_OR_RETURN(t.gc_info, ParseGcInfo(bin, size, gc_off, Le16(bin, 12 + 8 * 1 + 2)));
+  }
   return t;
 }
 

@@ -88,7 +88,15 @@ absl::StatusOr<std::unique_ptr<EmulatedMec>> EmulatedMec::Attach(EmulatedPciGpu&
   if (!table.ok()) return table.status();
   absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(*table);
   if (!map.ok()) return map.status();
+  // COMPUTE_TMPRING_SIZE.WAVES counts per shader engine on gfx11: the
+  // engine count is the chip's, from its GC info table.
+  if (!table->gc_info.has_value()) {
+    return absl::FailedPreconditionError(
+        "EmulatedMec: the discovery binary has no GC info table (shader engine count)");
+  }
+  const uint32_t shader_engines = table->gc_info->num_se;
   std::unique_ptr<EmulatedMec> m(new EmulatedMec(gpu, std::move(*map), std::move(config)));
+  m->shader_engines_ = shader_engines;
   EmulatedMec* self = m.get();
   EmulatedRegisterFile& rf = m->regs_;
   rf.Set(m->D(R.mec_rs64_cntl), gfx11::kMecHalt);
@@ -357,8 +365,8 @@ void EmulatedMec::Activate(Hqd& h, QueueId id) {
           }
           if (config_.on_event) config_.on_event(event);
         },
-        // Navi31: 6 shader engines (COMPUTE_TMPRING_SIZE.WAVES counts per engine).
-        AmdCpConfig{.gfx_major = 11, .shader_engines = 6});
+        // COMPUTE_TMPRING_SIZE.WAVES counts per engine.
+        AmdCpConfig{.gfx_major = 11, .shader_engines = shader_engines_});
   }
   s.doorbell = gpu_.doorbell_view() + db_dword / 2;
   h.active = true;

@@ -172,6 +172,7 @@ class EmulatedMec {
   EmulatedRegisterFile& regs_;
   const AmRegisterMap map_;
   const EmulatedMecConfig config_;
+  uint32_t shader_engines_ = 0;  // the GC info table's num_se (set by Attach)
   HostTwinCache twins_;
 
   mutable std::mutex mu_;

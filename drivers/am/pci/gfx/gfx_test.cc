@@ -127,7 +127,7 @@ std::unique_ptr<Rig> MakeRig(AmGfxConfig config = {}, EmulatedMecConfig mec_conf
   EmulatedPciGpuConfig c;
   c.device_id = 0x744c;  // Navi31
   c.vram_size = kVram;
-  c.discovery = BuildDiscoveryBinary(Navi31Ips());
+  c.discovery = BuildChipDiscoveryBinary(Navi31Chip());
   absl::StatusOr<std::shared_ptr<EmulatedPciGpu>> gpu = EmulatedPciGpu::Install(rig->io, c);
   EXPECT_TRUE(gpu.ok()) << gpu.status();
   rig->gpu = *gpu;
