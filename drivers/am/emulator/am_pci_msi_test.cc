@@ -12,6 +12,8 @@
 #include "drivers/am/emulator/am_pci_emu_device.h"
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/am/pci/am_pci_interface.h"
+#include "drivers/am/pci/am_regs.h"
+#include "drivers/am/pci/ih.h"
 #include "drivers/am/pci/vfio_abi.h"
 #include "drivers/device_test_util.h"
 #include "gtest/gtest.h"
@@ -53,7 +55,19 @@ TEST(AmPciMsi, KernelsCompleteWithWaitsWokenByTheInterrupt) {
   EXPECT_TRUE(emu.gpu->interrupt_driven());
   EmulatedVfio& model = *emu.chip->vfio();
   EXPECT_EQ(model.irq_index(), static_cast<int>(vfio::kPciMsixIrq));
+  // The emulated GPU may finish before AmDevice's own wait starts (then
+  // that wait returns without sleeping), so a second waiter is already
+  // asleep on the eventfd when the work goes in: the CP's end-of-pipe MSI
+  // must wake it well before its timeout.
+  absl::StatusOr<AmEvent> never = emu.gpu->CreateEvent(AmEventType::kSignal, true);
+  ASSERT_TRUE(never.ok());
+  std::thread sleeper([&] {
+    absl::StatusOr<std::vector<AmEventData>> r = emu.gpu->WaitEvents({never->id}, 400);
+    EXPECT_TRUE(r.ok() && r->empty());
+  });
+  absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(RunCount(emu, 5), 5);
+  sleeper.join();
   const AmPciInterface::WaitStats stats = emu.gpu->wait_stats();
   EXPECT_GT(stats.interrupt_wakeups, 0u);
   EXPECT_EQ(stats.naps, 0u);  // never the polling back-off
@@ -61,6 +75,23 @@ TEST(AmPciMsi, KernelsCompleteWithWaitsWokenByTheInterrupt) {
   EXPECT_EQ(model.interrupts_signalled(), emu.chip->interrupts_raised());
   EXPECT_GT(emu.gpu->interrupts_seen(), 0u);
   EXPECT_TRUE(model.refusals().empty()) << model.refusals()[0];
+  ASSERT_TRUE(emu.gpu->DestroyEvent(never->id).ok());
+  EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
+}
+
+// The IH's storm/flood control as ih_v6_0_irq_init leaves it.
+TEST(AmPciMsi, TheIhIsSetUpForInterrupts) {
+  EmulatedAmPci emu = ThroughVfio();
+  ASSERT_NE(emu.device, nullptr);
+  const AmRegisterIo& regs = emu.gpu->gpu().regs();
+  using namespace am_field;
+  EXPECT_NE(*regs.Read(kOsssys600StormRegs.int_flood_cntl) & kIhFloodCntlEnable, 0u);
+  EXPECT_NE(*regs.Read(kOsssys600StormRegs.storm_client_list_cntl) & kIhClient18IsStormClient, 0u);
+  EXPECT_EQ(*regs.Read(kOsssys600StormRegs.msi_storm_ctrl) & kIhMsiStormDelayMask,
+            kIhMsiStormDelay);
+  const uint32_t rb_cntl = *regs.Read(kOsssys600Regs.rb_cntl);
+  EXPECT_NE(rb_cntl & kIhEnableIntr, 0u);
+  EXPECT_NE(rb_cntl & kIhRptrRearm, 0u);
   EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
 }
 

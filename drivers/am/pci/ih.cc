@@ -8,6 +8,12 @@
 
 namespace uop {
 
+const AmIhStormRegs kOsssys600StormRegs = {
+    AmReg{"regIH_INT_FLOOD_CNTL", kHwIdOsssys, 0, 0xD5},
+    AmReg{"regIH_STORM_CLIENT_LIST_CNTL", kHwIdOsssys, 0, 0xDA},
+    AmReg{"regIH_MSI_STORM_CTRL", kHwIdOsssys, 0, 0xF1},
+};
+
 IvEntry DecodeIvEntry(const std::array<uint32_t, 8>& dw) {
   IvEntry e;
   e.client_id = dw[0] & 0xFF;
@@ -65,6 +71,10 @@ absl::Status AmIh::Init() {
   RETURN_IF_ERROR(regs_.Write(r.rb_rptr, 0));
   RETURN_IF_ERROR(regs_.Write(r.doorbell_rptr, 0));  // no doorbell: rptr by register
   rptr_ = 0;
+  const AmIhStormRegs& storm = kOsssys600StormRegs;
+  RETURN_IF_ERROR(regs_.Update(storm.storm_client_list_cntl, 0, kIhClient18IsStormClient));
+  RETURN_IF_ERROR(regs_.Update(storm.int_flood_cntl, 0, kIhFloodCntlEnable));
+  RETURN_IF_ERROR(regs_.Update(storm.msi_storm_ctrl, kIhMsiStormDelayMask, kIhMsiStormDelay));
   return regs_.Write(r.rb_cntl, (RbCntl() & ~kIhWptrOverflowClear) | kIhRbEnable | kIhEnableIntr);
 }
 

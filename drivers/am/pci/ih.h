@@ -8,10 +8,27 @@
 // IH_RB_BASE/BASE_HI (MC address >> 8 / >> 40); RB_CNTL (size = log2 of the
 // ring in dwords, write-pointer writeback and overflow on, overflow clear,
 // MC_SPACE 4, snoop); IH_RB_WPTR_ADDR_LO/HI (writeback MC address);
-// WPTR = RPTR = 0; doorbell rptr off; then RB_ENABLE | ENABLE_INTR.
+// WPTR = RPTR = 0; doorbell rptr off; interrupt storm/flood control as
+// ih_v6_0_irq_init (IH_STORM_CLIENT_LIST_CNTL.CLIENT18_IS_STORM_CLIENT: VMC
+// page faults are storm clients; IH_INT_FLOOD_CNTL.FLOOD_CNTL_ENABLE;
+// IH_MSI_STORM_CTRL.DELAY = 3: fewer MSIs for a run of faults), read-
+// modify-written; then RB_ENABLE | ENABLE_INTR (RPTR_REARM is set, which
+// Linux sets only with MSI: the IH re-sends the MSI when the read pointer
+// is written while entries remain).
+//
+// With ENABLE_INTR the IH sends an MSI for each vector it writes; through
+// VFIO that MSI reaches an eventfd (AmVfio::EnableMsi), which is how the
+// AM path's waits sleep. Without VFIO nothing receives it and the driver
+// polls the written-back write pointer.
 //
 // Poll reads the written-back write pointer, decodes every entry from the
 // read pointer to it (soc15 IV layout, amdgpu_ih.c), and writes IH_RB_RPTR.
+//
+// Not done: NBIO's IH control (nbio_v4_3_ih_control: BIF_BX0_INTERRUPT_CNTL2
+// = a dummy page's bus address >> 8, INTERRUPT_CNTL.IH_DUMMY_RD_OVERRIDE =
+// 0 and IH_REQ_NONSNOOP_EN = 0): with OVERRIDE 0 the dummy read is off
+// when MSI is used; its register offsets for NBIO 4.3 were not verified
+// here, and whether the power-on value already has OVERRIDE 0 is unknown.
 // An overflow (RB_OVERFLOW in the write pointer) skips to the newest entry
 // and clears it with RB_CNTL.WPTR_OVERFLOW_CLEAR, as Linux does.
 #ifndef UOP_DRIVERS_AM_PCI_IH_H_
@@ -56,6 +73,21 @@ inline constexpr uint8_t kSrcSdmaTrap = 224;     // GFX_11_0_0__SRCID__SDMA_TRAP
 }  // namespace am_iv
 
 IvEntry DecodeIvEntry(const std::array<uint32_t, 8>& dw);
+
+// OSSSYS 6.0 interrupt storm/flood control (osssys_6_0_0_offset.h /
+// _sh_mask.h, BASE_IDX 0).
+struct AmIhStormRegs {
+  AmReg int_flood_cntl;          // regIH_INT_FLOOD_CNTL 0xD5
+  AmReg storm_client_list_cntl;  // regIH_STORM_CLIENT_LIST_CNTL 0xDA
+  AmReg msi_storm_ctrl;          // regIH_MSI_STORM_CTRL 0xF1
+};
+extern const AmIhStormRegs kOsssys600StormRegs;
+namespace am_field {
+inline constexpr uint32_t kIhFloodCntlEnable = 1u << 3;         // IH_INT_FLOOD_CNTL
+inline constexpr uint32_t kIhClient18IsStormClient = 1u << 18;  // IH_STORM_CLIENT_LIST_CNTL
+inline constexpr uint32_t kIhMsiStormDelayMask = 0xFFFu;        // IH_MSI_STORM_CTRL.DELAY
+inline constexpr uint32_t kIhMsiStormDelay = 3;                 // ih_v6_0_irq_init's value
+}  // namespace am_field
 
 struct AmIhPoll {
   std::vector<IvEntry> entries;
