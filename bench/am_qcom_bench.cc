@@ -15,7 +15,9 @@
 //                       1000; median of 20).
 // `dev` is am (KFD), am_pci (no kernel driver: the driver's own MEC HQD,
 // SDMA ring and page tables, completions polled from mailboxes and the IH
-// ring) or qcom. Only the emulators run here (docs/am_qcom.md): the
+// ring), am_pci_vfio (the same through VFIO, waits asleep in poll() on the
+// MSI eventfd), am_pci_vfio_poll (through VFIO with MSI off: the polling
+// waits, the baseline for am_pci_vfio) or qcom. Only the emulators run here (docs/am_qcom.md): the
 // figures are the drivers' host-side costs plus the emulators' own, not a
 // GPU's. The ioctls per launch (from the emulated seam's call counts) are
 // printed on stderr.
@@ -149,6 +151,27 @@ int Main() {
         return f.empty() ? std::string() : f.back().message;
       });
     }
+  }
+  for (const bool msi : {true, false}) {
+    EmulatedNavi31Config chip;
+    chip.vfio = true;
+    AmPciGpuOptions bring_up;
+    bring_up.vfio_msi = msi;
+    const std::string tag = msi ? "am_pci_vfio" : "am_pci_vfio_poll";
+    absl::StatusOr<EmulatedAmPci> am = CreateEmulatedAmPci(chip, bring_up);
+    if (!am.ok()) {
+      failures += Fail(tag, "emulator", am.status());
+      continue;
+    }
+    failures += Measure(tag, *am->device, am_test::kCount, *am->io, [&] {
+      std::vector<EmulatedMec::Fault> f = am->chip->mec().faults();
+      return f.empty() ? std::string() : f.back().message;
+    });
+    const AmPciInterface::WaitStats w = am->gpu->wait_stats();
+    fprintf(stderr, "# %s: waits woken by an interrupt %llu, by their timeout %llu; naps %llu\n",
+            tag.c_str(), static_cast<unsigned long long>(w.interrupt_wakeups),
+            static_cast<unsigned long long>(w.timeout_wakeups),
+            static_cast<unsigned long long>(w.naps));
   }
   {
     absl::StatusOr<EmulatedQcom> qcom = CreateEmulatedQcom();
