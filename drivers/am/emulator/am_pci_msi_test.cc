@@ -101,6 +101,12 @@ TEST(AmPciMsi, WithoutMsiTheWaitsPoll) {
   EXPECT_FALSE(emu.gpu->interrupt_driven());
   EXPECT_EQ(emu.chip->vfio()->irq_index(), -1);
   EXPECT_EQ(RunCount(emu, 3), 3);
+  // A wait that must sleep (AmDevice's may find its work done already).
+  absl::StatusOr<AmEvent> never = emu.gpu->CreateEvent(AmEventType::kSignal, true);
+  ASSERT_TRUE(never.ok());
+  absl::StatusOr<std::vector<AmEventData>> r = emu.gpu->WaitEvents({never->id}, 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->empty());
   const AmPciInterface::WaitStats stats = emu.gpu->wait_stats();
   EXPECT_EQ(stats.interrupt_wakeups, 0u);
   EXPECT_EQ(stats.timeout_wakeups, 0u);

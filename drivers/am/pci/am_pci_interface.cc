@@ -147,6 +147,10 @@ absl::StatusOr<AmEvent> AmPciInterface::CreateEvent(AmEventType type, bool auto_
   e.auto_reset = auto_reset;
   uint32_t id;
   if (type == AmEventType::kSignal) {
+    // Vectors still in the IH ring may carry the id a destroyed event had
+    // (AmDevice's wait can return on the mailbox before its vector is
+    // drained): drain them now, so they cannot fire the event reusing it.
+    RETURN_IF_ERROR(PumpInterrupts());
     if (free_slots_.empty()) {
       return Error(absl::StatusCode::kResourceExhausted,
                    absl::StrCat("all ", kEventSlots, " signal event mailboxes are in use"));
