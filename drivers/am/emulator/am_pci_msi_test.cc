@@ -14,6 +14,8 @@
 #include "drivers/am/pci/am_pci_interface.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/ih.h"
+#include "drivers/am/pci/nbio.h"
+#include "drivers/am/pci/vfio.h"
 #include "drivers/am/pci/vfio_abi.h"
 #include "drivers/device_test_util.h"
 #include "gtest/gtest.h"
@@ -79,7 +81,8 @@ TEST(AmPciMsi, KernelsCompleteWithWaitsWokenByTheInterrupt) {
   EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
 }
 
-// The IH's storm/flood control as ih_v6_0_irq_init leaves it.
+// The IH's storm/flood control as ih_v6_0_irq_init leaves it, and NBIO's
+// IH control as nbio_v4_3_ih_control.
 TEST(AmPciMsi, TheIhIsSetUpForInterrupts) {
   EmulatedAmPci emu = ThroughVfio();
   ASSERT_NE(emu.device, nullptr);
@@ -89,6 +92,18 @@ TEST(AmPciMsi, TheIhIsSetUpForInterrupts) {
   EXPECT_NE(*regs.Read(kOsssys600StormRegs.storm_client_list_cntl) & kIhClient18IsStormClient, 0u);
   EXPECT_EQ(*regs.Read(kOsssys600StormRegs.msi_storm_ctrl) & kIhMsiStormDelayMask,
             kIhMsiStormDelay);
+  // NBIO's IH control: a dummy-read page the IOMMU maps, and no dummy read
+  // with MSI.
+  const uint64_t dummy = uint64_t{*regs.Read(kNbio430IhRegs.interrupt_cntl2)} << 8;
+  EXPECT_NE(dummy, 0u);
+  EXPECT_NE(emu.chip->vfio()->iommu().Resolve(dummy, AmVfio::kPage), nullptr);
+  EXPECT_EQ(*regs.Read(kNbio430IhRegs.interrupt_cntl) &
+                (nbio::kIhDummyRdOverride | nbio::kIhReqNonsnoopEn),
+            0u);
+  EXPECT_EQ(emu.gpu->gpu().nbio().ConfigureIhInterrupts(0x1234).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(emu.gpu->gpu().nbio().ConfigureIhInterrupts(0).code(),
+            absl::StatusCode::kInvalidArgument);
   const uint32_t rb_cntl = *regs.Read(kOsssys600Regs.rb_cntl);
   EXPECT_NE(rb_cntl & kIhEnableIntr, 0u);
   EXPECT_NE(rb_cntl & kIhRptrRearm, 0u);

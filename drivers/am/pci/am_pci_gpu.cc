@@ -164,16 +164,24 @@ absl::Status AmPciGpu::BringUp(KernelIo& io, const PciFunction& fn,
   // read/write pointers belong to this process's AmIh.
   UOP_AM_STEP("GMC", gmc_->Init());
   UOP_AM_STEP("IH", ih_->Init());
-  // The IH raises an MSI per vector (RB_CNTL.ENABLE_INTR); through VFIO it
-  // reaches an eventfd the waits sleep on. Once per AmVfio.
-  if (vfio_ != nullptr && options.vfio_msi && vfio_->irq_eventfd() < 0)
-    UOP_AM_STEP("MSI", vfio_->EnableMsi().status());
   // Doorbell aperture and S2A routing (soc21 common hw_init, gfx/sdma
   // doorbell ranges): without them the engines never see a doorbell.
   UOP_AM_STEP("NBIO", Take(AmNbio::Create(*regs_, *indirect_), &nbio_));
   UOP_AM_STEP("NBIO",
               nbio_->Init(AmDoorbellLayout{
                   0, kAmMecDoorbellLastDword, {kAmSdmaDoorbellDword[0], kAmSdmaDoorbellDword[1]}}));
+  // The IH raises an MSI per vector (RB_CNTL.ENABLE_INTR); through VFIO it
+  // reaches an eventfd the waits sleep on. NBIO's IH control first
+  // (nbio_v4_3_ih_control, with a host page as the dummy-read target; here
+  // after the ring is on, harmless: no MSI is delivered before EnableMsi).
+  // Once per AmVfio.
+  // The page lives as long as the AmVfio (which frees it).
+  if (vfio_ != nullptr && options.vfio_msi && vfio_->irq_eventfd() < 0) {
+    AmDmaBuffer dummy_page;
+    UOP_AM_STEP("MSI", Take(vfio_->AllocHost(AmVfio::kPage), &dummy_page));
+    UOP_AM_STEP("MSI", nbio_->ConfigureIhInterrupts(dummy_page.iova));
+    UOP_AM_STEP("MSI", vfio_->EnableMsi().status());
+  }
   if (boot_path_ != AmBootPath::kPartial) RETURN_IF_ERROR(BootFirmware(io, fn, options));
 
   AmGfxConfig gfx_config;

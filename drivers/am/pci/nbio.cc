@@ -25,6 +25,26 @@ const AmNbioRegs kNbio430Regs = {
 };
 #undef S2A
 
+const AmNbioIhRegs kNbio430IhRegs = {
+    {"regBIF_BX0_INTERRUPT_CNTL", kHwIdNbif, 2, 0xF1},
+    {"regBIF_BX0_INTERRUPT_CNTL2", kHwIdNbif, 2, 0xF2},
+};
+
+absl::Status AmNbio::ConfigureIhInterrupts(uint64_t dummy_page_bus_address) {
+  if (dummy_page_bus_address == 0 || dummy_page_bus_address % 256 != 0 ||
+      (dummy_page_bus_address >> 8) > 0xFFFFFFFFu) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "NBIO: IH dummy-read address 0x%x must be non-zero, 256-byte aligned and below 2^40",
+        dummy_page_bus_address));
+  }
+  RETURN_IF_ERROR(Annotate(regs_.Write(kNbio430IhRegs.interrupt_cntl2,
+                                       static_cast<uint32_t>(dummy_page_bus_address >> 8)),
+                           "IH dummy-read address"));
+  return Annotate(regs_.Update(kNbio430IhRegs.interrupt_cntl,
+                               nbio::kIhDummyRdOverride | nbio::kIhReqNonsnoopEn, 0),
+                  "IH interrupt control");
+}
+
 absl::StatusOr<std::unique_ptr<AmNbio>> AmNbio::Create(const AmRegisterIo& regs,
                                                        AmIndirectRegs& indirect) {
   for (const AmReg& r : kNbio430Regs.s2a_entry) {

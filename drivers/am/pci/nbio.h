@@ -81,6 +81,21 @@ constexpr uint32_t S2aEntry(uint32_t awid, uint32_t awaddr_31_28, uint32_t offse
 }
 }  // namespace nbio
 
+// IH interrupt control in NBIO (nbio_4_3_0_offset.h: BIF_BX0 block,
+// segment 2). Field positions are INTERRUPT_CNTL's layout in bif_4_0's
+// sh_mask (stable across NBIO generations as far as read; not checked
+// against nbio_4_3_0_sh_mask.h).
+struct AmNbioIhRegs {
+  AmReg interrupt_cntl;   // regBIF_BX0_INTERRUPT_CNTL 0xF1
+  AmReg interrupt_cntl2;  // regBIF_BX0_INTERRUPT_CNTL2 0xF2: dummy-read address >> 8
+};
+extern const AmNbioIhRegs kNbio430IhRegs;
+namespace nbio {
+inline constexpr uint32_t kIhDummyRdOverride = 1u << 0;  // 0: no dummy read with MSI
+inline constexpr uint32_t kIhDummyRdEn = 1u << 1;
+inline constexpr uint32_t kIhReqNonsnoopEn = 1u << 3;  // 0: the ring is in snooped memory
+}  // namespace nbio
+
 // Where the doorbells of the queues the driver will create are (dword
 // indices of the doorbell BAR).
 struct AmDoorbellLayout {
@@ -107,6 +122,13 @@ class AmNbio {
   absl::Status InitGcDoorbells();
   // enable = false clears RANGE_SIZE only (Linux's !use_doorbell).
   absl::Status SetSdmaDoorbellRange(bool enable, uint32_t first_dword, uint32_t size_dwords);
+
+  // nbio_v4_3_ih_control: INTERRUPT_CNTL2 = the dummy page's bus address
+  // >> 8 (the IH reads it before an interrupt it does not send as an MSI),
+  // then INTERRUPT_CNTL.IH_DUMMY_RD_OVERRIDE = 0 (hardware decides: no
+  // dummy read with MSI) and IH_REQ_NONSNOOP_EN = 0, read-modify-written.
+  // The address must be 256-byte aligned and non-zero (InvalidArgument).
+  absl::Status ConfigureIhInterrupts(uint64_t dummy_page_bus_address);
 
   // The SDMA entry programmed by Init (for the caller's checks).
   uint32_t sdma_range_first() const { return sdma_first_; }
