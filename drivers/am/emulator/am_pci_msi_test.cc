@@ -110,6 +110,21 @@ TEST(AmPciMsi, TheIhIsSetUpForInterrupts) {
   EXPECT_TRUE(emu.chip->CheckNoViolations().ok()) << emu.chip->CheckNoViolations();
 }
 
+// The IH sends no MSI with RB_CNTL.ENABLE_INTR off: the model drops the
+// vector and signals nothing; the work still completes (mailboxes, checked
+// at the waits' timeouts).
+TEST(AmPciMsi, NoMsiWithTheIhInterruptsOff) {
+  EmulatedAmPci emu = ThroughVfio();
+  ASSERT_NE(emu.device, nullptr);
+  ASSERT_TRUE(
+      emu.gpu->gpu().regs().Update(kOsssys600Regs.rb_cntl, am_field::kIhEnableIntr, 0).ok());
+  const uint64_t signalled = emu.chip->vfio()->interrupts_signalled();
+  EXPECT_EQ(RunCount(emu, 2), 2);
+  EXPECT_EQ(emu.chip->vfio()->interrupts_signalled(), signalled);
+  EXPECT_GT(emu.chip->interrupts_dropped(), 0u);
+  EXPECT_EQ(emu.gpu->wait_stats().interrupt_wakeups, 0u);
+}
+
 TEST(AmPciMsi, WithoutMsiTheWaitsPoll) {
   EmulatedAmPci emu = ThroughVfio(/*msi=*/false);
   ASSERT_NE(emu.device, nullptr);
