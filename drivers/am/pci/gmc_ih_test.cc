@@ -8,6 +8,7 @@
 #include "drivers/am/emulator/gmc_ih_model.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/ih.h"
 #include "drivers/am/pci/pci_bars.h"
@@ -44,16 +45,11 @@ std::unique_ptr<Rig> MakeRig(EmulatedGmcIhConfig model_config = {}) {
       EmulatedGmcIh::Attach(*rig->gpu, model_config);
   EXPECT_TRUE(model.ok()) << model.status();
   rig->model = std::move(*model);
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ(d->vram_size, kVram);
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  EXPECT_EQ(start->discovery.vram_size, kVram);
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   return rig;
 }
 

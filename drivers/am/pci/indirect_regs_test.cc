@@ -13,6 +13,7 @@
 #include "drivers/am/emulator/emulated_pci_gpu.h"
 #include "drivers/am/emulator/nbio_model.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/nbio.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/pci_sysfs.h"
@@ -57,15 +58,10 @@ std::unique_ptr<Rig> MakeRig() {
   absl::StatusOr<std::unique_ptr<EmulatedNbio>> nbio = EmulatedNbio::Attach(*rig->gpu);
   EXPECT_TRUE(nbio.ok()) << nbio.status();
   rig->nbio = std::move(*nbio);
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   return rig;
 }
 

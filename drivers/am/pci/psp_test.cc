@@ -14,6 +14,7 @@
 #include "drivers/am/emulator/psp_firmware_file.h"
 #include "drivers/am/emulator/psp_model.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/ip_firmware.h"
 #include "drivers/am/pci/pci_bars.h"
@@ -61,15 +62,10 @@ std::unique_ptr<Rig> MakeRig(EmulatedPspConfig psp_config = {},
   absl::StatusOr<std::unique_ptr<EmulatedPsp>> pm = EmulatedPsp::Attach(*rig->gpu, psp_config);
   EXPECT_TRUE(pm.ok()) << pm.status();
   rig->psp_model = std::move(*pm);
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   absl::StatusOr<std::unique_ptr<AmGmc>> gmc =
       AmGmc::Create(*rig->regs, rig->bars->vram(), kVram, rig->arena);
   EXPECT_TRUE(gmc.ok()) << gmc.status();

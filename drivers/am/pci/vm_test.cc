@@ -18,6 +18,7 @@
 #include "drivers/am/emulator/vm_walker.h"
 #include "drivers/am/pci/am_regs.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/vram_allocator.h"
@@ -65,10 +66,10 @@ std::unique_ptr<Rig> MakeRig() {
   c.discovery = BuildDiscoveryBinary(Navi31Ips());
   rig->gpu = *EmulatedPciGpu::Install(rig->io, c);
   rig->model = *EmulatedGmcIh::Attach(*rig->gpu);
-  rig->bars = std::move(*AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, c.root))[0]));
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), *AmRegisterMap::Create(d->ip));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   // Runtime allocations between the boot arena and the discovery/TMR top.
   rig->vram = *AmVramAllocator::Create(16 << 20, kVram - kMiB);
   rig->gmc = *AmGmc::Create(*rig->regs, rig->bars->vram(), kVram, rig->arena);

@@ -23,6 +23,7 @@
 #include "drivers/am/emulator/gfx/mec_model.h"
 #include "drivers/am/emulator/test_kernels.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/pci_sysfs.h"
 #include "drivers/common/emulated_kernel_io.h"
@@ -142,15 +143,10 @@ std::unique_ptr<Rig> MakeRig(AmGfxConfig config = {}, EmulatedMecConfig mec_conf
   EXPECT_TRUE(mec.ok()) << mec.status();
   rig->mec = std::move(*mec);
   if (autoload) rig->mec->CompleteAutoload();
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   absl::StatusOr<std::unique_ptr<AmGfx>> gfx = AmGfx::Create(*rig->regs, config);
   EXPECT_TRUE(gfx.ok()) << gfx.status();
   rig->gfx = std::move(*gfx);

@@ -18,6 +18,7 @@
 #include "drivers/am/emulator/gpu_address_space.h"
 #include "drivers/am/emulator/sdma/sdma_model.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/pci_bars.h"
 #include "drivers/am/pci/pci_sysfs.h"
 #include "drivers/common/emulated_kernel_io.h"
@@ -117,16 +118,11 @@ std::unique_ptr<Rig> MakeRig(EmulatedSdmaConfig model_config = {}, AmSdmaConfig 
       model_config, hooks);
   EXPECT_TRUE(m.ok()) << m.status();
   rig->model = std::move(*m);
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  rig->ip = d->ip;
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->ip = start->discovery.ip;
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   absl::StatusOr<std::unique_ptr<AmSdma>> sdma =
       AmSdma::Create(*rig->regs, rig->ip, rig->bars->doorbells(), config);
   EXPECT_TRUE(sdma.ok()) << sdma.status();

@@ -15,6 +15,7 @@
 #include "drivers/am/emulator/gmc_ih_model.h"
 #include "drivers/am/emulator/smu/smu_model.h"
 #include "drivers/am/pci/discovery_reader.h"
+#include "drivers/am/pci/driver_start_for_test.h"
 #include "drivers/am/pci/gmc.h"
 #include "drivers/am/pci/indirect_regs.h"
 #include "drivers/am/pci/pci_bars.h"
@@ -73,15 +74,10 @@ std::unique_ptr<Rig> MakeRig(EmulatedSmuConfig model_config = {}, AmSmuConfig sm
   absl::StatusOr<std::unique_ptr<EmulatedSmu>> sm = EmulatedSmu::Attach(*rig->gpu, model_config);
   EXPECT_TRUE(sm.ok()) << sm.status();
   rig->model = std::move(*sm);
-  absl::StatusOr<std::unique_ptr<AmPciBars>> bars =
-      AmPciBars::Open(rig->io, (*FindAmdGpus(rig->io, "/sys/bus/pci/devices"))[0]);
-  EXPECT_TRUE(bars.ok()) << bars.status();
-  rig->bars = std::move(*bars);
-  absl::StatusOr<AmDiscovery> d = ReadAmDiscovery(rig->bars->regs(), rig->bars->vram());
-  EXPECT_TRUE(d.ok()) << d.status();
-  absl::StatusOr<AmRegisterMap> map = AmRegisterMap::Create(d->ip);
-  EXPECT_TRUE(map.ok()) << map.status();
-  rig->regs = std::make_unique<AmRegisterIo>(rig->bars->regs(), std::move(*map));
+  absl::StatusOr<AmPciDriverStart> start = StartAmPciDriverForTest(rig->io);
+  EXPECT_TRUE(start.ok()) << start.status();
+  rig->bars = std::move(start->bars);
+  rig->regs = std::move(start->regs);
   rig->indirect = std::make_unique<AmIndirectRegs>(*rig->regs);
   absl::StatusOr<std::unique_ptr<AmGmc>> gmc =
       AmGmc::Create(*rig->regs, rig->bars->vram(), kVram, rig->arena);
